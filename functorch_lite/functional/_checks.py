@@ -1,0 +1,102 @@
+"""Argument normalisation and the checks that turn user mistakes into clear errors.
+
+Every public op validates its inputs here, at trace time, from static shapes and
+dtypes, so a mistake raises a `ValueError`/`TypeError` naming the op, what was
+expected and what came, instead of an XLA error deep inside a compiled program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def pair(value: Any, name: str, op: str, *, minimum: int = 0) -> tuple[int, int]:
+    """Normalises an int or a pair of ints (PyTorch's `_pair`), checking the bound."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        out = (int(value), int(value))
+    elif (
+        isinstance(value, Sequence)
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    ):
+        out = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(out) < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return out
+
+
+def as_array(x: Any, name: str, op: str) -> jax.Array:
+    """Accepts jax arrays, numpy arrays, Python scalars and anything with `__jax_array__`."""
+    if isinstance(x, jax.Array):
+        return x
+    if hasattr(x, "__jax_array__") or isinstance(x, (np.ndarray, np.generic, int, float, bool)):
+        return jnp.asarray(x)
+    if isinstance(x, (list, tuple)):
+        try:
+            return jnp.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{op}: {name} must be an array, got {type(x).__name__} ({err})") from None
+    raise TypeError(f"{op}: {name} must be an array, got {type(x).__name__}")
+
+
+def floating(x: jax.Array, name: str, op: str) -> None:
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise TypeError(f"{op}: expected a floating-point {name}, got dtype {x.dtype}")
+
+
+def rank(x: jax.Array, allowed: Sequence[int], name: str, op: str, layout: str = "") -> None:
+    if x.ndim not in allowed:
+        want = " or ".join(str(r) for r in allowed)
+        hint = f" {layout}" if layout else ""
+        raise ValueError(f"{op}: expected {name} of rank {want}{hint}, got shape {tuple(x.shape)}")
+
+
+def same_dtype(a: jax.Array, b: jax.Array, names: str, op: str) -> None:
+    if a.dtype != b.dtype:
+        raise TypeError(f"{op}: {names} must have the same dtype, got {a.dtype} and {b.dtype}")
+
+
+def reduction(value: str, op: str) -> str:
+    if value not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {value!r}")
+    return value
+
+
+def reduce(loss: jax.Array, how: str) -> jax.Array:
+    if how == "mean":
+        return jnp.mean(loss)
+    if how == "sum":
+        return jnp.sum(loss)
+    return loss
+
+
+def probability(p: Any, name: str, op: str) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: {name} must be a probability in [0, 1], got {p!r}")
+    return float(p)
+
+
+def positive_int(value: Any, name: str, op: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def is_concrete(x: Any) -> bool:
+    """True when `x` holds values now (not a tracer inside jit/grad/vmap)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise ValueError(f"{op}: dim {dim} is out of range for a tensor of rank {ndim}")
+    return dim % max(ndim, 1)

@@ -1,0 +1,266 @@
+"""Pure layers: `Layer(init, apply)` pairs over plain parameter dicts, and `Sequential`.
+
+A layer is configuration closed over by two pure functions:
+
+- `init(key) -> params`: a nested dict of arrays whose dot-flattened keys are the
+  names PyTorch's `state_dict` uses (`weight`, `bias`, `0.weight`, `conv1.bias`, ...);
+- `apply(params, x, *, state=None, key=None, training=True) -> y`, or `(y, new_state)`
+  for a stateful layer (`layer.stateful`), whose buffers (BatchNorm's running
+  statistics) come from `init_state()` and travel explicitly in and out.
+
+Every layer accepts the same keyword arguments, so `Sequential` threads them without
+knowing which child uses which. `key` is only needed by Dropout while training.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from . import _checks, init as initializers
+from .activations import gelu, leaky_relu, relu, sigmoid, tanh
+from .conv import conv2d
+from .dense import dropout, embedding, flatten, linear
+from .normalization import batch_norm, layer_norm
+from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+
+Params = dict[str, Any]
+
+
+def _no_params(key: jax.Array | None = None) -> Params:
+    return {}
+
+
+def _no_state() -> Params:
+    return {}
+
+
+class Layer(NamedTuple):
+    """A pure layer: `init(key) -> params` and `apply(params, x, *, state, key, training)`."""
+
+    init: Callable[[jax.Array], Params]
+    apply: Callable[..., Any]
+    init_state: Callable[[], Params] = _no_state
+    stateful: bool = False
+    name: str = "Layer()"
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _stateless(fn: Callable[[Params, jax.Array], jax.Array], name: str,
+               init: Callable[[jax.Array], Params] = _no_params) -> Layer:
+    def apply(params, x, *, state=None, key=None, training=True):
+        return fn(params, x)
+
+    return Layer(init, apply, name=name)
+
+
+def Linear(in_features: int, out_features: int, bias: bool = True, dtype=jnp.float32) -> Layer:
+    """y = x @ weight.T + bias; weight (out_features, in_features), PyTorch's default init."""
+    in_features = _checks.positive_int(in_features, "in_features", "Linear")
+    out_features = _checks.positive_int(out_features, "out_features", "Linear")
+    name = f"Linear(in_features={in_features}, out_features={out_features}, bias={bias})"
+
+    def init(key):
+        wkey, bkey = jax.random.split(key)
+        params = {"weight": initializers.default_weight(wkey, (out_features, in_features), dtype)}
+        if bias:
+            params["bias"] = initializers.default_bias(bkey, (out_features,), in_features, dtype)
+        return params
+
+    def fn(params, x):
+        x = _checks.as_array(x, "input", name)
+        if x.ndim == 0 or x.shape[-1] != in_features:
+            raise ValueError(f"{name}: expected input with last dimension {in_features}, got shape {tuple(x.shape)}")
+        return linear(x, params["weight"], params.get("bias"))
+
+    return _stateless(fn, name, init)
+
+
+def Conv2d(in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1, bias: bool = True, dtype=jnp.float32) -> Layer:
+    """2-D convolution over NCHW input; weight (out, in / groups, kH, kW), PyTorch's default init."""
+    op = "Conv2d"
+    in_channels = _checks.positive_int(in_channels, "in_channels", op)
+    out_channels = _checks.positive_int(out_channels, "out_channels", op)
+    groups = _checks.positive_int(groups, "groups", op)
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{op}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible "
+                         f"by groups ({groups})")
+    kernel = _checks.pair(kernel_size, "kernel_size", op, minimum=1)
+    stride_p = _checks.pair(stride, "stride", op, minimum=1)
+    dilation_p = _checks.pair(dilation, "dilation", op, minimum=1)
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        pad_repr = repr(padding)
+    else:
+        pad_repr = str(_checks.pair(padding, "padding", op))
+    extras = "" if pad_repr == "(0, 0)" else f", padding={pad_repr}"
+    extras += "" if dilation_p == (1, 1) else f", dilation={dilation_p}"
+    extras += "" if groups == 1 else f", groups={groups}"
+    extras += "" if bias else ", bias=False"
+    name = f"Conv2d({in_channels}, {out_channels}, kernel_size={kernel}, stride={stride_p}{extras})"
+    wshape = (out_channels, in_channels // groups, *kernel)
+
+    def init(key):
+        wkey, bkey = jax.random.split(key)
+        params = {"weight": initializers.default_weight(wkey, wshape, dtype)}
+        if bias:
+            fan_in = initializers.fans(wshape)[0]
+            params["bias"] = initializers.default_bias(bkey, (out_channels,), fan_in, dtype)
+        return params
+
+    def fn(params, x):
+        x = _checks.as_array(x, "input", name)
+        if x.ndim not in (3, 4) or x.shape[-3] != in_channels:
+            raise ValueError(f"{name}: expected input of shape (N, {in_channels}, H, W) or ({in_channels}, H, W), "
+                             f"got {tuple(x.shape)}")
+        return conv2d(x, params["weight"], params.get("bias"), stride_p, padding, dilation_p, groups)
+
+    return _stateless(fn, name, init)
+
+
+def MaxPool2d(kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+              ceil_mode: bool = False) -> Layer:
+    """Max pooling; stride defaults to kernel_size."""
+    name = (f"MaxPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, "
+            f"padding={padding}, dilation={dilation}, ceil_mode={ceil_mode})")
+    return _stateless(lambda p, x: max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode), name)
+
+
+def AvgPool2d(kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+              count_include_pad: bool = True, divisor_override: int | None = None) -> Layer:
+    """Average pooling; stride defaults to kernel_size."""
+    name = (f"AvgPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, "
+            f"padding={padding})")
+    return _stateless(
+        lambda p, x: avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override),
+        name,
+    )
+
+
+def AdaptiveAvgPool2d(output_size: Any) -> Layer:
+    """Average pooling to a fixed output size."""
+    return _stateless(lambda p, x: adaptive_avg_pool2d(x, output_size), f"AdaptiveAvgPool2d(output_size={output_size})")
+
+
+def ReLU() -> Layer:
+    return _stateless(lambda p, x: relu(x), "ReLU()")
+
+
+def LeakyReLU(negative_slope: float = 0.01) -> Layer:
+    return _stateless(lambda p, x: leaky_relu(x, negative_slope), f"LeakyReLU(negative_slope={negative_slope})")
+
+
+def GELU(approximate: str = "none") -> Layer:
+    return _stateless(lambda p, x: gelu(x, approximate), f"GELU(approximate='{approximate}')")
+
+
+def Sigmoid() -> Layer:
+    return _stateless(lambda p, x: sigmoid(x), "Sigmoid()")
+
+
+def Tanh() -> Layer:
+    return _stateless(lambda p, x: tanh(x), "Tanh()")
+
+
+def Identity() -> Layer:
+    return _stateless(lambda p, x: x, "Identity()")
+
+
+def Flatten(start_dim: int = 1, end_dim: int = -1) -> Layer:
+    """Flattens dims start_dim..end_dim (PyTorch's nn.Flatten defaults keep the batch dim)."""
+    return _stateless(lambda p, x: flatten(x, start_dim, end_dim), f"Flatten(start_dim={start_dim}, end_dim={end_dim})")
+
+
+def Dropout(p: float = 0.5) -> Layer:
+    """Zeroes elements with probability `p` while training (needs `key=`); identity otherwise."""
+    p = _checks.probability(p, "p", "Dropout")
+    name = f"Dropout(p={p}, inplace=False)"
+
+    def apply(params, x, *, state=None, key=None, training=True):
+        if training and p > 0 and key is None:
+            raise ValueError(f"{name}: training=True needs key= (a PRNG key); pass training=False to evaluate")
+        return dropout(x, p, training, key=key)
+
+    return Layer(_no_params, apply, name=name)
+
+
+def Embedding(num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype=jnp.float32) -> Layer:
+    """A lookup table initialised N(0, 1) (the padding row zero), as in PyTorch."""
+    n = _checks.positive_int(num_embeddings, "num_embeddings", "Embedding")
+    d = _checks.positive_int(embedding_dim, "embedding_dim", "Embedding")
+    name = f"Embedding({n}, {d}" + ("" if padding_idx is None else f", padding_idx={padding_idx}") + ")"
+
+    def init(key):
+        w = initializers.normal(key, (n, d), dtype=dtype)
+        if padding_idx is not None:
+            w = w.at[padding_idx].set(0.0)
+        return {"weight": w}
+
+    return _stateless(lambda p, x: embedding(x, p["weight"], padding_idx), name, init)
+
+
+def LayerNorm(normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+              dtype=jnp.float32) -> Layer:
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    name = f"LayerNorm({shape}, eps={eps}, elementwise_affine={elementwise_affine})"
+
+    def init(key):
+        if not elementwise_affine:
+            return {}
+        params = {"weight": jnp.ones(shape, dtype)}
+        if bias:
+            params["bias"] = jnp.zeros(shape, dtype)
+        return params
+
+    return _stateless(lambda p, x: layer_norm(x, shape, p.get("weight"), p.get("bias"), eps), name, init)
+
+
+def _batch_norm_layer(kind: str, ranks: tuple[int, ...], num_features: int, eps: float, momentum: float | None,
+                      affine: bool, track_running_stats: bool, dtype) -> Layer:
+    c = _checks.positive_int(num_features, "num_features", kind)
+    name = f"{kind}({c}, eps={eps}, momentum={momentum}, affine={affine}, track_running_stats={track_running_stats})"
+
+    def init(key):
+        return {"weight": jnp.ones((c,), dtype), "bias": jnp.zeros((c,), dtype)} if affine else {}
+
+    def init_state():
+        if not track_running_stats:
+            return {}
+        return {"running_mean": jnp.zeros((c,), dtype), "running_var": jnp.ones((c,), dtype),
+                "num_batches_tracked": jnp.zeros((), jnp.int32)}
+
+    def apply(params, x, *, state=None, key=None, training=True):
+        x = _checks.as_array(x, "input", name)
+        if x.ndim not in ranks or x.shape[1] != c:
+            raise ValueError(f"{name}: expected input of rank {' or '.join(map(str, ranks))} with {c} channels "
+                             f"in dim 1, got shape {tuple(x.shape)}")
+        state = init_state() if state is None else state
+        if not track_running_stats:
+            y, _, _ = batch_norm(x, None, None, params.get("weight"), params.get("bias"), True, 0.0, eps)
+            return y, state
+        count = state["num_batches_tracked"] + 1 if training else state["num_batches_tracked"]
+        factor = (1.0 / count) if momentum is None else momentum  # None: cumulative moving average
+        y, mean, var = batch_norm(x, state["running_mean"], state["running_var"], params.get("weight"),
+                                  params.get("bias"), training, factor, eps)
+        return y, {"running_mean": mean, "running_var": var, "num_batches_tracked": count}
+
+    return Layer(init, apply, init_state, stateful=True, name=name)
+
+
+def BatchNorm1d(num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                track_running_stats: bool = True, dtype=jnp.float32) -> Layer:
+    """Batch normalisation over (N, C) or (N, C, L); running statistics are explicit state."""
+    return _batch_norm_layer("BatchNorm1d", (2, 3), num_features, eps, momentum, affine, track_running_stats, dtype)
+
+
+def BatchNorm2d(num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                track_running_stats: bool = True, dtype=jnp.float32) -> Layer:
+    """Batch normalisation over (N, C, H, W); running statistics are explicit state."""
+    return _batch_norm_layer("BatchNorm2d", (4,), num_features, eps, momentum, affine, track_running_stats, dtype)
