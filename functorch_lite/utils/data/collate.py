@@ -1,0 +1,122 @@
+"""Collation: turning a list of samples into one batch.
+
+`numpy_collate` stacks samples into numpy arrays, keeping the structure of a
+sample (tuples, lists, namedtuples, dicts), with the dtypes a model expects:
+Python ints become int32 (class labels), Python floats float32.
+`default_collate` does the same and wraps every array in the library's
+Tensor, which is what PyTorch's default_collate gives and what a training
+loop written for torch (`inputs.to(device)`) needs.
+"""
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from functorch_lite.utils.data.dataset import StackedSamples
+
+_INT32_MIN, _INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
+
+
+def _stack_arrays(batch: Sequence[Any]) -> np.ndarray:
+    arrays = [np.asarray(sample) for sample in batch]
+    shapes = {array.shape for array in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"numpy_collate: samples have different shapes {sorted(shapes)}; "
+                         f"every sample of a batch must have the same shape (pad them, or pass "
+                         f"a collate_fn)")
+    return np.stack(arrays)
+
+
+def _stack_ints(batch: Sequence[int]) -> np.ndarray:
+    if min(batch) < _INT32_MIN or max(batch) > _INT32_MAX:
+        raise ValueError(f"numpy_collate: Python ints are collated to int32, but the batch holds "
+                         f"values in [{min(batch)}, {max(batch)}]; return numpy int64 scalars "
+                         f"from the dataset to keep 64 bits")
+    return np.array(batch, dtype=np.int32)
+
+
+def numpy_collate(batch: Sequence[Any]) -> Any:
+    """Stacks a list of samples into numpy arrays, recursing into tuples, lists and dicts.
+
+    **Arguments:**
+    - `batch`: a sequence of samples of one structure, or a `StackedSamples`
+      from a dataset's `__getitems__` (its arrays are used as they are).
+
+    **Returns:** the sample structure with every leaf stacked along a new
+    first axis: arrays keep their dtype, Python ints give int32, floats
+    float32, bools bool; strings stay a list of strings.
+    """
+    if isinstance(batch, StackedSamples):
+        return batch.arrays
+    if len(batch) == 0:
+        raise ValueError("numpy_collate: got an empty batch, there is nothing to stack")
+    first = batch[0]
+    if isinstance(first, (np.ndarray, np.generic)) or hasattr(first, "__array__"):
+        return _stack_arrays(batch)
+    if isinstance(first, bool):
+        return np.array(batch, dtype=np.bool_)
+    if isinstance(first, int):
+        return _stack_ints(batch)
+    if isinstance(first, float):
+        return np.array(batch, dtype=np.float32)
+    if isinstance(first, (str, bytes)):
+        return list(batch)
+    if isinstance(first, Mapping):
+        return {key: numpy_collate([sample[key] for sample in batch]) for key in first}
+    if isinstance(first, Sequence):
+        sizes = {len(sample) for sample in batch}
+        if len(sizes) != 1:
+            raise ValueError(f"numpy_collate: samples are sequences of different lengths "
+                             f"{sorted(sizes)}; each sample must have the same number of fields")
+        fields = [numpy_collate(list(samples)) for samples in zip(*batch, strict=True)]
+        if hasattr(first, "_fields"):  # namedtuple: rebuild with its field names
+            return type(first)(*fields)
+        return tuple(fields) if isinstance(first, tuple) else fields
+    raise TypeError(f"numpy_collate: samples must contain arrays, numbers, strings, dicts, "
+                    f"lists or tuples; found {type(first).__name__}")
+
+
+def _map_arrays(function: Callable[[np.ndarray], Any], tree: Any) -> Any:
+    if isinstance(tree, np.ndarray):
+        return function(tree)
+    if isinstance(tree, Mapping):
+        return {key: _map_arrays(function, value) for key, value in tree.items()}
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
+        return type(tree)(*(_map_arrays(function, value) for value in tree))
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_map_arrays(function, value) for value in tree)
+    return tree
+
+
+_as_tensor: Callable[[np.ndarray], Any] | None = None
+
+
+def _tensor_constructor() -> Callable[[np.ndarray], Any] | None:
+    """`functorch_lite._tensor.as_tensor`, imported on first use (data sits below the facade).
+
+    Returns None only while that module does not exist at all; an existing
+    module that fails to import raises, so a broken install is not hidden.
+    """
+    global _as_tensor
+    if _as_tensor is None:
+        if importlib.util.find_spec("functorch_lite._tensor") is None:
+            return None
+        from functorch_lite._tensor import as_tensor
+
+        _as_tensor = as_tensor
+    return _as_tensor
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """`numpy_collate`, then every array leaf wrapped as the library's Tensor (PyTorch's behaviour).
+
+    Until `functorch_lite._tensor` exists the leaves stay numpy arrays.
+    """
+    collated = numpy_collate(batch)
+    as_tensor = _tensor_constructor()
+    if as_tensor is None:
+        return collated
+    return _map_arrays(as_tensor, collated)
