@@ -5,8 +5,9 @@ explicit parameter pytrees, for `jax.grad`/`jax.jit`/`jax.vmap`) and a PyTorch-n
 imperative facade (`Tensor`, `nn`, `optim`).
 """
 
-from . import functional, models
+from . import datasets, functional, models, optim, utils
 from .device import cuda, device, to_device
+from .serialization import load, save
 
 __version__ = "0.1.0"
-__all__ = ["functional", "models", "device", "cuda", "to_device"]
+__all__ = ["functional", "models", "optim", "datasets", "utils", "device", "cuda", "to_device", "save", "load"]

@@ -1,0 +1,70 @@
+"""Optimizers: pure optax-free update rules, schedules and gradient clipping (layer 2).
+
+``sgd(...)``, ``adam(...)`` and friends return ``Optimizer(init, update)`` over pytrees;
+the ``*_init``/``*_rule`` functions are the same math for a single array.
+"""
+from functorch_lite.optim.clip import clip_by_global_norm, clip_by_value, global_norm
+from functorch_lite.optim.rules import (
+    AdagradState,
+    AdamState,
+    Optimizer,
+    RMSpropState,
+    SGDState,
+    adagrad,
+    adagrad_init,
+    adagrad_rule,
+    adam,
+    adam_init,
+    adam_rule,
+    adamw,
+    adamw_rule,
+    rmsprop,
+    rmsprop_init,
+    rmsprop_rule,
+    sgd,
+    sgd_init,
+    sgd_rule,
+)
+from functorch_lite.optim.schedules import (
+    Schedule,
+    constant,
+    cosine_annealing_lr,
+    exponential_lr,
+    linear_lr,
+    multistep_lr,
+    sequential_lr,
+    step_lr,
+)
+
+__all__ = [
+    "AdagradState",
+    "AdamState",
+    "Optimizer",
+    "RMSpropState",
+    "SGDState",
+    "Schedule",
+    "adagrad",
+    "adagrad_init",
+    "adagrad_rule",
+    "adam",
+    "adam_init",
+    "adam_rule",
+    "adamw",
+    "adamw_rule",
+    "clip_by_global_norm",
+    "clip_by_value",
+    "constant",
+    "cosine_annealing_lr",
+    "exponential_lr",
+    "global_norm",
+    "linear_lr",
+    "multistep_lr",
+    "rmsprop",
+    "rmsprop_init",
+    "rmsprop_rule",
+    "sequential_lr",
+    "sgd",
+    "sgd_init",
+    "sgd_rule",
+    "step_lr",
+]
