@@ -2,12 +2,31 @@
 
 Two faces over one core: `functorch_lite.functional` (pure ops and layers over
 explicit parameter pytrees, for `jax.grad`/`jax.jit`/`jax.vmap`) and a PyTorch-named
-imperative facade (`Tensor`, `nn`, `optim`).
+imperative facade (`Tensor`, `nn`, `optim`), so `import functorch_lite as torch` works
+for the PyTorch programs it covers. Like `torch`, this namespace shadows some builtins
+(`max`, `sum`, `int`, `bool`, `float`) with tensor functions and dtypes.
 """
 
-from . import datasets, functional, models, optim, utils
+from . import autograd, datasets, functional, models, optim, random, utils
+from ._creation import (
+    arange, as_tensor, empty, empty_like, from_numpy, full, full_like, linspace, ones, ones_like, rand,
+    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from ._dtypes import (
+    bfloat16, bool, complex64, double, float, float16, float32, float64, get_default_dtype, half, int,
+    int8, int16, int32, int64, long, set_default_dtype, short, uint8,
+)
+from ._tensor import Size, Tensor
+from ._torch_functions import (
+    abs, add, all, allclose, amax, amin, any, argmax, argmin, bmm, cat, clamp, clip, clone, concat,
+    concatenate, cos, detach, div, eq, equal, exp, flatten, ge, gt, is_tensor, le, log, log_softmax, lt,
+    matmul, max, maximum, mean, min, minimum, mm, mul, ne, neg, numel, permute, pow, prod, relu, reshape,
+    rsqrt, sigmoid, sin, softmax, sqrt, square, squeeze, stack, std, sub, sum, t, tanh, transpose,
+    unsqueeze, var, where,
+)
+from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .device import cuda, device, to_device
+from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 
 __version__ = "0.1.0"
-__all__ = ["functional", "models", "optim", "datasets", "utils", "device", "cuda", "to_device", "save", "load"]

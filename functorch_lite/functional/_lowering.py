@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 Pair = tuple[int, int]
@@ -36,7 +37,7 @@ def max_pool2d_nchw(x: jax.Array, kernel: Pair, stride: Pair, padding: Padding, 
     init = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
     return lax.reduce_window(
         x,
-        jnp.array(init, x.dtype),
+        init,  # a Python scalar: JAX only differentiates reduce_window for known monoid inits
         lax.max,
         (1, 1, *kernel),
         (1, 1, *stride),
@@ -48,5 +49,5 @@ def max_pool2d_nchw(x: jax.Array, kernel: Pair, stride: Pair, padding: Padding, 
 def sum_pool2d_nchw(x: jax.Array, kernel: Pair, stride: Pair, padding: Padding) -> jax.Array:
     """Sum over windows, zero padding (the numerator of average pooling)."""
     return lax.reduce_window(
-        x, jnp.array(0, x.dtype), lax.add, (1, 1, *kernel), (1, 1, *stride), ((0, 0), (0, 0), *padding)
+        x, 0.0 if jnp.issubdtype(x.dtype, jnp.floating) else 0, lax.add, (1, 1, *kernel), (1, 1, *stride), ((0, 0), (0, 0), *padding)
     )

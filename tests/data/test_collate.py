@@ -1,12 +1,10 @@
 """Tests of numpy_collate and default_collate: structure, dtypes, parity with torch, errors."""
 import collections
-import importlib.util
 
 import numpy as np
 import pytest
 
 from functorch_lite.utils import data as fl_data
-from functorch_lite.utils.data import collate as fl_collate
 
 Point = collections.namedtuple("Point", ["x", "y"])
 
@@ -65,27 +63,13 @@ def test_numpy_collate_errors():
         fl_data.numpy_collate([0, 2**40])
 
 
-def test_default_collate_wraps_every_array_leaf(monkeypatch):
-    class Wrapped:
-        def __init__(self, array):
-            self.array = array
+def test_default_collate_wraps_every_array_leaf_as_a_library_tensor():
+    from functorch_lite import Tensor
 
-    monkeypatch.setattr(fl_collate, "_as_tensor", Wrapped)
-    batch = fl_data.default_collate([(np.zeros(2), {"label": 1, "name": "a"})] * 3)
-    assert isinstance(batch[0], Wrapped) and batch[0].array.shape == (3, 2)
-    assert isinstance(batch[1]["label"], Wrapped)
-    assert batch[1]["label"].array.dtype == np.int32
+    batch = fl_data.default_collate([(np.zeros(2, dtype=np.float32), {"label": 1, "name": "a"})] * 3)
+    assert isinstance(batch[0], Tensor) and tuple(batch[0].shape) == (3, 2)
+    assert isinstance(batch[1]["label"], Tensor)
+    assert batch[1]["label"].dtype == np.int32
+    np.testing.assert_array_equal(batch[1]["label"].numpy(), [1, 1, 1])
     assert batch[1]["name"] == ["a", "a", "a"]
-
-
-def test_default_collate_gives_library_tensors_or_numpy_until_they_exist():
-    features, labels = fl_data.default_collate([(np.ones(2, dtype=np.float32), 3)] * 2)
-    if importlib.util.find_spec("functorch_lite._tensor") is None:
-        assert isinstance(features, np.ndarray) and isinstance(labels, np.ndarray)
-    else:
-        from functorch_lite._tensor import as_tensor
-
-        assert type(features) is type(as_tensor(np.zeros(1)))
-    values = lambda leaf: leaf.numpy() if hasattr(leaf, "numpy") else np.asarray(leaf)
-    np.testing.assert_array_equal(values(features), np.ones((2, 2)))
-    np.testing.assert_array_equal(values(labels), [3, 3])
+    np.testing.assert_array_equal(batch[0].numpy(), np.zeros((3, 2)))

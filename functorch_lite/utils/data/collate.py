@@ -9,7 +9,6 @@ loop written for torch (`inputs.to(device)`) needs.
 """
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -91,32 +90,9 @@ def _map_arrays(function: Callable[[np.ndarray], Any], tree: Any) -> Any:
     return tree
 
 
-_as_tensor: Callable[[np.ndarray], Any] | None = None
-
-
-def _tensor_constructor() -> Callable[[np.ndarray], Any] | None:
-    """`functorch_lite._tensor.as_tensor`, imported on first use (data sits below the facade).
-
-    Returns None only while that module does not exist at all; an existing
-    module that fails to import raises, so a broken install is not hidden.
-    """
-    global _as_tensor
-    if _as_tensor is None:
-        if importlib.util.find_spec("functorch_lite._tensor") is None:
-            return None
-        from functorch_lite._tensor import as_tensor
-
-        _as_tensor = as_tensor
-    return _as_tensor
-
-
 def default_collate(batch: Sequence[Any]) -> Any:
-    """`numpy_collate`, then every array leaf wrapped as the library's Tensor (PyTorch's behaviour).
+    """`numpy_collate`, then every array leaf wrapped as the library's Tensor (PyTorch's behaviour)."""
+    # Imported here: the data edge sits below the facade and must not import it at module level.
+    from functorch_lite._creation import as_tensor
 
-    Until `functorch_lite._tensor` exists the leaves stay numpy arrays.
-    """
-    collated = numpy_collate(batch)
-    as_tensor = _tensor_constructor()
-    if as_tensor is None:
-        return collated
-    return _map_arrays(as_tensor, collated)
+    return _map_arrays(as_tensor, numpy_collate(batch))

@@ -1,0 +1,267 @@
+"""The pure jax functions behind Tensor's math methods (see `_tensor_ops.py`).
+
+They are module-level so they are stable keys of the dispatcher's cache, and their
+names become `grad_fn` names (`mul` -> `MulBackward`). Activations call
+`functorch_lite.functional`, the one source of their numerics.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from . import functional as fn
+
+
+# ---- pure functions (stable cache keys) -------------------------------------------------------
+def add(x, y, alpha=1):
+    return x + y if alpha == 1 else x + alpha * y
+
+
+def sub(x, y, alpha=1):
+    return x - y if alpha == 1 else x - alpha * y
+
+
+def rsub(x, y):
+    return y - x
+
+
+def mul(x, y):
+    return x * y
+
+
+def div(x, y, rounding_mode=None):
+    if rounding_mode is None:
+        return jnp.true_divide(x, y)
+    if rounding_mode == "floor":
+        return jnp.floor_divide(x, y)
+    if rounding_mode == "trunc":
+        return jnp.trunc(jnp.true_divide(x, y)).astype(jnp.result_type(x, y))
+    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+
+def rdiv(x, y):
+    return jnp.true_divide(y, x)
+
+
+def floor_divide(x, y):
+    return jnp.floor_divide(x, y)
+
+
+def remainder(x, y):
+    return jnp.remainder(x, y)
+
+
+def pow(x, exponent):  # noqa: A001 - torch's name
+    return jnp.power(x, exponent)
+
+
+def rpow(x, base):
+    return jnp.power(base, x)
+
+
+def matmul(x, y):
+    return jnp.matmul(x, y)
+
+
+def neg(x):
+    return -x
+
+
+def _compare(name, op):
+    def compare(x, y):
+        return op(x, y)
+
+    compare.__name__ = name
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (
+    _compare(n, o)
+    for n, o in [
+        ("eq", jnp.equal),
+        ("ne", jnp.not_equal),
+        ("lt", jnp.less),
+        ("le", jnp.less_equal),
+        ("gt", jnp.greater),
+        ("ge", jnp.greater_equal),
+    ]
+)
+logical_and, logical_or, logical_xor = (
+    _compare(n, o)
+    for n, o in [
+        ("bitwise_and", jnp.bitwise_and),
+        ("bitwise_or", jnp.bitwise_or),
+        ("bitwise_xor", jnp.bitwise_xor),
+    ]
+)
+
+
+def bitwise_not(x):
+    return ~x
+
+
+def exp(x):
+    return jnp.exp(x)
+
+
+def log(x):
+    return jnp.log(x)
+
+
+def sqrt(x):
+    return jnp.sqrt(x)
+
+
+def rsqrt(x):
+    return jax.lax.rsqrt(x)
+
+
+def abs(x):  # noqa: A001
+    return jnp.abs(x)
+
+
+def square(x):
+    return jnp.square(x)
+
+
+def sin(x):
+    return jnp.sin(x)
+
+
+def cos(x):
+    return jnp.cos(x)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002 - torch's argument names
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must not be None")
+    return jnp.clip(x, min, max)
+
+
+def where(condition, x, y):
+    return jnp.where(condition, x, y)
+
+
+def maximum(x, y):
+    return jnp.maximum(x, y)
+
+
+def minimum(x, y):
+    return jnp.minimum(x, y)
+
+
+def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
+    return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+
+def mean(x, dim=None, keepdim=False, dtype=None):
+    return jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
+
+
+def prod(x, dim=None, keepdim=False):
+    return jnp.prod(x, axis=dim, keepdims=keepdim)
+
+
+def var(x, dim=None, correction=1, keepdim=False):
+    return jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+def std(x, dim=None, correction=1, keepdim=False):
+    return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
+
+
+def amax(x, dim=None, keepdim=False):
+    return jnp.max(x, axis=dim, keepdims=keepdim)
+
+
+def amin(x, dim=None, keepdim=False):
+    return jnp.min(x, axis=dim, keepdims=keepdim)
+
+
+def max_dim(x, dim, keepdim=False):
+    indices = jnp.argmax(x, axis=dim, keepdims=True)
+    values = jnp.take_along_axis(x, indices, axis=dim)  # gradient flows to the arg-max only
+    if not keepdim:
+        values, indices = jnp.squeeze(values, dim), jnp.squeeze(indices, dim)
+    return values, indices
+
+
+def min_dim(x, dim, keepdim=False):
+    values, indices = max_dim(-x, dim, keepdim)
+    return -values, indices
+
+
+def argmax(x, dim=None, keepdim=False):
+    if dim is None:
+        return jnp.argmax(x.reshape(-1)).reshape((1,) * x.ndim if keepdim else ())
+    return jnp.argmax(x, axis=dim, keepdims=keepdim)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return argmax(-x, dim, keepdim)
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001
+    return jnp.all(x, axis=dim, keepdims=keepdim)
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001
+    return jnp.any(x, axis=dim, keepdims=keepdim)
+
+
+def sigmoid(x):
+    return fn.sigmoid(x)
+
+
+def tanh(x):
+    return fn.tanh(x)
+
+
+def relu(x):
+    return fn.relu(x)
+
+
+def softmax(x, dim, dtype=None):
+    return fn.softmax(x, dim, dtype)
+
+
+def log_softmax(x, dim, dtype=None):
+    return fn.log_softmax(x, dim, dtype)
+
+
+def clone(x):
+    return jnp.array(x, copy=True)
+
+
+# In-place forms keep the tensor's dtype, as PyTorch does.
+def add_inplace(x, y, alpha=1):
+    return add(x, y, alpha).astype(x.dtype)
+
+
+def sub_inplace(x, y, alpha=1):
+    return sub(x, y, alpha).astype(x.dtype)
+
+
+def mul_inplace(x, y):
+    return (x * y).astype(x.dtype)
+
+
+def div_inplace(x, y, rounding_mode=None):
+    return div(x, y, rounding_mode).astype(x.dtype)
+
+
+def clamp_inplace(x, min=None, max=None):  # noqa: A002
+    return clamp(x, min, max).astype(x.dtype)
+
+
+def copy_from(x, source):
+    return jnp.broadcast_to(jnp.asarray(source).astype(x.dtype), x.shape)
+
+
+def fill(x, value):
+    return jnp.full(x.shape, value, x.dtype)
+
+
+def zero(x):
+    return jnp.zeros_like(x)

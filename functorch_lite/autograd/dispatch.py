@@ -1,0 +1,264 @@
+"""`apply(fn, *args, **kwargs)`: runs a pure jax function on Tensors and records its vjp.
+
+Every Tensor op, every `functional` op and every pure `Layer.apply` used by the
+imperative facade goes through here, so this is the hot path of eager training.
+
+How a call runs:
+
+1. The arguments are flattened once into a *signature* (a hashable description of the
+   containers and static Python values, with a marker per array saying whether it is a
+   Tensor that needs a gradient) plus two lists of arrays: the differentiable ones and
+   the rest (Tensors without grad, jax/numpy constants).
+2. Eagerly, `(fn, signature)` selects a cached `_Plan` holding a jitted forward and a
+   jitted backward, so each op costs one XLA dispatch forward and one backward instead
+   of a retrace. The backward recomputes the forward inside its own jit and applies
+   `jax.vjp`; XLA removes the parts of that recomputation the gradient does not use
+   (for conv, matmul and pooling: all but the inputs it would have saved anyway).
+3. Under tracing (any input is a `jax.core.Tracer`, e.g. inside `jax.jit` of a whole
+   training step) no jit is nested: `jax.vjp` is called directly and its pullback is
+   kept on the node, so the whole step becomes one XLA program.
+4. Array outputs come back as Tensors in the same pytree structure; floating outputs
+   of a recorded op require grad and point at one new `TapeNode`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import anomaly, grad_mode
+from .tape import TapeNode, edge_of
+
+_DIFF = (
+    "<differentiable array>"  # signature markers; static strings are wrapped, so they never clash
+)
+_ARRAY = "<array>"
+_STATIC = "<static>"
+_SLICE = "<slice>"
+_MAX_PLANS = 4096  # a bound on the cache against callers that pass a fresh lambda per call
+
+_plans: dict[tuple, _Plan] = {}
+_Tracer = jax.core.Tracer
+_ARRAY_TYPES = (jax.Array, np.ndarray)
+Tensor: Any = (
+    None  # bound by `functorch_lite._tensor` once the class exists (it imports this module)
+)
+
+
+def _flatten(obj: Any, diff: list, other: list, inputs: list, record: bool, op: Callable) -> Any:
+    """The signature of `obj`; appends its arrays to `diff`/`other` and grad Tensors to `inputs`."""
+    kind = type(obj)
+    if kind is Tensor or isinstance(obj, Tensor):
+        if record and obj._requires_grad:
+            diff.append(obj._array)
+            inputs.append(obj)
+            return _DIFF
+        other.append(obj._array)
+        return _ARRAY
+    if kind is tuple or kind is list:
+        return (kind, tuple([_flatten(item, diff, other, inputs, record, op) for item in obj]))
+    if kind is dict:
+        return (
+            dict,
+            tuple(obj),
+            tuple([_flatten(item, diff, other, inputs, record, op) for item in obj.values()]),
+        )
+    if isinstance(obj, _ARRAY_TYPES):
+        other.append(obj)
+        return _ARRAY
+    if kind is slice:  # not hashable before Python 3.12
+        return (_SLICE, obj.start, obj.stop, obj.step)
+    try:
+        hash(obj)
+    except TypeError:
+        raise TypeError(
+            f"{_op_name(op)}: static argument {obj!r} of type {kind.__name__} is not hashable; "
+            f"pass arrays, Tensors, numbers, strings, None or tuples/lists/dicts of them"
+        ) from None
+    return (_STATIC, kind, obj)
+
+
+def _rebuild(signature: Any, diff: Any, other: Any) -> Any:
+    """Inverse of `_flatten`: the original arguments with arrays taken from the two iterators."""
+    if signature is _DIFF:
+        return next(diff)
+    if signature is _ARRAY:
+        return next(other)
+    kind = signature[0]
+    if kind is _STATIC:
+        return signature[2]
+    if kind is tuple or kind is list:
+        return kind([_rebuild(item, diff, other) for item in signature[1]])
+    if kind is dict:
+        pairs = zip(signature[1], signature[2], strict=True)
+        return {key: _rebuild(item, diff, other) for key, item in pairs}
+    return slice(signature[1], signature[2], signature[3])  # _SLICE
+
+
+def _op_name(fn: Callable) -> str:
+    return getattr(fn, "__name__", None) or type(fn).__name__
+
+
+def _cotangents(out: Any, cotangents: list) -> Any:
+    """Cotangents for `out`'s structure: given ones cast to the output dtype, zeros for None."""
+    leaves, treedef = jax.tree_util.tree_flatten(out)
+    filled = []
+    for leaf, ct in zip(leaves, cotangents, strict=False):
+        if not jnp.issubdtype(leaf.dtype, jnp.inexact):
+            filled.append(
+                np.zeros(leaf.shape, jax.dtypes.float0)
+            )  # integer outputs have no tangent
+        elif ct is None:
+            filled.append(jnp.zeros(leaf.shape, leaf.dtype))
+        else:
+            filled.append(ct.astype(leaf.dtype))
+    return jax.tree_util.tree_unflatten(treedef, filled)
+
+
+class _Plan:
+    """Everything about one (fn, signature): the call, and its jitted forward and backward."""
+
+    __slots__ = ("fn", "name", "signature", "forward", "backward")
+
+    def __init__(self, fn: Callable, signature: Any):
+        self.fn = fn
+        self.name = _op_name(fn)
+        self.signature = signature
+        self.forward = jax.jit(self.call)
+        self.backward = jax.jit(self.vjp)
+
+    def call(self, diff: tuple, other: tuple) -> Any:
+        args_signature, keyword_names, keyword_signatures = self.signature
+        diff_iter, other_iter = iter(diff), iter(other)
+        args = [_rebuild(s, diff_iter, other_iter) for s in args_signature]
+        kwargs = {
+            k: _rebuild(s, diff_iter, other_iter)
+            for k, s in zip(keyword_names, keyword_signatures, strict=True)
+        }
+        return self.fn(*args, **kwargs)
+
+    def vjp(self, diff: tuple, other: tuple, cotangents: list) -> tuple:
+        """Gradients w.r.t. `diff` of the op at (diff, other), pulled back from `cotangents`."""
+        out, pullback = jax.vjp(lambda *d: self.call(d, other), *diff)
+        return pullback(_cotangents(out, cotangents))
+
+
+class _Backward:
+    """A node's backward: the op's saved inputs, and a pullback when it was traced."""
+
+    __slots__ = ("plan", "diff", "other", "edges", "pullback", "out")
+
+    def __init__(self, plan, diff, other, edges, pullback, out):
+        self.plan, self.diff, self.other, self.edges = plan, diff, other, edges
+        self.pullback, self.out = pullback, out
+
+    def __call__(self, cotangents: list, create_graph: bool) -> Any:
+        if create_graph:
+            return self._recorded(cotangents)
+        if self.pullback is not None:
+            return self.pullback(_cotangents(self.out, cotangents))
+        return self.plan.backward(self.diff, self.other, cotangents)
+
+    def _recorded(self, cotangents: list) -> Any:
+        """The vjp as a recorded op of the inputs, so it can be differentiated again."""
+        aliases = []
+        for array, (target, index) in zip(self.diff, self.edges, strict=False):
+            # The input's value when the op ran, wired to where its gradient went then
+            # (`target` may be a leaf Tensor: the engine sums into its `.grad`).
+            alias = Tensor._wrap(array, True, target, index)
+            aliases.append(alias)
+        return apply(self.plan.vjp, tuple(aliases), self.other, list(cotangents))
+
+
+def apply(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Runs pure `fn` on the arrays inside `args`/`kwargs` and returns Tensors.
+
+    Records one tape node (the vjp w.r.t. the inputs that require grad) when grad mode
+    is on and any input Tensor requires grad. Static arguments must be hashable.
+    """
+    record = grad_mode._enabled
+    diff: list = []
+    other: list = []
+    inputs: list = []
+    signature = (
+        tuple([_flatten(a, diff, other, inputs, record, fn) for a in args]),
+        tuple(kwargs),
+        tuple([_flatten(v, diff, other, inputs, record, fn) for v in kwargs.values()]),
+    )
+    key = (fn, signature)
+    plan = _plans.get(key)
+    if plan is None:
+        if len(_plans) >= _MAX_PLANS:
+            _plans.clear()
+        plan = _plans[key] = _Plan(fn, signature)
+    traced = False
+    for array in diff:
+        if isinstance(array, _Tracer):
+            traced = True
+            break
+    else:
+        for array in other:
+            if isinstance(array, _Tracer):
+                traced = True
+                break
+    diff_tuple, other_tuple = tuple(diff), tuple(other)
+    pullback = None
+    try:
+        if not traced:
+            out = plan.forward(diff_tuple, other_tuple)
+        elif inputs:
+            out, pullback = jax.vjp(lambda *d: plan.call(d, other_tuple), *diff_tuple)
+        else:
+            out = plan.call(diff_tuple, other_tuple)
+    except Exception as error:
+        _drop_jax_note(error)
+        raise
+    if not inputs:
+        return _wrap_outputs(out, None)
+    edges = [edge_of(t) for t in inputs]
+    node = TapeNode(
+        plan.name,
+        edges,
+        0,
+        _Backward(plan, diff_tuple, other_tuple, edges, pullback, out if traced else None),
+    )
+    result = _wrap_outputs(out, node)
+    if anomaly._enabled and not traced:
+        anomaly.check_outputs(jax.tree_util.tree_leaves(out), plan.name, "forward")
+    return result
+
+
+def _wrap_outputs(out: Any, node: TapeNode | None) -> Any:
+    wrap = Tensor._wrap
+    if isinstance(out, jax.Array):  # the common case: one array, no tree walk
+        if node is None:
+            return wrap(out)
+        node.num_outputs = 1
+        return wrap(out, True, node, 0) if _is_inexact(out) else wrap(out)
+    leaves, treedef = jax.tree_util.tree_flatten(out)
+    if node is None:
+        return treedef.unflatten([wrap(leaf) for leaf in leaves])
+    node.num_outputs = len(leaves)
+    return treedef.unflatten(
+        [
+            wrap(leaf, True, node, i) if _is_inexact(leaf) else wrap(leaf)
+            for i, leaf in enumerate(leaves)
+        ]
+    )
+
+
+def _is_inexact(array: Any) -> bool:
+    return array.dtype.kind in "fcV"  # "V": bfloat16 and other ml_dtypes floats
+
+
+def _drop_jax_note(error: BaseException) -> None:
+    """Removes jax's traceback-filtering note so the op's own message reads as raised."""
+    notes = getattr(error, "__notes__", None)
+    if notes:
+        error.__notes__ = [n for n in notes if "JAX_TRACEBACK_FILTERING" not in n]
+        if not error.__notes__:
+            del error.__notes__
