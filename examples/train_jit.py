@@ -29,6 +29,8 @@ from functorch_lite import datasets, optim
 from functorch_lite.utils.data import DataLoader, TensorDataset, numpy_collate
 
 DATASETS = ("digits", "fashion-mnist", "mnist")
+# Settings that shape the trajectory (data order, augmentation, lr schedule): a resumed run must keep them.
+RESUME_MUST_MATCH = ("dataset", "epochs", "batch_size", "lr", "optimizer", "momentum", "weight_decay", "shift", "seed")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -60,6 +62,10 @@ def parse_args(argv=None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     if args.lr <= 0:
         p.error(f"--lr must be positive, got {args.lr}")
+    try:
+        args.jax_device = fl.device(args.device).jax_device
+    except (ValueError, TypeError) as err:
+        p.error(f"--device {args.device}: {err}")
     return args
 
 
@@ -151,8 +157,11 @@ class Progress:
 
 def main(argv=None) -> float:
     args = parse_args(argv)
-    device = fl.device(args.device).jax_device
-    (x_train, y_train), (x_test, y_test) = load_data(args)
+    device = args.jax_device
+    try:
+        (x_train, y_train), (x_test, y_test) = load_data(args)
+    except (FileNotFoundError, ValueError, ImportError) as err:
+        sys.exit(f"error: {err}")
     train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True,
                               drop_last=True, seed=args.seed, collate_fn=numpy_collate)
     test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=512, collate_fn=numpy_collate)
@@ -168,6 +177,12 @@ def main(argv=None) -> float:
         opt_state = jax.device_put(ckpt["opt_state"], device)
         train_loader.load_state_dict(ckpt["loader"])
         start_epoch = int(ckpt["epoch"])
+        changed = {k: (ckpt["args"][k], getattr(args, k)) for k in RESUME_MUST_MATCH
+                   if ckpt["args"].get(k) != getattr(args, k)}
+        if changed:
+            details = ", ".join(f"--{k.replace('_', '-')} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+            sys.exit(f"error: --resume {args.resume}: the run was started with other settings ({details}); "
+                     "pass the same ones to continue it exactly")
         print(f"resumed from {args.resume} after epoch {start_epoch}")
 
     train_step, eval_step = make_steps(model, opt, args.shift)
@@ -196,7 +211,8 @@ def main(argv=None) -> float:
         if args.checkpoint:
             os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
             fl.save({"params": params, "opt_state": opt_state, "epoch": epoch + 1,
-                     "loader": train_loader.state_dict(), "args": vars(args)}, args.checkpoint)
+                     "loader": train_loader.state_dict(),
+                     "args": {k: v for k, v in vars(args).items() if k != "jax_device"}}, args.checkpoint)
     _, test_acc = evaluate(eval_step, params, test_loader, device)
     print(f"final test accuracy: {test_acc:.4f} ({time.perf_counter() - t_start:.1f} s training + evaluation)")
     return test_acc
