@@ -16,9 +16,10 @@ def relu(input: jax.Array) -> jax.Array:
 
 
 def leaky_relu(input: jax.Array, negative_slope: float = 0.01) -> jax.Array:
-    """x if x >= 0 else negative_slope * x."""
+    """x if x > 0 else negative_slope * x."""
     x = _checks.as_array(input, "input", "leaky_relu")
-    return jnp.where(x >= 0, x, negative_slope * x)
+    # Strictly positive, as PyTorch: the derivative at exactly 0 is negative_slope.
+    return jnp.where(x > 0, x, negative_slope * x)
 
 
 def gelu(input: jax.Array, approximate: str = "none") -> jax.Array:
@@ -40,7 +41,9 @@ def tanh(input: jax.Array) -> jax.Array:
 
 def _softmax_dim(x: jax.Array, dim: int | None, op: str) -> int:
     if dim is None:  # PyTorch's deprecated implicit choice, kept for compatibility
-        warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim=", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{op}: implicit dimension choice is deprecated; pass dim=", UserWarning, stacklevel=3
+        )
         dim = 0 if x.ndim in (0, 1, 3) else 1
     return _checks.normalize_dim(dim, x.ndim, op)
 

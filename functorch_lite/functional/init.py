@@ -15,14 +15,24 @@ import jax
 import jax.numpy as jnp
 
 Shape = Sequence[int]
-_GAINS_LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                 "conv_transpose3d", "sigmoid")
+_GAINS_LINEAR = (
+    "linear",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+)
 
 
 def fans(shape: Shape) -> tuple[int, int]:
     """(fan_in, fan_out) as PyTorch computes them."""
     if len(shape) < 2:
-        raise ValueError(f"init: fan in and fan out need a shape with at least 2 dims, got {tuple(shape)}")
+        raise ValueError(
+            f"init: fan in and fan out need a shape with at least 2 dims, got {tuple(shape)}"
+        )
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
 
@@ -50,12 +60,16 @@ def _fan(shape: Shape, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform(key: jax.Array, shape: Shape, a: float = 0.0, b: float = 1.0, dtype=jnp.float32) -> jax.Array:
+def uniform(
+    key: jax.Array, shape: Shape, a: float = 0.0, b: float = 1.0, dtype=jnp.float32
+) -> jax.Array:
     """U(a, b)."""
     return jax.random.uniform(key, tuple(shape), dtype, minval=a, maxval=b)
 
 
-def normal(key: jax.Array, shape: Shape, mean: float = 0.0, std: float = 1.0, dtype=jnp.float32) -> jax.Array:
+def normal(
+    key: jax.Array, shape: Shape, mean: float = 0.0, std: float = 1.0, dtype=jnp.float32
+) -> jax.Array:
     """N(mean, std^2)."""
     return mean + std * jax.random.normal(key, tuple(shape), dtype)
 
@@ -85,17 +99,31 @@ def xavier_normal(key: jax.Array, shape: Shape, gain: float = 1.0, dtype=jnp.flo
     return normal(key, shape, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), dtype)
 
 
-def kaiming_uniform(key: jax.Array, shape: Shape, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu", dtype=jnp.float32) -> jax.Array:
-    """U(-b, b) with b = gain * sqrt(3 / fan); with a=sqrt(5) this is PyTorch's default layer init."""
+def kaiming_uniform(
+    key: jax.Array,
+    shape: Shape,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    dtype=jnp.float32,
+) -> jax.Array:
+    """U(-b, b), b = gain * sqrt(3 / fan); with a=sqrt(5) this is PyTorch's default layer init."""
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_fan(shape, mode))
     return uniform(key, shape, -bound, bound, dtype)
 
 
-def kaiming_normal(key: jax.Array, shape: Shape, a: float = 0.0, mode: str = "fan_in",
-                   nonlinearity: str = "leaky_relu", dtype=jnp.float32) -> jax.Array:
+def kaiming_normal(
+    key: jax.Array,
+    shape: Shape,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    dtype=jnp.float32,
+) -> jax.Array:
     """N(0, std^2) with std = gain / sqrt(fan)."""
-    return normal(key, shape, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(shape, mode)), dtype)
+    return normal(
+        key, shape, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(shape, mode)), dtype
+    )
 
 
 def default_weight(key: jax.Array, shape: Shape, dtype=jnp.float32) -> jax.Array:

@@ -20,11 +20,11 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from . import _checks, init as initializers
+from . import _checks
+from . import init as initializers
 from .activations import gelu, leaky_relu, relu, sigmoid, tanh
 from .conv import conv2d
 from .dense import dropout, embedding, flatten, linear
-from .normalization import batch_norm, layer_norm
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 Params = dict[str, Any]
@@ -51,8 +51,11 @@ class Layer(NamedTuple):
         return self.name
 
 
-def _stateless(fn: Callable[[Params, jax.Array], jax.Array], name: str,
-               init: Callable[[jax.Array], Params] = _no_params) -> Layer:
+def _stateless(
+    fn: Callable[[Params, jax.Array], jax.Array],
+    name: str,
+    init: Callable[[jax.Array], Params] = _no_params,
+) -> Layer:
     def apply(params, x, *, state=None, key=None, training=True):
         return fn(params, x)
 
@@ -75,29 +78,51 @@ def Linear(in_features: int, out_features: int, bias: bool = True, dtype=jnp.flo
     def fn(params, x):
         x = _checks.as_array(x, "input", name)
         if x.ndim == 0 or x.shape[-1] != in_features:
-            raise ValueError(f"{name}: expected input with last dimension {in_features}, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected input with last dimension {in_features}, "
+                f"got shape {tuple(x.shape)}"
+            )
         return linear(x, params["weight"], params.get("bias"))
 
     return _stateless(fn, name, init)
 
 
-def Conv2d(in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1, groups: int = 1, bias: bool = True, dtype=jnp.float32) -> Layer:
-    """2-D convolution over NCHW input; weight (out, in / groups, kH, kW), PyTorch's default init."""
+def Conv2d(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: Any,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+    bias: bool = True,
+    dtype=jnp.float32,
+) -> Layer:
+    """2-D convolution over NCHW input; weight (out, in / groups, kH, kW); PyTorch's init."""
     op = "Conv2d"
     in_channels = _checks.positive_int(in_channels, "in_channels", op)
     out_channels = _checks.positive_int(out_channels, "out_channels", op)
     groups = _checks.positive_int(groups, "groups", op)
     if in_channels % groups or out_channels % groups:
-        raise ValueError(f"{op}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible "
-                         f"by groups ({groups})")
+        raise ValueError(
+            f"{op}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
+            f"divisible "
+            f"by groups ({groups})"
+        )
     kernel = _checks.pair(kernel_size, "kernel_size", op, minimum=1)
     stride_p = _checks.pair(stride, "stride", op, minimum=1)
     dilation_p = _checks.pair(dilation, "dilation", op, minimum=1)
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
-            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-        pad_repr = repr(padding)
+            raise ValueError(
+                f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
+            )
+        if padding == "same" and stride_p != (1, 1):
+            raise ValueError(
+                f"{op}: padding='same' is not supported for strided convolutions, "
+                f"got stride={stride}"
+            )
+        pad_repr = padding  # PyTorch prints padding=same, unquoted
     else:
         pad_repr = str(_checks.pair(padding, "padding", op))
     extras = "" if pad_repr == "(0, 0)" else f", padding={pad_repr}"
@@ -118,35 +143,85 @@ def Conv2d(in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 
     def fn(params, x):
         x = _checks.as_array(x, "input", name)
         if x.ndim not in (3, 4) or x.shape[-3] != in_channels:
-            raise ValueError(f"{name}: expected input of shape (N, {in_channels}, H, W) or ({in_channels}, H, W), "
-                             f"got {tuple(x.shape)}")
-        return conv2d(x, params["weight"], params.get("bias"), stride_p, padding, dilation_p, groups)
+            raise ValueError(
+                f"{name}: expected input of shape (N, {in_channels}, H, W) or "
+                f"({in_channels}, H, W), "
+                f"got {tuple(x.shape)}"
+            )
+        return conv2d(
+            x, params["weight"], params.get("bias"), stride_p, padding, dilation_p, groups
+        )
 
     return _stateless(fn, name, init)
 
 
-def MaxPool2d(kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-              ceil_mode: bool = False) -> Layer:
+def _check_pool_arguments(
+    op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1
+) -> None:
+    """Constructor-time checks, so a bad size fails where the layer is built, not at first use."""
+    _checks.pair(kernel_size, "kernel_size", op, minimum=1)
+    if stride is not None:
+        _checks.pair(stride, "stride", op, minimum=1)
+    _checks.pair(padding, "padding", op)
+    _checks.pair(dilation, "dilation", op, minimum=1)
+
+
+def MaxPool2d(
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+) -> Layer:
     """Max pooling; stride defaults to kernel_size."""
-    name = (f"MaxPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, "
-            f"padding={padding}, dilation={dilation}, ceil_mode={ceil_mode})")
-    return _stateless(lambda p, x: max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode), name)
-
-
-def AvgPool2d(kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
-              count_include_pad: bool = True, divisor_override: int | None = None) -> Layer:
-    """Average pooling; stride defaults to kernel_size."""
-    name = (f"AvgPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, "
-            f"padding={padding})")
+    _check_pool_arguments("MaxPool2d", kernel_size, stride, padding, dilation)
+    name = (
+        f"MaxPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, "
+        f"padding={padding}, dilation={dilation}, ceil_mode={ceil_mode})"
+    )
     return _stateless(
-        lambda p, x: avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override),
+        lambda p, x: max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode), name
+    )
+
+
+def AvgPool2d(
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Layer:
+    """Average pooling; stride defaults to kernel_size."""
+    _check_pool_arguments("AvgPool2d", kernel_size, stride, padding)
+    if divisor_override is not None:
+        _checks.positive_int(divisor_override, "divisor_override", "AvgPool2d")
+    name = (
+        f"AvgPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, "
+        f"padding={padding})"
+    )
+    return _stateless(
+        lambda p, x: avg_pool2d(
+            x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+        ),
         name,
     )
 
 
 def AdaptiveAvgPool2d(output_size: Any) -> Layer:
     """Average pooling to a fixed output size."""
-    return _stateless(lambda p, x: adaptive_avg_pool2d(x, output_size), f"AdaptiveAvgPool2d(output_size={output_size})")
+    sizes = output_size if isinstance(output_size, (list, tuple)) else (output_size, output_size)
+    if len(sizes) != 2 or not all(
+        s is None or (isinstance(s, int) and not isinstance(s, bool) and s > 0) for s in sizes
+    ):
+        raise ValueError(
+            f"AdaptiveAvgPool2d: output_size must be a positive int or a pair of positive ints "
+            f"(or None), got {output_size!r}"
+        )
+    return _stateless(
+        lambda p, x: adaptive_avg_pool2d(x, output_size),
+        f"AdaptiveAvgPool2d(output_size={output_size})",
+    )
 
 
 def ReLU() -> Layer:
@@ -154,7 +229,9 @@ def ReLU() -> Layer:
 
 
 def LeakyReLU(negative_slope: float = 0.01) -> Layer:
-    return _stateless(lambda p, x: leaky_relu(x, negative_slope), f"LeakyReLU(negative_slope={negative_slope})")
+    return _stateless(
+        lambda p, x: leaky_relu(x, negative_slope), f"LeakyReLU(negative_slope={negative_slope})"
+    )
 
 
 def GELU(approximate: str = "none") -> Layer:
@@ -175,7 +252,10 @@ def Identity() -> Layer:
 
 def Flatten(start_dim: int = 1, end_dim: int = -1) -> Layer:
     """Flattens dims start_dim..end_dim (PyTorch's nn.Flatten defaults keep the batch dim)."""
-    return _stateless(lambda p, x: flatten(x, start_dim, end_dim), f"Flatten(start_dim={start_dim}, end_dim={end_dim})")
+    return _stateless(
+        lambda p, x: flatten(x, start_dim, end_dim),
+        f"Flatten(start_dim={start_dim}, end_dim={end_dim})",
+    )
 
 
 def Dropout(p: float = 0.5) -> Layer:
@@ -185,17 +265,35 @@ def Dropout(p: float = 0.5) -> Layer:
 
     def apply(params, x, *, state=None, key=None, training=True):
         if training and p > 0 and key is None:
-            raise ValueError(f"{name}: training=True needs key= (a PRNG key); pass training=False to evaluate")
+            raise ValueError(
+                f"{name}: training=True needs key= (a PRNG key); pass training=False to evaluate"
+            )
         return dropout(x, p, training, key=key)
 
     return Layer(_no_params, apply, name=name)
 
 
-def Embedding(num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype=jnp.float32) -> Layer:
+def Embedding(
+    num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype=jnp.float32
+) -> Layer:
     """A lookup table initialised N(0, 1) (the padding row zero), as in PyTorch."""
     n = _checks.positive_int(num_embeddings, "num_embeddings", "Embedding")
     d = _checks.positive_int(embedding_dim, "embedding_dim", "Embedding")
-    name = f"Embedding({n}, {d}" + ("" if padding_idx is None else f", padding_idx={padding_idx}") + ")"
+    if padding_idx is not None:
+        if (
+            isinstance(padding_idx, bool)
+            or not isinstance(padding_idx, int)
+            or not -n <= padding_idx < n
+        ):
+            raise ValueError(
+                f"Embedding: padding_idx must be an int within [-{n}, {n}), got {padding_idx!r}"
+            )
+        padding_idx %= n  # PyTorch stores (and prints) a negative index as its positive twin
+    name = (
+        f"Embedding({n}, {d}"
+        + ("" if padding_idx is None else f", padding_idx={padding_idx}")
+        + ")"
+    )
 
     def init(key):
         w = initializers.normal(key, (n, d), dtype=dtype)
@@ -204,63 +302,3 @@ def Embedding(num_embeddings: int, embedding_dim: int, padding_idx: int | None =
         return {"weight": w}
 
     return _stateless(lambda p, x: embedding(x, p["weight"], padding_idx), name, init)
-
-
-def LayerNorm(normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-              dtype=jnp.float32) -> Layer:
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    name = f"LayerNorm({shape}, eps={eps}, elementwise_affine={elementwise_affine})"
-
-    def init(key):
-        if not elementwise_affine:
-            return {}
-        params = {"weight": jnp.ones(shape, dtype)}
-        if bias:
-            params["bias"] = jnp.zeros(shape, dtype)
-        return params
-
-    return _stateless(lambda p, x: layer_norm(x, shape, p.get("weight"), p.get("bias"), eps), name, init)
-
-
-def _batch_norm_layer(kind: str, ranks: tuple[int, ...], num_features: int, eps: float, momentum: float | None,
-                      affine: bool, track_running_stats: bool, dtype) -> Layer:
-    c = _checks.positive_int(num_features, "num_features", kind)
-    name = f"{kind}({c}, eps={eps}, momentum={momentum}, affine={affine}, track_running_stats={track_running_stats})"
-
-    def init(key):
-        return {"weight": jnp.ones((c,), dtype), "bias": jnp.zeros((c,), dtype)} if affine else {}
-
-    def init_state():
-        if not track_running_stats:
-            return {}
-        return {"running_mean": jnp.zeros((c,), dtype), "running_var": jnp.ones((c,), dtype),
-                "num_batches_tracked": jnp.zeros((), jnp.int32)}
-
-    def apply(params, x, *, state=None, key=None, training=True):
-        x = _checks.as_array(x, "input", name)
-        if x.ndim not in ranks or x.shape[1] != c:
-            raise ValueError(f"{name}: expected input of rank {' or '.join(map(str, ranks))} with {c} channels "
-                             f"in dim 1, got shape {tuple(x.shape)}")
-        state = init_state() if state is None else state
-        if not track_running_stats:
-            y, _, _ = batch_norm(x, None, None, params.get("weight"), params.get("bias"), True, 0.0, eps)
-            return y, state
-        count = state["num_batches_tracked"] + 1 if training else state["num_batches_tracked"]
-        factor = (1.0 / count) if momentum is None else momentum  # None: cumulative moving average
-        y, mean, var = batch_norm(x, state["running_mean"], state["running_var"], params.get("weight"),
-                                  params.get("bias"), training, factor, eps)
-        return y, {"running_mean": mean, "running_var": var, "num_batches_tracked": count}
-
-    return Layer(init, apply, init_state, stateful=True, name=name)
-
-
-def BatchNorm1d(num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                track_running_stats: bool = True, dtype=jnp.float32) -> Layer:
-    """Batch normalisation over (N, C) or (N, C, L); running statistics are explicit state."""
-    return _batch_norm_layer("BatchNorm1d", (2, 3), num_features, eps, momentum, affine, track_running_stats, dtype)
-
-
-def BatchNorm2d(num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                track_running_stats: bool = True, dtype=jnp.float32) -> Layer:
-    """Batch normalisation over (N, C, H, W); running statistics are explicit state."""
-    return _batch_norm_layer("BatchNorm2d", (4,), num_features, eps, momentum, affine, track_running_stats, dtype)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import _checks
 from .activations import log_softmax
@@ -14,41 +15,59 @@ def _class_targets(logp: jax.Array, target: jax.Array, ignore_index: int, op: st
     expected = logp.shape[:1] + logp.shape[2:]
     if tuple(target.shape) != tuple(expected):
         raise ValueError(
-            f"{op}: expected target of shape {tuple(expected)} for input of shape {tuple(logp.shape)}, "
+            f"{op}: expected target of shape {tuple(expected)} for input of shape "
+            f"{tuple(logp.shape)}, "
             f"got {tuple(target.shape)}"
         )
     if _checks.is_concrete(target) and target.size:
+        # Check in numpy: jnp ops on a concrete array would still be traced inside jit.
+        values = np.asarray(target)
         c = logp.shape[1]
-        valid = (target != ignore_index)
-        bad = valid & ((target < 0) | (target >= c))
-        if bool(jnp.any(bad)):
-            value = int(target[bad][0])
-            raise ValueError(f"{op}: target {value} is out of bounds; expected class indices in [0, {c}) "
-                             f"or ignore_index={ignore_index}")
+        bad = (values != ignore_index) & ((values < 0) | (values >= c))
+        if bad.any():
+            value = int(values[bad][0])
+            raise ValueError(
+                f"{op}: target {value} is out of bounds; expected class indices in [0, {c}) "
+                f"or ignore_index={ignore_index}"
+            )
     return target.astype(jnp.int32)
 
 
 def _as_batched(input, target, op):
-    """PyTorch accepts unbatched (C,) inputs with a scalar target; add the batch dim."""
+    """PyTorch accepts unbatched (C,) inputs with a scalar target; add the batch dim.
+
+    Returns `(input, target, unbatched)`; `_unbatch` removes the dim again from a
+    reduction='none' result, which PyTorch returns as a scalar for unbatched input.
+    """
     x = _checks.as_array(input, "input", op)
     t = _checks.as_array(target, "target", op)
     _checks.floating(x, "input", op)
     if x.ndim == 0:
-        raise ValueError(f"{op}: expected input of shape (N, C), (N, C, d1, ...) or (C,), got a scalar")
-    if x.ndim == 1:
+        raise ValueError(
+            f"{op}: expected input of shape (N, C), (N, C, d1, ...) or (C,), got a scalar"
+        )
+    unbatched = x.ndim == 1
+    if unbatched:
         x = x[None]
         t = t[None]
-    return x, t
+    return x, t, unbatched
 
 
-def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> jax.Array:
+def _unbatch(loss: jax.Array, unbatched: bool) -> jax.Array:
+    return loss[0] if unbatched and loss.ndim else loss
+
+
+def nll_loss(
+    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
+) -> jax.Array:
     """Negative log-likelihood of class indices under log-probabilities `input` (N, C, ...)."""
     op = "nll_loss"
     how = _checks.reduction(reduction, op)
-    logp, t = _as_batched(input, target, op)
+    logp, t, unbatched = _as_batched(input, target, op)
     if not jnp.issubdtype(t.dtype, jnp.integer):
         raise TypeError(f"{op}: expected integer class indices as target, got dtype {t.dtype}")
-    return _nll(logp, _class_targets(logp, t, ignore_index, op), weight, ignore_index, how, op)
+    loss = _nll(logp, _class_targets(logp, t, ignore_index, op), weight, ignore_index, how, op)
+    return _unbatch(loss, unbatched)
 
 
 def _nll(logp, t, weight, ignore_index, how, op):
@@ -67,13 +86,18 @@ def _nll(logp, t, weight, ignore_index, how, op):
 
 
 def cross_entropy(
-    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
+    input,
+    target,
+    weight=None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
 ) -> jax.Array:
-    """log_softmax over dim 1 then NLL; target holds class indices (N, ...) or probabilities (N, C, ...)."""
+    """log_softmax(dim=1) + NLL; target: class indices (N, ...) or probs (N, C, ...)."""
     op = "cross_entropy"
     how = _checks.reduction(reduction, op)
     eps = _checks.probability(label_smoothing, "label_smoothing", op)
-    x, t = _as_batched(input, target, op)
+    x, t, unbatched = _as_batched(input, target, op)
     logp = log_softmax(x, dim=1)
     c = x.shape[1]
     w = None if weight is None else _checks.as_array(weight, "weight", op)
@@ -83,19 +107,26 @@ def cross_entropy(
     if jnp.issubdtype(t.dtype, jnp.floating):  # class probabilities
         if t.shape != x.shape:
             raise ValueError(
-                f"{op}: a floating-point target holds class probabilities and must have the input's shape "
+                f"{op}: a floating-point target holds class probabilities and must have the "
+                f"input's shape "
                 f"{tuple(x.shape)}, got {tuple(t.shape)}; for class indices pass an integer target"
             )
         if eps:
             t = t * (1 - eps) + eps / c
         per = -(logp * t if wb is None else logp * t * wb).sum(axis=1)
-        return jnp.sum(per) / per.size if how == "mean" else _checks.reduce(per, how)
+        return (
+            jnp.sum(per) / per.size
+            if how == "mean"
+            else _unbatch(_checks.reduce(per, how), unbatched)
+        )
     if not jnp.issubdtype(t.dtype, jnp.integer):
-        raise TypeError(f"{op}: expected integer class indices or float probabilities as target, got {t.dtype}")
+        raise TypeError(
+            f"{op}: expected integer class indices or float probabilities as target, got {t.dtype}"
+        )
     t = _class_targets(logp, t, ignore_index, op)
     nll = _nll(logp, t, w, ignore_index, how, op)
     if not eps:
-        return nll
+        return _unbatch(nll, unbatched)
     valid = t != ignore_index
     smooth = -(logp if wb is None else logp * wb).sum(axis=1)
     smooth = jnp.where(valid, smooth, 0.0)
@@ -106,7 +137,7 @@ def cross_entropy(
             smooth = jnp.sum(smooth) / jnp.sum(jnp.where(valid, w[jnp.where(valid, t, 0)], 0.0))
     else:
         smooth = _checks.reduce(smooth, how)
-    return (1 - eps) * nll + smooth * (eps / c)
+    return _unbatch((1 - eps) * nll + smooth * (eps / c), unbatched)
 
 
 def _pointwise(input, target, op, reduction):
@@ -115,7 +146,10 @@ def _pointwise(input, target, op, reduction):
     t = _checks.as_array(target, "target", op)
     if x.shape != t.shape:
         # PyTorch only warns and broadcasts here; that silently computes the wrong loss.
-        raise ValueError(f"{op}: input and target must have the same shape, got {tuple(x.shape)} and {tuple(t.shape)}")
+        raise ValueError(
+            f"{op}: input and target must have the same shape, got {tuple(x.shape)} and "
+            f"{tuple(t.shape)}"
+        )
     _checks.floating(x, "input", op)
     return x, t.astype(x.dtype), how
 
@@ -132,8 +166,10 @@ def l1_loss(input, target, reduction: str = "mean") -> jax.Array:
     return _checks.reduce(jnp.abs(x - t), how)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean", pos_weight=None):
-    """Sigmoid + binary cross-entropy in one numerically stable formula; pos_weight weights positives."""
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, reduction: str = "mean", pos_weight=None
+):
+    """Sigmoid + binary cross-entropy in one stable formula; pos_weight weights the positives."""
     op = "binary_cross_entropy_with_logits"
     x, t, how = _pointwise(input, target, op, reduction)
     softplus_neg = jnp.logaddexp(0.0, -x)  # log(1 + exp(-x)), stable for both signs

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import _checks
 
@@ -36,10 +37,17 @@ def batch_norm(
     _checks.rank(x, (2, 3, 4, 5), "input", op, "(N, C, ...)")
     _checks.floating(x, "input", op)
     c = x.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(f"{op}: expected {name} of shape ({c},) for input {tuple(x.shape)}, got {tuple(t.shape)}")
+            raise ValueError(
+                f"{op}: expected {name} of shape ({c},) for input {tuple(x.shape)}, "
+                f"got {tuple(t.shape)}"
+            )
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
     axes = (0,) + tuple(range(2, x.ndim))
@@ -47,7 +55,10 @@ def batch_norm(
     if use_batch:
         count = x.size // c
         if count <= 1 and training:
-            raise ValueError(f"{op}: expected more than 1 value per channel when training, got input {tuple(x.shape)}")
+            raise ValueError(
+                f"{op}: expected more than 1 value per channel when training, "
+                f"got input {tuple(x.shape)}"
+            )
         mean = jnp.mean(x, axis=axes)
         var = jnp.mean(jnp.square(x - mean.reshape(_channel_shape(x))), axis=axes)
     else:
@@ -75,13 +86,21 @@ def layer_norm(
     bias: jax.Array | None = None,
     eps: float = 1e-5,
 ) -> jax.Array:
-    """Normalises over the trailing `normalized_shape` dims (biased variance), then scales and shifts."""
+    """Normalises the trailing `normalized_shape` dims (biased variance), then scales and shifts."""
     op = "layer_norm"
     x = _checks.as_array(input, "input", op)
     _checks.floating(x, "input", op)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if not shape or tuple(x.shape[-len(shape):]) != shape:
+    shape = (
+        (int(normalized_shape),)
+        if isinstance(normalized_shape, (int, np.integer))
+        else tuple(int(s) for s in normalized_shape)
+    )
+    if not shape or tuple(x.shape[-len(shape) :]) != shape:
         raise ValueError(f"{op}: expected input with trailing shape {shape}, got {tuple(x.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        # A weight of another shape would broadcast into a silently wrong result.
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"{op}: expected {name} of shape {shape}, got {tuple(t.shape)}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     mean = jnp.mean(x, axis=axes, keepdims=True)
     var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)

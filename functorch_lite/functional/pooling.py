@@ -16,27 +16,30 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
     x = _checks.as_array(x, "input", op)
     _checks.rank(x, (3, 4), "input", op, "(N, C, H, W) or (C, H, W)")
     kernel = _checks.pair(kernel_size, "kernel_size", op, minimum=1)
-    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else (
-        _checks.pair(stride, "stride", op, minimum=1)
+    stride = (
+        kernel
+        if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
+        else (_checks.pair(stride, "stride", op, minimum=1))
     )
     pad = _checks.pair(padding, "padding", op)
     dilation = _checks.pair(dilation, "dilation", op, minimum=1)
-    for p, k, d in zip(pad, kernel, dilation):
-        if p > (d * (k - 1) + 1) // 2:
+    for p, k in zip(pad, kernel, strict=True):
+        if p > k // 2:  # PyTorch's bound: half the kernel size, whatever the dilation
             raise ValueError(
-                f"{op}: padding should be at most half of the effective kernel size, got padding={padding} "
+                f"{op}: padding should be at most half of the kernel size, got padding={padding} "
                 f"for kernel_size={kernel_size}"
             )
     unbatched = x.ndim == 3
     if unbatched:
         x = x[None]
     out_hw, pads = [], []
-    for size, k, s, p, d in zip(x.shape[2:], kernel, stride, pad, dilation):
+    for size, k, s, p, d in zip(x.shape[2:], kernel, stride, pad, dilation, strict=True):
         span = size + 2 * p - d * (k - 1) - 1
         if span < 0:
             raise ValueError(
-                f"{op}: kernel size {d * (k - 1) + 1} is larger than the padded input size {size + 2 * p}; "
-                f"input shape {tuple(x.shape[1 if unbatched else 0:])}"
+                f"{op}: kernel size {d * (k - 1) + 1} is larger than the padded input size "
+                f"{size + 2 * p}; "
+                f"input shape {tuple(x.shape[1 if unbatched else 0 :])}"
             )
         out = (-(-span // s) if ceil_mode else span // s) + 1
         if ceil_mode and (out - 1) * s >= size + p:  # the last window must start inside the input
@@ -73,7 +76,7 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> jax.Array:
-    """Average pooling with PyTorch's divisor rules (count_include_pad, ceil_mode, divisor_override)."""
+    """Average pooling with PyTorch's divisors (count_include_pad, ceil_mode, divisor_override)."""
     op = "avg_pool2d"
     x, unbatched, kernel, stride, pads, _, out_hw = _pool_geometry(
         input, kernel_size, stride, padding, 1, ceil_mode, op
@@ -81,11 +84,13 @@ def avg_pool2d(
     _checks.floating(x, "input", op)
     summed = _lowering.sum_pool2d_nchw(x, kernel, stride, pads)
     if divisor_override is not None:
-        divisor = jnp.asarray(_checks.positive_int(divisor_override, "divisor_override", op), x.dtype)
+        divisor = jnp.asarray(
+            _checks.positive_int(divisor_override, "divisor_override", op), x.dtype
+        )
     else:
         # Divisors depend only on static shapes: compute them once in numpy.
         counts = []
-        for size, k, s, (lo, _), out in zip(x.shape[2:], kernel, stride, pads, out_hw):
+        for size, k, s, (lo, _), out in zip(x.shape[2:], kernel, stride, pads, out_hw, strict=True):
             starts = np.arange(out) * s - lo
             ends = np.minimum(starts + k, size + lo)  # windows may cover the symmetric padding only
             if count_include_pad:
@@ -98,7 +103,7 @@ def avg_pool2d(
 
 
 def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
-    """Row i averages input positions floor(i*size/out) .. ceil((i+1)*size/out) - 1 (PyTorch's bins)."""
+    """Row i averages positions floor(i*size/out) .. ceil((i+1)*size/out) - 1 (PyTorch's bins)."""
     m = np.zeros((out, size), dtype=np.float64)
     for i in range(out):
         start, end = (i * size) // out, -(-((i + 1) * size) // out)

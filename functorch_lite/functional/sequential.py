@@ -1,4 +1,4 @@
-"""`Sequential`: composes pure layers; children are named like PyTorch's ("0", "1", ... or given names)."""
+"""`Sequential`: composes pure layers; children named like PyTorch's ("0", "1", ... or given)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .layers import Layer
 
 
 def Sequential(*layers) -> Layer:
-    """Chains layers: `Sequential(a, b)`, `Sequential(("conv1", a), ("relu", b))` or `Sequential({"a": a})`.
+    """Chains layers: `Sequential(a, b)`, `Sequential(("c", a), ("r", b))`, `Sequential({"a": a})`.
 
     **Arguments:** layers in order; unnamed children are keyed "0", "1", ... as in
     `torch.nn.Sequential`, so parameter keys match PyTorch's `state_dict`.
@@ -30,13 +30,15 @@ def Sequential(*layers) -> Layer:
         raise ValueError(f"Sequential: child names must be unique, got {names}")
     for name, layer in named:
         if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential: child {name!r} must be a functional Layer, got {type(layer).__name__}")
+            raise TypeError(
+                f"Sequential: child {name!r} must be a functional Layer, got {type(layer).__name__}"
+            )
     stateful = any(layer.stateful for _, layer in named)
 
     def init(key):
         keys = jax.random.split(key, len(named)) if named else []
         params = {}
-        for (name, layer), k in zip(named, keys):
+        for (name, layer), k in zip(named, keys, strict=True):
             p = layer.init(k)
             if p:
                 params[name] = p
@@ -66,4 +68,6 @@ def Sequential(*layers) -> Layer:
         return (x, new_state) if stateful else x
 
     body = "\n".join(f"  ({name}): {layer.name}" for name, layer in named)
-    return Layer(init, apply, init_state, stateful, f"Sequential(\n{body}\n)" if named else "Sequential()")
+    return Layer(
+        init, apply, init_state, stateful, f"Sequential(\n{body}\n)" if named else "Sequential()"
+    )

@@ -46,8 +46,30 @@ def state_dict(params: Mapping[str, Any], state: Mapping[str, Any] | None = None
     return flat
 
 
-def load_state_dict(layer: Layer, state_dict: Mapping[str, Any], strict: bool = True, *,
-                    key: jax.Array | None = None) -> tuple[dict, dict]:
+def _shapes_in_init_order(init, *args) -> dict[str, Any]:
+    """Flat {key: ShapeDtypeStruct} of `init(*args)`, keys in the order init creates them.
+
+    `jax.eval_shape` returns dicts with sorted keys ("2.bias" before "2.weight", "10" before
+    "2"); the order seen inside the traced call is the one PyTorch's state_dict uses.
+    """
+    order: list[str] = []
+
+    def traced(*args):
+        tree = init(*args)
+        order.extend(flatten_dict(tree))
+        return tree
+
+    shapes = flatten_dict(jax.eval_shape(traced, *args))
+    return {k: shapes[k] for k in order}
+
+
+def load_state_dict(
+    layer: Layer,
+    state_dict: Mapping[str, Any],
+    strict: bool = True,
+    *,
+    key: jax.Array | None = None,
+) -> tuple[dict, dict]:
     """Splits a flat `state_dict` (PyTorch's, converted to numpy, or ours) into `(params, state)`.
 
     Keys and shapes are checked against `layer`; values are cast to the layer's dtypes.
@@ -55,8 +77,8 @@ def load_state_dict(layer: Layer, state_dict: Mapping[str, Any], strict: bool = 
     With `strict=False`, missing entries keep the values of `layer.init(key)`.
     """
     key = jax.random.key(0) if key is None else key
-    params_shapes = flatten_dict(jax.eval_shape(layer.init, key))
-    state_shapes = flatten_dict(jax.eval_shape(layer.init_state))
+    params_shapes = _shapes_in_init_order(layer.init, key)
+    state_shapes = _shapes_in_init_order(layer.init_state)
     expected = {**params_shapes, **state_shapes}
     given = {str(k): v for k, v in state_dict.items()}
     missing = [k for k in expected if k not in given]
@@ -65,14 +87,20 @@ def load_state_dict(layer: Layer, state_dict: Mapping[str, Any], strict: bool = 
     if strict and missing:
         errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
     if strict and unexpected:
-        errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        errors.append(
+            "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + "."
+        )
     for k, value in given.items():
         if k in expected and tuple(np.shape(value)) != tuple(expected[k].shape):
-            errors.append(f"size mismatch for {k}: copying a param with shape {tuple(np.shape(value))} from "
-                          f"checkpoint, the shape in current model is {tuple(expected[k].shape)}.")
+            errors.append(
+                f"size mismatch for {k}: copying a param with shape {tuple(np.shape(value))} from "
+                f"checkpoint, the shape in current model is {tuple(expected[k].shape)}."
+            )
     if errors:
-        raise ValueError(f"Error(s) in loading state_dict for {layer.name.splitlines()[0].rstrip('(')}:\n\t"
-                         + "\n\t".join(errors))
+        raise ValueError(
+            f"Error(s) in loading state_dict for {layer.name.split('(')[0]}:\n\t"
+            + "\n\t".join(errors)
+        )
     defaults = {}
     if missing:
         defaults = {**flatten_dict(layer.init(key)), **flatten_dict(layer.init_state())}

@@ -1,4 +1,4 @@
-"""LeNet-5 as in the seed document: conv(1->6, 5) - pool - conv(6->16, 5) - pool - 120 - 84 - classes."""
+"""LeNet-5 as in the seed document: conv(1->6, 5), pool, conv(6->16, 5), pool, 120, 84, classes."""
 
 from __future__ import annotations
 

@@ -1,0 +1,108 @@
+"""Every op is safe under jax.jit, jax.vmap (an extra leading axis), jax.jacrev and jax.eval_shape.
+
+Each case is a function of float arrays only (integer targets and keys are closed
+over); jit and vmap must reproduce the eager result, eval_shape its shape and dtype,
+and jacrev must agree with the gradient of the summed output. vmap, jacrev and grad
+run inside jit (one compilation each rather than one per eager op, to keep this fast).
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import functorch_lite.functional as fn
+
+from .helpers import randn
+
+
+def a(shape, seed):
+    return jnp.asarray(randn(shape, seed))
+
+
+LABELS = jnp.array([0, 2, 1])
+KEY = jax.random.key(7)
+CASES = {
+    "conv2d": (
+        lambda x, w, b: fn.conv2d(x, w, b, padding="same", groups=2),
+        (a((1, 2, 4, 4), 0), a((2, 1, 3, 3), 1), a((2,), 2)),
+    ),
+    "conv2d_unbatched": (
+        lambda x, w: fn.conv2d(x, w, stride=2),
+        (a((2, 5, 5), 3), a((3, 2, 3, 3), 4)),
+    ),
+    "max_pool2d": (lambda x: fn.max_pool2d(x, 2, ceil_mode=True), (a((1, 2, 5, 5), 5),)),
+    "avg_pool2d": (
+        lambda x: fn.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+        (a((1, 2, 5, 5), 6),),
+    ),
+    "adaptive_avg_pool2d": (lambda x: fn.adaptive_avg_pool2d(x, (2, 3)), (a((1, 2, 5, 4), 7),)),
+    "linear": (fn.linear, (a((2, 4), 8), a((3, 4), 9), a((3,), 10))),
+    "relu": (fn.relu, (a((2, 3), 11),)),
+    "leaky_relu": (fn.leaky_relu, (a((2, 3), 12),)),
+    "gelu": (lambda x: fn.gelu(x, "tanh"), (a((2, 3), 13),)),
+    "sigmoid": (fn.sigmoid, (a((2, 3), 14),)),
+    "tanh": (fn.tanh, (a((2, 3), 15),)),
+    "softmax": (lambda x: fn.softmax(x, dim=-1), (a((2, 3), 16),)),
+    "log_softmax": (lambda x: fn.log_softmax(x, dim=0), (a((2, 3), 17),)),
+    "dropout": (lambda x: fn.dropout(x, 0.5, key=KEY), (a((2, 3), 18),)),
+    "batch_norm": (
+        lambda x, w, m: fn.batch_norm(x, m, jnp.ones(3), w, None, True),
+        (a((4, 3), 19), a((3,), 20), a((3,), 21)),
+    ),
+    "layer_norm": (lambda x, w: fn.layer_norm(x, 3, w), (a((2, 3), 22), a((3,), 23))),
+    "flatten": (lambda x: fn.flatten(x, 1), (a((2, 3, 2), 24),)),
+    "embedding": (lambda w: fn.embedding(LABELS, w, padding_idx=0), (a((4, 2), 25),)),
+    "cross_entropy": (lambda x: fn.cross_entropy(x, LABELS, label_smoothing=0.1), (a((3, 4), 26),)),
+    "nll_loss": (lambda x: fn.nll_loss(x, LABELS, reduction="sum"), (a((3, 4), 27),)),
+    "mse_loss": (fn.mse_loss, (a((2, 3), 28), a((2, 3), 29))),
+    "l1_loss": (lambda x, t: fn.l1_loss(x, t, reduction="none"), (a((2, 3), 30), a((2, 3), 31))),
+    "bce_with_logits": (
+        fn.binary_cross_entropy_with_logits,
+        (a((2, 3), 32), jax.nn.sigmoid(a((2, 3), 33))),
+    ),
+}
+
+
+def close(x, y):
+    jax.tree.map(
+        lambda u, v: np.testing.assert_allclose(np.asarray(u), np.asarray(v), rtol=1e-5, atol=1e-6),
+        x,
+        y,
+    )
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_op_under_jit_vmap_jacrev_eval_shape(name):
+    f, args = CASES[name]
+    argnums = tuple(range(len(args)))
+    eager = f(*args)
+    jitted = jax.jit(f)
+    close(jitted(*args), eager)
+
+    shape = jax.eval_shape(f, *args)
+    assert jax.tree.map(lambda s: (s.shape, s.dtype), shape) == jax.tree.map(
+        lambda y: (y.shape, y.dtype), eager
+    )
+
+    stacked = [jnp.stack([x, 2 * x]) for x in args]
+    doubled = jitted(*[2 * x for x in args])  # same shapes: reuses the compiled program
+
+    def first_output(*xs):
+        out = f(*xs)
+        return out[0] if isinstance(out, tuple) else out
+
+    @jax.jit  # vmap, jacrev and grad in one program: one compilation
+    def transformed(args, stacked):
+        return (
+            jax.vmap(f)(*stacked),
+            jax.jacrev(first_output, argnums)(*args),
+            jax.grad(lambda *xs: jnp.sum(first_output(*xs)), argnums)(*args),
+        )
+
+    batched, jac, grads = transformed(args, stacked)
+    close(batched, jax.tree.map(lambda y, z: jnp.stack([y, z]), eager, doubled))
+    out = eager[0] if isinstance(eager, tuple) else eager
+    for j, g, x in zip(jac, grads, args, strict=True):
+        assert j.shape == out.shape + x.shape
+        close(j.sum(axis=tuple(range(out.ndim))), g)
