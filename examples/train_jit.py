@@ -25,7 +25,7 @@ import numpy as np
 
 import functorch_lite as fl
 import functorch_lite.functional as fn
-from functorch_lite import datasets, optim
+from functorch_lite import datasets, optim, parallel
 from functorch_lite.utils.data import DataLoader, TensorDataset, numpy_collate
 
 DATASETS = ("digits", "fashion-mnist", "mnist")
@@ -46,6 +46,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--shift", type=int, default=None,
                    help="augment: random translation by up to N pixels (default: 2 on digits, 0 otherwise)")
     p.add_argument("--device", default="cpu", help="cpu | gpu | cuda | cuda:N")
+    p.add_argument("--data-parallel", action="store_true",
+                   help="split every batch across all devices of --device's kind (--batch-size is global)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", default=None, help="save model/optimizer/data state here after every epoch")
     p.add_argument("--resume", default=None, help="continue from a checkpoint written by --checkpoint")
@@ -105,7 +107,16 @@ def random_shift(key, x, max_shift: int):
     return jax.vmap(crop)(padded, offsets)
 
 
-def make_steps(model, opt, max_shift: int):
+def pad_to_multiple(x, y, multiple: int):
+    """Pads a short evaluation batch with rows labelled -100, which cross_entropy ignores."""
+    extra = -len(y) % multiple
+    if extra:
+        x = np.concatenate([x, np.zeros((extra, *x.shape[1:]), x.dtype)])
+        y = np.concatenate([y, np.full(extra, -100, y.dtype)])
+    return x, y
+
+
+def make_steps(model, opt, max_shift: int, mesh=None):
     def loss_fn(params, x, y):
         logits = model.apply(params, x)
         return fn.cross_entropy(logits, y), logits
@@ -122,13 +133,19 @@ def make_steps(model, opt, max_shift: int):
         logits = model.apply(params, x)
         return fn.cross_entropy(logits, y, reduction="sum"), jnp.sum(jnp.argmax(logits, axis=1) == y)
 
+    if mesh is not None:  # state replicated, batch split; XLA all-reduces the gradients
+        return (parallel.data_parallel(train_step, mesh, batch_argnums=(2, 3), donate_argnums=(0, 1)),
+                parallel.data_parallel(eval_step, mesh, batch_argnums=(1, 2)))
     return jax.jit(train_step, donate_argnums=(0, 1)), jax.jit(eval_step)
 
 
-def evaluate(eval_step, params, loader, device):
+def evaluate(eval_step, params, loader, device, mesh=None):
     total_loss, correct, count = 0.0, 0, 0
     for x, y in loader:
-        loss, hits = eval_step(params, jax.device_put(x, device), jax.device_put(y, device))
+        if mesh is None:
+            loss, hits = eval_step(params, jax.device_put(x, device), jax.device_put(y, device))
+        else:
+            loss, hits = eval_step(params, *pad_to_multiple(x, y, mesh.size))
         total_loss += float(loss)
         correct += int(hits)
         count += len(y)
@@ -158,6 +175,12 @@ class Progress:
 def main(argv=None) -> float:
     args = parse_args(argv)
     device = args.jax_device
+    mesh = parallel.data_parallel_mesh(jax.devices(device.platform)) if args.data_parallel else None
+    if mesh is not None and args.batch_size % mesh.size:
+        sys.exit(f"error: --batch-size {args.batch_size} must be a multiple of the {mesh.size} "
+                 f"devices that --data-parallel uses")
+    # data_parallel places host batches itself (split across the mesh)
+    put = (lambda a: a) if mesh is not None else (lambda a: jax.device_put(a, device))  # noqa: E731
     try:
         (x_train, y_train), (x_test, y_test) = load_data(args)
     except (FileNotFoundError, ValueError, ImportError) as err:
@@ -185,11 +208,12 @@ def main(argv=None) -> float:
                      "pass the same ones to continue it exactly")
         print(f"resumed from {args.resume} after epoch {start_epoch}")
 
-    train_step, eval_step = make_steps(model, opt, args.shift)
+    train_step, eval_step = make_steps(model, opt, args.shift, mesh)
     base_key = jax.random.key(args.seed + 1)
     progress = Progress(args.progress)
     print(f"LeNet-5 on {args.dataset}: {len(x_train)} train / {len(x_test)} test images, "
-          f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, device {device}")
+          f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
+          + (f"data parallel over {mesh.size} devices" if mesh is not None else f"device {device}"))
     t_start = time.perf_counter()
     for epoch in range(start_epoch, args.epochs):
         t0 = time.perf_counter()
@@ -197,15 +221,14 @@ def main(argv=None) -> float:
         bar = progress.epoch(train_loader, len(train_loader), f"epoch {epoch + 1}/{args.epochs}")
         for i, (x, y) in enumerate(bar):
             key = jax.random.fold_in(base_key, epoch * len(train_loader) + i)  # reproducible on resume
-            params, opt_state, loss, correct = train_step(params, opt_state, jax.device_put(x, device),
-                                                          jax.device_put(y, device), key)
+            params, opt_state, loss, correct = train_step(params, opt_state, put(x), put(y), key)
             running_loss, running_correct, seen = running_loss + loss, running_correct + correct, seen + len(y)
             if progress.tqdm is not None and i % 10 == 0:
                 bar.set_postfix(loss=f"{float(loss):.3f}")
         train_loss = float(running_loss) / len(train_loader)
         train_acc = int(running_correct) / seen
         elapsed = time.perf_counter() - t0
-        test_loss, test_acc = evaluate(eval_step, params, test_loader, device)
+        test_loss, test_acc = evaluate(eval_step, params, test_loader, device, mesh)
         print(f"epoch {epoch + 1:3d}/{args.epochs}  loss {train_loss:.4f}  train acc {train_acc:.4f}  "
               f"test loss {test_loss:.4f}  test acc {test_acc:.4f}  {seen / elapsed:,.0f} samples/s", flush=True)
         if args.checkpoint:
@@ -213,7 +236,7 @@ def main(argv=None) -> float:
             fl.save({"params": params, "opt_state": opt_state, "epoch": epoch + 1,
                      "loader": train_loader.state_dict(),
                      "args": {k: v for k, v in vars(args).items() if k != "jax_device"}}, args.checkpoint)
-    _, test_acc = evaluate(eval_step, params, test_loader, device)
+    _, test_acc = evaluate(eval_step, params, test_loader, device, mesh)
     print(f"final test accuracy: {test_acc:.4f} ({time.perf_counter() - t_start:.1f} s training + evaluation)")
     return test_acc
 

@@ -7,7 +7,7 @@ for the PyTorch programs it covers. Like `torch`, this namespace shadows some bu
 (`max`, `sum`, `int`, `bool`, `float`) with tensor functions and dtypes.
 """
 
-from . import autograd, datasets, functional, models, optim, random, utils
+from . import autograd, datasets, functional, models, optim, parallel, random, utils
 from ._creation import (
     arange, as_tensor, empty, empty_like, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,

@@ -30,14 +30,16 @@ class Generator:
     def __init__(self, device: Any = "cpu", seed: int = 0):
         self.device = device
         self._initial_seed = seed
-        self._key: Any = jnp.asarray(_key_from_seed(seed))
+        # numpy until the first draw: creating a jax array here would start JAX's backend on
+        # `import functorch_lite`, after which jax.distributed.initialize() can no longer run.
+        self._key: Any = _key_from_seed(seed)
 
     def manual_seed(self, seed: int) -> Generator:
         """Restarts the stream from `seed`; returns self, as PyTorch does."""
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
         self._initial_seed = int(seed)
-        self._key = jnp.asarray(_key_from_seed(int(seed)))
+        self._key = _key_from_seed(int(seed))
         return self
 
     def initial_seed(self) -> int:

@@ -1,0 +1,1 @@
+"""Tests of functorch_lite.parallel."""
