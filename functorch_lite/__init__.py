@@ -7,7 +7,7 @@ for the PyTorch programs it covers. Like `torch`, this namespace shadows some bu
 (`max`, `sum`, `int`, `bool`, `float`) with tensor functions and dtypes.
 """
 
-from . import autograd, datasets, functional, models, optim, parallel, random, utils
+from . import autograd, datasets, func, functional, models, nn, optim, parallel, random, utils
 from ._creation import (
     arange, as_tensor, empty, empty_like, from_numpy, full, full_like, linspace, ones, ones_like, rand,
     rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
@@ -24,6 +24,7 @@ from ._torch_functions import (
     rsqrt, sigmoid, sin, softmax, sqrt, square, squeeze, stack, std, sub, sum, t, tanh, transpose,
     unsqueeze, var, where,
 )
+from .compile import compile
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .device import cuda, device, to_device
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

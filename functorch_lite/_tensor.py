@@ -41,6 +41,16 @@ def _check_can_require_grad(dtype: np.dtype, op: str) -> None:
         )
 
 
+def raise_if_donated(error: BaseException) -> None:
+    """Turns JAX's 'Array has been deleted' into an error that says why and what to do."""
+    if isinstance(error, RuntimeError) and "has been deleted" in str(error):
+        raise RuntimeError(
+            "this tensor's buffer was donated to a compiled step (functorch_lite.compile), which updated the "
+            "state in place, so its old value no longer exists. Read the parameter itself after the step, or "
+            "take a copy with .clone() before calling the step if you need the old value."
+        ) from error
+
+
 class Tensor(ArithmeticMixin, ShapeMixin):
     """An n-dimensional array with PyTorch's methods and tape autograd, backed by `jax.Array`."""
 
@@ -110,7 +120,15 @@ class Tensor(ArithmeticMixin, ShapeMixin):
         return self._array
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.asarray(self._array, dtype=dtype)
+        return np.asarray(self._host(), dtype=dtype)
+
+    def _host(self) -> np.ndarray:
+        """The values on the host; a clear error where a compiled step donated the buffer."""
+        try:
+            return np.asarray(self._array)
+        except RuntimeError as error:
+            raise_if_donated(error)
+            raise
 
     @property
     def dtype(self) -> np.dtype:
@@ -245,10 +263,10 @@ class Tensor(ArithmeticMixin, ShapeMixin):
             raise ValueError(
                 f"item: a Tensor with {self.numel()} elements cannot be converted to Scalar"
             )
-        return np.asarray(self._array).reshape(()).item()
+        return self._host().reshape(()).item()
 
     def tolist(self) -> Any:
-        return np.asarray(self._array).tolist()
+        return self._host().tolist()
 
     def numpy(self, force: bool = False) -> np.ndarray:
         if self._requires_grad and not force:
@@ -256,7 +274,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
                 "numpy: Can't call numpy() on Tensor that requires grad. "
                 "Use tensor.detach().numpy() instead."
             )
-        return np.asarray(self._array)
+        return self._host()
 
     def __bool__(self) -> bool:
         if self.numel() != 1:

@@ -46,7 +46,7 @@ def format_tensor(tensor: Any) -> str:
     if isinstance(array, jax.core.Tracer):
         body = f"<traced {array.aval.str_short()}>"
     else:
-        body = _body(np.asarray(array))
+        body = _body(tensor._host())
         if array.size == 0:
             extras.append(f"size={tuple(array.shape)}")
         device = tensor.device

@@ -216,6 +216,9 @@ def apply(fn: Callable, *args: Any, **kwargs: Any) -> Any:
             out = plan.call(diff_tuple, other_tuple)
     except Exception as error:
         _drop_jax_note(error)
+        from .._tensor import raise_if_donated
+
+        raise_if_donated(error)
         raise
     if not inputs:
         return _wrap_outputs(out, None)

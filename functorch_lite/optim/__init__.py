@@ -68,3 +68,10 @@ __all__ = [
     "sgd_rule",
     "step_lr",
 ]
+# The imperative facade's classes (layer 4), imported after the pure layer they call.
+from functorch_lite.optim import lr_scheduler as lr_scheduler  # noqa: E402
+from functorch_lite.optim.optimizers import SGD as SGD  # noqa: E402
+from functorch_lite.optim.optimizers import Adagrad as Adagrad  # noqa: E402
+from functorch_lite.optim.optimizers import Adam as Adam  # noqa: E402
+from functorch_lite.optim.optimizers import AdamW as AdamW  # noqa: E402
+from functorch_lite.optim.optimizers import RMSprop as RMSprop  # noqa: E402
