@@ -269,15 +269,14 @@ _VALUE_ERRORS = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConve
 class Compiled:
     """A jitted imperative function; call it like the original."""
 
-    def __init__(self, fn: Callable, *, donate: bool = True, roots: list[Any] | None = None,
-                 in_shardings: Any = None):
+    def __init__(self, fn: Callable, *, donate: bool = True, roots: list[Any] | None = None, mesh: Any = None):
         functools.update_wrapper(self, fn, updated=())
         self.fn = fn
         self.donate = donate
+        self.mesh = mesh
         self._roots = roots
         self._state: _State | None = None
         self._programs: dict[tuple, Callable] = {}
-        self._in_shardings = in_shardings
 
     def _find_state(self, args: tuple, kwargs: dict) -> _State:
         roots = list(self._roots) if self._roots is not None else _referenced_objects(self.fn, set())
@@ -312,6 +311,7 @@ class Compiled:
             program = self._build(entries, descs, kw_descs, objects)
             self._programs[key] = program
         state_in = _distinct([state.read(e) for e in entries]) if self.donate else [state.read(e) for e in entries]
+        state_in, arrays = self._place(state_in, arrays)
         learning_rates = state.learning_rates()
         try:
             (out, new_values), out_entries = program(state_in, arrays)
@@ -330,6 +330,24 @@ class Compiled:
                 state.write(entry, value)
         return out
 
+    def _place(self, state_in: list, arrays: list) -> tuple[list, list]:
+        """Data parallel: state replicated, array arguments split on axis 0. Otherwise: the
+        arguments go to the device holding the state (the module's parameters)."""
+        if self.mesh is not None:
+            from . import parallel
+
+            batch = [a for a in arrays if np.ndim(a) > 0]
+            batch = iter(parallel.mesh._shard_batch(batch, self.mesh, 0, None, self.__name__,
+                                                    "functorch_lite.compile(mesh=...)"))
+            arrays = [next(batch) if np.ndim(a) > 0 else a for a in arrays]
+            return parallel.replicate(state_in, self.mesh), arrays
+        home = next((a for a in state_in[1:] if isinstance(a, jax.Array)), None)
+        if home is not None and arrays:
+            devices = home.devices()
+            arrays = [a if isinstance(a, jax.Array) and a.devices() == devices else jax.device_put(a, home.sharding)
+                      for a in arrays]
+        return state_in, arrays
+
     def _restore(self, entries: list, values: list) -> None:
         for entry, value in zip(entries, values):
             self._state.write(entry, value)
@@ -347,6 +365,10 @@ class Compiled:
             out = self.fn(*args, **kwargs)
             out_entries = state.entries()
             new_values = [state.read(e) for e in out_entries if e[0] != "lr"]
+            if self.mesh is not None:  # the new state stays replicated; XLA all-reduces the gradients
+                from .parallel import replicated_sharding
+
+                new_values = jax.lax.with_sharding_constraint(new_values, replicated_sharding(self.mesh))
             out_entries = [e for e in out_entries if e[0] != "lr"]
             out_entries_box[:] = [out_entries]
             out = jax.tree.map(lambda t: t._array if isinstance(t, Tensor) else t, out,
@@ -384,20 +406,25 @@ def _any_deleted(arrays: list) -> bool:
     return any(isinstance(a, jax.Array) and not isinstance(a, jax.core.Tracer) and a.is_deleted() for a in arrays)
 
 
-def compile(fn: Callable | Any = None, *, donate: bool = True) -> Any:  # noqa: A001 - torch's name
+def compile(fn: Callable | Any = None, *, donate: bool = True, mesh: Any = None) -> Any:  # noqa: A001 - torch's name
     """Compiles an imperative step (or a Module's forward) into one jitted XLA program.
 
     `functorch_lite.compile(step)` or `@functorch_lite.compile`; `compile(module)`
     returns a callable running the module's forward jitted (for evaluation loops).
     `donate=False` keeps the old state buffers alive (slower, more memory).
+    `mesh=functorch_lite.parallel.data_parallel_mesh()` trains data-parallel: the state
+    is replicated on every device of the mesh and every array argument is a global batch
+    split along its first axis (its size must divide by the device count).
     """
     if fn is None:
-        return lambda f: compile(f, donate=donate)
+        return lambda f: compile(f, donate=donate, mesh=mesh)
+    if mesh is not None and not isinstance(mesh, jax.sharding.Mesh):
+        raise TypeError(f"functorch_lite.compile: mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
     if _is_module(fn):
-        compiled = Compiled(fn.__call__, donate=donate, roots=[fn])
+        compiled = Compiled(fn.__call__, donate=donate, roots=[fn], mesh=mesh)
         compiled.module = fn
         return compiled
     if not callable(fn):
         raise TypeError(f"functorch_lite.compile: expected a function or an nn.Module, got {type(fn).__name__}")
-    return Compiled(fn, donate=donate)
+    return Compiled(fn, donate=donate, mesh=mesh)
 
