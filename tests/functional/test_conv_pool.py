@@ -81,11 +81,6 @@ def test_dilated_max_pool2d_forward_matches_torch(shape, kwargs):
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="_lowering.max_pool2d_nchw: jax has no VJP for reduce_window max with "
-    "window dilation (NotImplementedError); reported to the lowering owner",
-)
 @pytest.mark.parametrize("shape,kwargs", DILATED_MAX_POOL_CASES)
 def test_dilated_max_pool2d_gradient_matches_torch(shape, kwargs):
     check_vs_torch(

@@ -1,0 +1,350 @@
+"""Training-step throughput of LeNet-5 on CPU: functorch_lite against PyTorch eager (and peers).
+
+Each measurement runs in its own fresh subprocess, so no implementation inherits another's
+threads, caches or XLA flags. Rounds are interleaved (every row once per round, in turn)
+and the table reports the median over rounds, because a shared machine is noisy: compare
+ratios within one run, not numbers across runs.
+
+    python benchmarks/lenet_train.py                     # batch 64 and 256, 5 rounds
+    python benchmarks/lenet_train.py --with-peers        # + raw JAX jit, Flax NNX, Equinox
+    python benchmarks/lenet_train.py --batches 64 --runs 7 --steps 100
+
+To add a row, write `def run_<name>(batch, steps) -> float` (samples/s, timed with
+`_throughput`) and register it in `IMPLEMENTATIONS` (and, for an optional row, in
+`PEERS`). Rows that need XLA flags get their own entry in `ROWS` with an environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LR, MOMENTUM = 0.001, 0.9
+WARMUP_STEPS = 5
+
+
+def _data(batch: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random images and labels, one slice per step (the same for every implementation)."""
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((steps, batch, 1, 32, 32), dtype=np.float32)
+    labels = rng.integers(0, 10, (steps, batch)).astype(np.int32)
+    return images, labels
+
+
+def _throughput(step: Callable[[int], None], batch: int, steps: int) -> float:
+    """Samples per second over `steps` calls of `step(i)`, after a few warm-up calls.
+
+    `step` must block until its result is ready (e.g. by reading the loss as a float)."""
+    for i in range(WARMUP_STEPS):
+        step(i % steps)
+    start = time.perf_counter()
+    for i in range(steps):
+        step(i)
+    return steps * batch / (time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------------------------------
+# Implementations: each builds its model and step, then returns samples/s.
+# ---------------------------------------------------------------------------------------
+
+
+def run_torch_eager(batch: int, steps: int) -> float:
+    """The seed's PyTorch eager loop: zero_grad, forward, CrossEntropyLoss, backward, SGD step."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = self.pool(F.relu(self.conv1(x)))
+            x = self.pool(F.relu(self.conv2(x)))
+            x = x.view(-1, 16 * 5 * 5)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+    net = Net()
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
+    images, labels = _data(batch, steps)
+    images, labels = torch.from_numpy(images), torch.from_numpy(labels).long()
+
+    def step(i):
+        optimizer.zero_grad()
+        loss = criterion(net(images[i]), labels[i])
+        loss.backward()
+        optimizer.step()
+        loss.item()
+
+    return _throughput(step, batch, steps)
+
+
+def run_functorch_lite_jit(batch: int, steps: int) -> float:
+    """`models.lenet5()` + `functional.cross_entropy` + `optim.sgd`, one jitted step with
+    parameters and optimizer state donated."""
+    import jax
+    import jax.numpy as jnp
+
+    sys.path.insert(0, str(REPO_ROOT))
+    import functorch_lite.functional as fn
+    from functorch_lite.models import lenet5
+    from functorch_lite.optim import sgd
+
+    net = lenet5()
+    optimizer = sgd(LR, momentum=MOMENTUM)
+    params = net.init(jax.random.PRNGKey(0))
+    state = optimizer.init(params)
+
+    def train_step(params, state, x, y):
+        loss, grads = jax.value_and_grad(lambda p: fn.cross_entropy(net.apply(p, x), y))(params)
+        params, state = optimizer.update(grads, state, params)
+        return params, state, loss
+
+    train_step = jax.jit(train_step, donate_argnums=(0, 1))
+    images, labels = _data(batch, steps)
+    images, labels = jnp.asarray(images), jnp.asarray(labels)
+    carry = [params, state]
+
+    def step(i):
+        carry[0], carry[1], loss = train_step(carry[0], carry[1], images[i], labels[i])
+        float(loss)
+
+    return _throughput(step, batch, steps)
+
+
+def _jax_lenet_init(key):
+    """PyTorch-like uniform init for the raw JAX peer (weights OIHW / (out, in))."""
+    import jax
+    import jax.numpy as jnp
+
+    keys = jax.random.split(key, 5)
+
+    def layer(k, shape, fan_in):
+        bound = 1 / np.sqrt(fan_in)
+        return {"w": jax.random.uniform(k, shape, minval=-bound, maxval=bound), "b": jnp.zeros(shape[0])}
+
+    return {"conv1": layer(keys[0], (6, 1, 5, 5), 25), "conv2": layer(keys[1], (16, 6, 5, 5), 150),
+            "fc1": layer(keys[2], (120, 400), 400), "fc2": layer(keys[3], (84, 120), 120),
+            "fc3": layer(keys[4], (10, 84), 84)}
+
+
+def run_jax_jit(batch: int, steps: int) -> float:
+    """Raw JAX as in the anchors: NCHW `conv_general_dilated`, `reduce_window` max pool."""
+    import jax
+    import jax.numpy as jnp
+
+    def conv(p, x):
+        y = jax.lax.conv_general_dilated(x, p["w"], (1, 1), "VALID", dimension_numbers=("NCHW", "OIHW", "NCHW"))
+        return y + p["b"][None, :, None, None]
+
+    def pool(x):
+        return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+
+    def loss_fn(p, x, y):
+        x = pool(jax.nn.relu(conv(p["conv1"], x)))
+        x = pool(jax.nn.relu(conv(p["conv2"], x))).reshape(x.shape[0], -1)
+        x = jax.nn.relu(x @ p["fc1"]["w"].T + p["fc1"]["b"])
+        x = jax.nn.relu(x @ p["fc2"]["w"].T + p["fc2"]["b"])
+        logits = x @ p["fc3"]["w"].T + p["fc3"]["b"]
+        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1))
+
+    def train_step(p, m, x, y):
+        loss, g = jax.value_and_grad(loss_fn)(p, x, y)
+        m = jax.tree.map(lambda m, g: MOMENTUM * m + g, m, g)
+        p = jax.tree.map(lambda p, m: p - LR * m, p, m)
+        return p, m, loss
+
+    train_step = jax.jit(train_step, donate_argnums=(0, 1))
+    params = _jax_lenet_init(jax.random.PRNGKey(0))
+    carry = [params, jax.tree.map(jnp.zeros_like, params)]
+    images, labels = _data(batch, steps)
+    images, labels = jnp.asarray(images), jnp.asarray(labels)
+
+    def step(i):
+        carry[0], carry[1], loss = train_step(carry[0], carry[1], images[i], labels[i])
+        float(loss)
+
+    return _throughput(step, batch, steps)
+
+
+def run_flax_nnx(batch: int, steps: int) -> float:
+    """Flax NNX (NHWC, its idiomatic layout) with optax SGD, as in the anchors."""
+    import jax.numpy as jnp
+    import optax
+    from flax import nnx
+
+    class Net(nnx.Module):
+        def __init__(self, rngs):
+            self.conv1 = nnx.Conv(1, 6, (5, 5), padding="VALID", rngs=rngs)
+            self.conv2 = nnx.Conv(6, 16, (5, 5), padding="VALID", rngs=rngs)
+            self.fc1 = nnx.Linear(400, 120, rngs=rngs)
+            self.fc2 = nnx.Linear(120, 84, rngs=rngs)
+            self.fc3 = nnx.Linear(84, 10, rngs=rngs)
+
+        def __call__(self, x):
+            x = nnx.max_pool(nnx.relu(self.conv1(x)), (2, 2), (2, 2))
+            x = nnx.max_pool(nnx.relu(self.conv2(x)), (2, 2), (2, 2))
+            x = x.reshape(x.shape[0], -1)
+            return self.fc3(nnx.relu(self.fc2(nnx.relu(self.fc1(x)))))
+
+    model = Net(nnx.Rngs(0))
+    optimizer = nnx.Optimizer(model, optax.sgd(LR, momentum=MOMENTUM), wrt=nnx.Param)
+
+    @nnx.jit
+    def train_step(model, optimizer, x, y):
+        def loss_fn(model):
+            return optax.softmax_cross_entropy_with_integer_labels(model(x), y).mean()
+
+        loss, grads = nnx.value_and_grad(loss_fn)(model)
+        optimizer.update(model, grads)
+        return loss
+
+    images, labels = _data(batch, steps)
+    images, labels = jnp.asarray(images.transpose(0, 1, 3, 4, 2)), jnp.asarray(labels)
+
+    def step(i):
+        float(train_step(model, optimizer, images[i], labels[i]))
+
+    return _throughput(step, batch, steps)
+
+
+def run_equinox(batch: int, steps: int) -> float:
+    """Equinox (per-example model under vmap) with optax SGD, as in the anchors."""
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    class Net(eqx.Module):
+        layers: list
+
+        def __init__(self, key):
+            k = jax.random.split(key, 5)
+            self.layers = [eqx.nn.Conv2d(1, 6, 5, key=k[0]), eqx.nn.Conv2d(6, 16, 5, key=k[1]),
+                           eqx.nn.Linear(400, 120, key=k[2]), eqx.nn.Linear(120, 84, key=k[3]),
+                           eqx.nn.Linear(84, 10, key=k[4])]
+
+        def __call__(self, x):
+            pool = eqx.nn.MaxPool2d(2, 2)
+            c1, c2, f1, f2, f3 = self.layers
+            x = pool(jax.nn.relu(c1(x)))
+            x = pool(jax.nn.relu(c2(x))).reshape(-1)
+            return f3(jax.nn.relu(f2(jax.nn.relu(f1(x)))))
+
+    model = Net(jax.random.PRNGKey(0))
+    tx = optax.sgd(LR, momentum=MOMENTUM)
+    opt_state = tx.init(eqx.filter(model, eqx.is_array))
+
+    @eqx.filter_jit(donate="all-except-first")
+    def train_step(x, model, opt_state, y):
+        def loss_fn(model):
+            return optax.softmax_cross_entropy_with_integer_labels(jax.vmap(model)(x), y).mean()
+
+        loss, grads = eqx.filter_value_and_grad(loss_fn)(model)
+        updates, opt_state = tx.update(grads, opt_state, model)
+        return loss, eqx.apply_updates(model, updates), opt_state
+
+    images, labels = _data(batch, steps)
+    images, labels = jnp.asarray(images), jnp.asarray(labels)
+    carry = [model, opt_state]
+
+    def step(i):
+        loss, carry[0], carry[1] = train_step(images[i], carry[0], carry[1], labels[i])
+        float(loss)
+
+    return _throughput(step, batch, steps)
+
+
+# The registry: later rows (the facade's eager loop, a compiled facade step, a
+# data-parallel step) are one `run_*` function and one entry here each.
+IMPLEMENTATIONS: dict[str, Callable[[int, int], float]] = {
+    "torch_eager": run_torch_eager,
+    "functorch_lite_jit": run_functorch_lite_jit,
+    "jax_jit": run_jax_jit,
+    "flax_nnx": run_flax_nnx,
+    "equinox": run_equinox,
+}
+PEERS = ("jax_jit", "flax_nnx", "equinox")
+BASELINE = "torch_eager"
+
+# XLA flags are read when the backend starts, so a flagged row is its own subprocess with
+# XLA_FLAGS set; functorch_lite itself never sets flags.
+ONEDNN_FLAGS = "--xla_cpu_use_onednn=true"
+
+
+def rows(with_peers: bool, flag_rows: bool) -> list[tuple[str, str, dict[str, str]]]:
+    """(label, implementation, extra environment) for each row of the table, in run order."""
+    table = [("torch_eager", "torch_eager", {}), ("functorch_lite jit", "functorch_lite_jit", {})]
+    if flag_rows:
+        table.append((f"functorch_lite jit, XLA_FLAGS={ONEDNN_FLAGS}", "functorch_lite_jit",
+                      {"XLA_FLAGS": ONEDNN_FLAGS}))
+    if with_peers:
+        table += [(name, name, {}) for name in PEERS]
+    return table
+
+
+def _measure_in_subprocess(impl: str, batch: int, steps: int, env: dict[str, str]) -> float:
+    environment = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    environment.update(env)
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", impl, str(batch), str(steps)]
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"lenet_train: {impl} at batch {batch} failed:\n{done.stderr[-2000:]}")
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["samples_per_s"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--runs", type=int, default=5, help="interleaved rounds; the table shows the median")
+    parser.add_argument("--steps", type=int, default=50, help="timed steps per run (after 5 warm-up steps)")
+    parser.add_argument("--with-peers", action="store_true", help="add raw JAX jit, Flax NNX and Equinox rows")
+    parser.add_argument("--no-flag-rows", action="store_true", help=f"skip the {ONEDNN_FLAGS} row")
+    parser.add_argument("--worker", nargs=3, metavar=("IMPL", "BATCH", "STEPS"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        impl, batch, steps = args.worker[0], int(args.worker[1]), int(args.worker[2])
+        print(json.dumps({"samples_per_s": IMPLEMENTATIONS[impl](batch, steps)}))
+        return
+
+    table = rows(args.with_peers, not args.no_flag_rows)
+    results: dict[tuple[str, int], list[float]] = {(label, b): [] for label, _, _ in table for b in args.batches}
+    for round_index in range(args.runs):
+        for batch in args.batches:
+            for label, impl, env in table:
+                results[label, batch].append(_measure_in_subprocess(impl, batch, args.steps, env))
+        print(f"round {round_index + 1}/{args.runs} done", file=sys.stderr, flush=True)
+
+    print(f"LeNet-5 training step, samples/s (median of {args.runs} interleaved runs, {args.steps} steps each; "
+          f"min-max in brackets); ratio = median / median of {BASELINE} at the same batch")
+    print(f"{'implementation':58s} {'batch':>5s} {'samples/s':>10s} {'(min-max)':>15s} {'ratio':>6s}")
+    for batch in args.batches:
+        baseline = float(np.median(results[BASELINE, batch]))
+        for label, _, _ in table:
+            values = results[label, batch]
+            median = float(np.median(values))
+            spread = f"({min(values):.0f}-{max(values):.0f})"
+            print(f"{label:58s} {batch:5d} {median:10.0f} {spread:>15s} {median / baseline:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

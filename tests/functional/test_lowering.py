@@ -1,0 +1,241 @@
+"""The CPU fast paths of `_lowering` (im2col convolution, reshape max pooling).
+
+They must equal the generic `lax` lowering and PyTorch (forward and gradients), be
+chosen exactly for the shapes they claim, and survive jit, vmap, jacfwd, jacrev,
+hessian and eval_shape in every floating dtype.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import functorch_lite.functional as fn
+from functorch_lite.functional import _lowering
+from functorch_lite.models import lenet5
+
+torch = pytest.importorskip("torch")
+
+RTOL = ATOL = 1e-5
+NO_PAD = ((0, 0), (0, 0))
+needs_cpu = pytest.mark.skipif(jax.default_backend() != "cpu", reason="the fast paths are CPU-only")
+
+
+def randn(shape, seed=0, dtype=np.float32):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def assert_close(actual, expected, rtol=RTOL, atol=ATOL):
+    """allclose with the absolute tolerance scaled by the largest expected magnitude: weight
+    gradients sum thousands of terms, so their small entries carry the big ones' rounding."""
+    expected = np.asarray(expected, np.float64)
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1.0)
+    np.testing.assert_allclose(np.asarray(actual, np.float64), expected, rtol=rtol, atol=atol * scale)
+
+
+def vjp_all(f, args, cotangent):
+    out, pullback = jax.vjp(jax.jit(f), *args)
+    return out, pullback(cotangent)
+
+
+# Each case: input shape, weight shape, explicit padding; torch_padding is the same padding
+# in torch's symmetric form, or None where only the generic lowering can be compared.
+CONV_CASES = [
+    ((4, 1, 32, 32), (6, 1, 5, 5), NO_PAD, 0),  # LeNet conv1
+    ((2, 3, 9, 11), (4, 3, 3, 2), ((1, 1), (2, 2)), (1, 2)),  # RGB input, padding
+    ((2, 2, 6, 7), (5, 2, 1, 1), NO_PAD, 0),  # 1x1 kernel
+    ((3, 1, 8, 8), (2, 1, 3, 3), ((0, 2), (1, 0)), None),  # asymmetric padding ('same'-like)
+]
+
+
+@needs_cpu
+@pytest.mark.parametrize("xshape, wshape, padding, torch_padding", CONV_CASES)
+def test_fast_conv_matches_generic_and_torch(xshape, wshape, padding, torch_padding):
+    x, w = randn(xshape, 1), randn(wshape, 2)
+    assert _lowering.uses_fast_conv(jnp.asarray(x), jnp.asarray(w), (1, 1), padding, (1, 1), 1)
+
+    def fast(x, w):
+        return _lowering.conv2d_nchw(x, w, (1, 1), padding, (1, 1), 1)
+
+    def generic(x, w):
+        return _lowering.generic_conv2d_nchw(x, w, (1, 1), padding, (1, 1), 1)
+
+    cotangent = randn(generic(x, w).shape, 3)
+    y_fast, grads_fast = vjp_all(fast, (x, w), cotangent)
+    y_generic, grads_generic = vjp_all(generic, (x, w), cotangent)
+    assert_close(y_fast, y_generic)
+    for g_fast, g_generic in zip(grads_fast, grads_generic):
+        assert_close(g_fast, g_generic)
+    if torch_padding is not None:
+        xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        yt = torch.nn.functional.conv2d(xt, wt, padding=torch_padding)
+        yt.backward(torch.tensor(cotangent))
+        assert_close(y_fast, yt.detach().numpy())
+        assert_close(grads_fast[0], xt.grad.numpy())
+        assert_close(grads_fast[1], wt.grad.numpy())
+
+
+@needs_cpu
+@pytest.mark.parametrize(
+    "xshape, wshape, stride, dilation, groups",
+    [
+        ((2, 6, 14, 14), (16, 6, 5, 5), (1, 1), (1, 1), 1),  # LeNet conv2: too many input channels
+        ((2, 1, 12, 12), (4, 1, 3, 3), (2, 2), (1, 1), 1),  # strided
+        ((2, 1, 12, 12), (4, 1, 3, 3), (1, 1), (2, 2), 1),  # dilated
+        ((2, 2, 8, 8), (4, 1, 3, 3), (1, 1), (1, 1), 2),  # grouped
+    ],
+)
+def test_conv_shapes_outside_the_fast_path_use_the_generic_lowering(xshape, wshape, stride, dilation, groups):
+    x, w = jnp.asarray(randn(xshape)), jnp.asarray(randn(wshape, 1))
+    assert not _lowering.uses_fast_conv(x, w, stride, NO_PAD, dilation, groups)
+    torch_y = torch.nn.functional.conv2d(torch.tensor(np.asarray(x)), torch.tensor(np.asarray(w)), stride=stride,
+                                         dilation=dilation, groups=groups)
+    assert_close(fn.conv2d(x, w, stride=stride, dilation=dilation, groups=groups), torch_y.numpy())
+
+
+@needs_cpu
+@pytest.mark.parametrize(
+    "shape, kernel",
+    [((4, 6, 28, 28), 2), ((2, 3, 7, 9), 3), ((2, 2, 6, 8), (2, 4))],  # LeNet pool1; sizes not divisible; oblong
+)
+def test_fast_max_pool_matches_generic_and_torch(shape, kernel):
+    x = randn(shape, 4)
+    x[0, 0, :2, :2] = 1.5  # a tie: the gradient must go to the first entry only
+    x[0, 1, 2:4, 2:4] = 0.0
+    pair = (kernel, kernel) if isinstance(kernel, int) else kernel
+    assert _lowering.uses_fast_max_pool(jnp.asarray(x), pair, pair, NO_PAD, (1, 1))
+    xt = torch.tensor(x, requires_grad=True)
+    yt = torch.nn.functional.max_pool2d(xt, kernel)
+    cotangent = randn(tuple(yt.shape), 5)
+    yt.backward(torch.tensor(cotangent))
+    y_fast, (g_fast,) = vjp_all(lambda x: fn.max_pool2d(x, kernel), (x,), cotangent)
+    y_generic, (g_generic,) = vjp_all(
+        lambda x: _lowering.generic_max_pool2d_nchw(x, pair, pair, NO_PAD, (1, 1)), (x,), cotangent
+    )
+    assert_close(y_fast, yt.detach().numpy())
+    assert_close(g_fast, xt.grad.numpy())
+    assert_close(y_generic, y_fast)
+    assert_close(g_generic, g_fast)
+
+
+@needs_cpu
+def test_fast_max_pool_routes_nan_gradients_like_torch():
+    x = randn((1, 1, 4, 4))
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan  # torch keeps the last NaN of the window
+    xt = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(xt, 2).sum().backward()
+    y, pullback = jax.vjp(lambda x: fn.max_pool2d(x, 2), jnp.asarray(x))
+    assert np.isnan(np.asarray(y)[0, 0, 0, 0])
+    assert_close(pullback(jnp.ones_like(y))[0], xt.grad.numpy())
+
+
+@needs_cpu
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(kernel_size=2, stride=1), dict(kernel_size=2, padding=1), dict(kernel_size=2, dilation=2),
+     dict(kernel_size=2, ceil_mode=True)],
+)
+def test_max_pool_shapes_outside_the_fast_path_use_the_generic_lowering(kwargs):
+    x = randn((2, 3, 7, 7), 6)
+    geometry = fn.pooling._pool_geometry(jnp.asarray(x), kwargs["kernel_size"], kwargs.get("stride"),
+                                         kwargs.get("padding", 0), kwargs.get("dilation", 1),
+                                         kwargs.get("ceil_mode", False), "max_pool2d")
+    _, _, kernel, stride, pads, dilation, _ = geometry
+    assert not _lowering.uses_fast_max_pool(jnp.asarray(x), kernel, stride, pads, dilation)
+    assert_close(fn.max_pool2d(x, **kwargs), torch.nn.functional.max_pool2d(torch.tensor(x), **kwargs).numpy())
+
+
+@needs_cpu
+def test_integer_max_pool_uses_the_generic_lowering():
+    x = jnp.arange(2 * 4 * 4, dtype=jnp.int32).reshape(1, 2, 4, 4)
+    assert not _lowering.uses_fast_max_pool(x, (2, 2), (2, 2), NO_PAD, (1, 1))
+    assert fn.max_pool2d(x, 2).dtype == jnp.int32
+
+
+@pytest.mark.slow  # two whole-model compilations: about 10 s on a busy 2-core machine
+@needs_cpu
+def test_lenet_gradients_equal_with_and_without_fast_paths(monkeypatch):
+    net = lenet5()
+    params = net.init(jax.random.PRNGKey(0))
+    x, y = jnp.asarray(randn((2, 1, 32, 32), 7)), jnp.arange(2)
+
+    def loss_and_grads():
+        return jax.jit(jax.value_and_grad(lambda p: fn.cross_entropy(net.apply(p, x), y)))(params)
+
+    fast_loss, fast_grads = loss_and_grads()
+    monkeypatch.setattr(_lowering, "_on_cpu", lambda: False)
+    generic_loss, generic_grads = loss_and_grads()
+    assert_close(fast_loss, generic_loss)
+    jax.tree.map(assert_close, fast_grads, generic_grads)
+
+
+@needs_cpu
+def test_fast_paths_under_transforms():
+    x, w = jnp.asarray(randn((1, 1, 6, 6))), jnp.asarray(randn((2, 1, 3, 3), 1))
+
+    def layer(x, w):
+        return fn.max_pool2d(fn.conv2d(x, w), 2)
+
+    def generic_layer(x, w):
+        y = _lowering.generic_conv2d_nchw(x, w, (1, 1), NO_PAD, (1, 1), 1)
+        return _lowering.generic_max_pool2d_nchw(y, (2, 2), (2, 2), NO_PAD, (1, 1))
+
+    # jitted, so each transform compiles once instead of dispatching op by op
+    for argnums in (0, 1):
+        forward = jax.jit(jax.jacfwd(layer, argnums))(x, w)
+        assert_close(forward, jax.jit(jax.jacrev(layer, argnums))(x, w))
+        assert_close(forward, jax.jit(jax.jacrev(generic_layer, argnums))(x, w))
+    batched = jax.jit(jax.vmap(layer, in_axes=(0, None)))(jnp.stack([x, 2 * x]), w)
+    assert_close(batched[1], layer(2 * x, w))
+    assert_close(jax.jit(jax.vmap(layer, in_axes=(None, 0)))(x, jnp.stack([w, -w]))[1], layer(x, -w))
+    assert jax.eval_shape(layer, x, w).shape == (1, 2, 2, 2)
+
+    def scalar(w):
+        return jnp.sum(layer(x, w) ** 2)
+
+    def generic_scalar(w):
+        return jnp.sum(generic_layer(x, w) ** 2)
+
+    assert_close(jax.jit(jax.hessian(scalar))(w), jax.jit(jax.hessian(generic_scalar))(w), rtol=1e-4, atol=1e-4)
+
+
+@needs_cpu
+@pytest.mark.parametrize("dtype, tolerance", [(jnp.float16, 2e-2), (jnp.bfloat16, 1e-1), (jnp.float64, 1e-12)])
+def test_fast_paths_in_other_dtypes(dtype, tolerance):
+    with jax.enable_x64(dtype == jnp.float64):
+        x = jnp.asarray(randn((2, 1, 10, 10)), dtype)
+        w = jnp.asarray(randn((3, 1, 3, 3), 1), dtype)
+
+        def fast(x, w):
+            return jnp.sum(fn.max_pool2d(fn.conv2d(x, w), 2).astype(jnp.float32) ** 2)
+
+        def generic(x, w):
+            y = _lowering.generic_conv2d_nchw(x, w, (1, 1), NO_PAD, (1, 1), 1)
+            y = _lowering.generic_max_pool2d_nchw(y, (2, 2), (2, 2), NO_PAD, (1, 1))
+            return jnp.sum(y.astype(jnp.float32) ** 2)
+
+        fast_grads = jax.jit(jax.grad(fast, (0, 1)))(x, w)
+        generic_grads = jax.jit(jax.grad(generic, (0, 1)))(x, w)
+        for g_fast, g_generic in zip(fast_grads, generic_grads):
+            assert g_fast.dtype == dtype
+            scale = float(jnp.max(jnp.abs(g_generic.astype(jnp.float32))))
+            assert_close(g_fast, g_generic, rtol=tolerance, atol=tolerance * scale)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [dict(kernel_size=2, dilation=2), dict(kernel_size=3, stride=2, padding=1, dilation=(2, 1))]
+)
+def test_dilated_max_pool_gradient_matches_torch(kwargs):
+    x = randn((2, 3, 9, 8), 8)
+    x[0, 0, 0, 0] = x[0, 0, 0, 2] = 2.5  # a tie inside one dilated window
+    xt = torch.tensor(x, requires_grad=True)
+    yt = torch.nn.functional.max_pool2d(xt, **kwargs)
+    cotangent = randn(tuple(yt.shape), 9)
+    yt.backward(torch.tensor(cotangent))
+    y, (grad,) = vjp_all(lambda x: fn.max_pool2d(x, **kwargs), (x,), cotangent)
+    assert_close(y, yt.detach().numpy())
+    assert_close(grad, xt.grad.numpy())
+    assert_close(jax.jit(jax.jacfwd(lambda x: fn.max_pool2d(x, **kwargs)))(x[:1, :1]).sum(axis=(4, 5, 6, 7)),
+                 np.ones(tuple(yt[:1, :1].shape)))
