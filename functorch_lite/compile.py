@@ -152,10 +152,14 @@ class _State:
         if kind == "grad":
             return owner._grad._array
         if kind == "lr":
-            return jnp.asarray(owner.param_groups[key]["lr"], jnp.float32)
+            lr = owner.param_groups[key]["lr"]
+            # A numpy scalar: jit takes it as an input without a device round trip of its own.
+            return lr if isinstance(lr, jax.Array) else np.float32(lr)
         opt, param = owner
         value = opt.state[param][key]
-        return value._array if isinstance(value, Tensor) else jnp.asarray(value)
+        if isinstance(value, Tensor):
+            return value._array
+        return value if isinstance(value, jax.Array) else jnp.asarray(value)
 
     @staticmethod
     def write(entry: tuple[str, Any, Any], value: Any) -> None:
