@@ -51,6 +51,25 @@ class Layer(NamedTuple):
         return self.name
 
 
+def _jit_init(init: Callable[[jax.Array], Params]) -> Callable[[jax.Array], Params]:
+    """`init` as one jitted program (eager random draws compile each primitive per shape),
+    keeping the parameter order of the dict it builds (jit hands dicts back with sorted keys)."""
+    order: list[str] = []
+
+    def traced(key: jax.Array) -> Params:
+        params = init(key)
+        order[:] = list(params)  # runs while tracing, on the dict `init` really built
+        return params
+
+    jitted = jax.jit(traced)
+
+    def wrapper(key: jax.Array) -> Params:
+        params = jitted(key)
+        return {name: params[name] for name in order}
+
+    return wrapper
+
+
 def _stateless(
     fn: Callable[[Params, jax.Array], jax.Array],
     name: str,
@@ -59,7 +78,13 @@ def _stateless(
     def apply(params, x, *, state=None, key=None, training=True):
         return fn(params, x)
 
-    return Layer(init, apply, name=name)
+    return Layer(init, _named(apply, name), name=name)
+
+
+def _named(apply: Callable, name: str) -> Callable:
+    """Names `apply` after its layer, so the facade's tape and anomaly errors say `Linear`."""
+    apply.__name__ = apply.__qualname__ = name.partition("(")[0]
+    return apply
 
 
 def Linear(in_features: int, out_features: int, bias: bool = True, dtype=jnp.float32) -> Layer:
@@ -68,6 +93,7 @@ def Linear(in_features: int, out_features: int, bias: bool = True, dtype=jnp.flo
     out_features = _checks.positive_int(out_features, "out_features", "Linear")
     name = f"Linear(in_features={in_features}, out_features={out_features}, bias={bias})"
 
+    @_jit_init
     def init(key):
         wkey, bkey = jax.random.split(key)
         params = {"weight": initializers.default_weight(wkey, (out_features, in_features), dtype)}
@@ -132,6 +158,7 @@ def Conv2d(
     name = f"Conv2d({in_channels}, {out_channels}, kernel_size={kernel}, stride={stride_p}{extras})"
     wshape = (out_channels, in_channels // groups, *kernel)
 
+    @_jit_init
     def init(key):
         wkey, bkey = jax.random.split(key)
         params = {"weight": initializers.default_weight(wkey, wshape, dtype)}
@@ -229,12 +256,15 @@ def ReLU() -> Layer:
 
 
 def LeakyReLU(negative_slope: float = 0.01) -> Layer:
+    _checks.number(negative_slope, "negative_slope", "LeakyReLU")
     return _stateless(
         lambda p, x: leaky_relu(x, negative_slope), f"LeakyReLU(negative_slope={negative_slope})"
     )
 
 
 def GELU(approximate: str = "none") -> Layer:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
     return _stateless(lambda p, x: gelu(x, approximate), f"GELU(approximate='{approximate}')")
 
 
@@ -252,6 +282,9 @@ def Identity() -> Layer:
 
 def Flatten(start_dim: int = 1, end_dim: int = -1) -> Layer:
     """Flattens dims start_dim..end_dim (PyTorch's nn.Flatten defaults keep the batch dim)."""
+    for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+        if isinstance(dim, bool) or not isinstance(dim, int):
+            raise TypeError(f"Flatten: {name} must be an int, got {dim!r}")
     return _stateless(
         lambda p, x: flatten(x, start_dim, end_dim),
         f"Flatten(start_dim={start_dim}, end_dim={end_dim})",
@@ -270,7 +303,7 @@ def Dropout(p: float = 0.5) -> Layer:
             )
         return dropout(x, p, training, key=key)
 
-    return Layer(_no_params, apply, name=name)
+    return Layer(_no_params, _named(apply, name), name=name)
 
 
 def Embedding(
@@ -295,6 +328,7 @@ def Embedding(
         + ")"
     )
 
+    @_jit_init
     def init(key):
         w = initializers.normal(key, (n, d), dtype=dtype)
         if padding_idx is not None:
