@@ -1,4 +1,4 @@
-"""torch.func's names on JAX's transforms: a Module as a pure function, and grad/vmap/jacobians over it.
+"""torch.func's names on JAX transforms: a Module as a pure function, and grad/vmap/jacobians over it.
 
 `functional_call(module, params_and_buffers, args)` runs a Module with the given
 arrays in place of its parameters and buffers, without touching them, so the Module
@@ -14,6 +14,14 @@ Per-sample gradients of a model:
         out = functional_call(net, params, (x[None],))
         return F.cross_entropy(out, y[None])
     grads = vmap(grad(loss_fn), in_dims=(None, 0, 0))(params, x, y)
+
+Like torch.func these run eagerly, op by op (the first call of each op compiles it);
+`functorch_lite.compile(vmap(grad(loss_fn), ...))` makes the whole thing one program.
+
+Where they part from torch.func: `chunk_size` and `jvp(strict=True)` are refused;
+`grad` accepts any one-element output; BatchNorm's running statistics, updated in
+train mode under `grad`/`jacrev`, take the (concrete) batch values where torch.func
+raises, while under `vmap` both refuse the update (see `functional_call`).
 """
 
 from __future__ import annotations
@@ -28,8 +36,12 @@ import numpy as np
 
 from . import random as _random
 from ._tensor import Tensor
+from .autograd import grad_mode
 
 __all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap"]
+
+_Tracer = jax.core.Tracer
+_DRAWS = "the function draws random numbers (dropout, rand, randn) but randomness='error'"
 
 
 def _is_tensor(x: Any) -> bool:
@@ -42,12 +54,12 @@ def _unwrap(tree: Any) -> Any:
 
 
 def _wrap(tree: Any) -> Any:
-    """Array leaves -> Tensors (without grad), anywhere in a pytree."""
+    """Array leaves -> Tensors (without grad), anywhere in a pytree; dtypes are kept."""
     def wrap(x):
         if isinstance(x, Tensor):
             return x
         if isinstance(x, (jax.Array, np.ndarray)):
-            return Tensor(x)
+            return Tensor._wrap(jnp.asarray(x))
         return x
 
     return jax.tree.map(wrap, tree, is_leaf=_is_tensor)
@@ -66,8 +78,26 @@ def _slots(module: Any) -> dict[str, tuple[dict, str]]:
     return slots
 
 
+def _expand_tied(slots: dict, values: dict, tie_weights: bool) -> dict:
+    """With tie_weights, a value given for one of several names of one tensor applies to all of them."""
+    if not tie_weights:
+        return values
+    names_of: dict[int, list[str]] = {}
+    for key, (registry, name) in slots.items():
+        names_of.setdefault(id(registry[name]), []).append(key)
+    out = dict(values)
+    for key, value in values.items():
+        registry, name = slots[key]
+        for tied in names_of[id(registry[name])]:
+            if tied in values and values[tied] is not value:
+                raise ValueError(f"functional_call: {key!r} and {tied!r} are tied (one tensor) but were given "
+                                 "different values; give one of them, or pass tie_weights=False")
+            out[tied] = value
+    return out
+
+
 @contextlib.contextmanager
-def _swapped(module: Any, values: Mapping[str, Any], strict: bool) -> Iterator[None]:
+def _swapped(module: Any, values: Mapping[str, Any], strict: bool, tie_weights: bool) -> Iterator[None]:
     slots = _slots(module)
     unknown = [k for k in values if k not in slots]
     if unknown:
@@ -76,37 +106,69 @@ def _swapped(module: Any, values: Mapping[str, Any], strict: bool) -> Iterator[N
         missing = [k for k in slots if k not in values]
         if missing:
             raise ValueError(f"functional_call: strict=True but key(s) {missing} were not given")
+    values = _expand_tied(slots, dict(values), tie_weights)
+    for key, value in values.items():
+        registry, name = slots[key]
+        if not isinstance(value, (Tensor, jax.Array, np.ndarray)):
+            raise TypeError(f"functional_call: {key!r} must be a Tensor or an array, got {type(value).__name__}")
+        if tuple(value.shape) != tuple(registry[name].shape):
+            raise ValueError(f"functional_call: {key!r} has shape {tuple(value.shape)}, the module's "
+                             f"{key!r} has shape {tuple(registry[name].shape)}")
     saved = []
     try:
         for key, value in values.items():
             registry, name = slots[key]
             old = registry[name]
-            array = value.array if isinstance(value, Tensor) else value
-            if tuple(np.shape(array)) != tuple(old.shape):
-                raise ValueError(f"functional_call: {key!r} has shape {tuple(np.shape(array))}, the module's "
-                                 f"{key!r} has shape {tuple(old.shape)}")
             saved.append((registry, name, old))
             # A fresh object of the same class: the original Parameter is never modified.
-            registry[name] = value if isinstance(value, Tensor) else type(old)._wrap(jnp.asarray(array))
-        yield
+            registry[name] = value if isinstance(value, Tensor) else type(old)._wrap(jnp.asarray(value))
+        in_use = {key: registry[name] for key, (registry, name) in slots.items()}
+        concrete = {key: t._array for key, t in in_use.items() if not isinstance(t._array, _Tracer)}
+        try:
+            yield
+        finally:
+            leaked = _restore_leaked(in_use, concrete)
+        if leaked:
+            raise ValueError(
+                f"functional_call: the module wrote batched or traced values into {leaked} (BatchNorm running "
+                "statistics updated in train mode inside vmap or a nested transform); they cannot leave it. Call "
+                "module.eval() first, or build the BatchNorm with track_running_stats=False")
     finally:
         for registry, name, old in reversed(saved):
             registry[name] = old
 
 
-def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = (), kwargs: dict | None = None, *,
+def _restore_leaked(in_use: dict[str, Tensor], concrete: dict[str, Any]) -> list[str]:
+    """Puts back concrete values that a transform's tracers replaced; returns the names."""
+    leaked = []
+    for key, value in concrete.items():
+        tensor = in_use[key]
+        if isinstance(tensor._array, _Tracer):
+            tensor._array = value
+            leaked.append(key)
+    return leaked
+
+
+def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = None, kwargs: dict | None = None, *,
                     tie_weights: bool = True, strict: bool = False) -> Any:
     """Calls `module(*args, **kwargs)` with the given arrays in place of its parameters and buffers.
 
     **Arguments:** `parameter_and_buffer_dicts` is a dict (or a tuple of dicts) mapping
-    `state_dict` keys to Tensors or jax arrays; keys not given keep the module's own
-    values (unless `strict`). The module itself is left unchanged.
+    `state_dict` keys to Tensors or jax arrays of the registered shapes; keys not given
+    keep the module's own values (with `strict`, every key must be given). A key the
+    module does not have, or a value of another shape, raises a ValueError. `args` is a
+    tuple of positional arguments or a single one. The module itself is left unchanged;
+    buffers passed in as Tensors receive the module's in-place updates (BatchNorm's
+    running statistics in train mode), as in PyTorch.
 
     **Returns:** whatever `module.forward` returns.
     """
     if isinstance(parameter_and_buffer_dicts, (tuple, list)):
         merged: dict[str, Any] = {}
         for d in parameter_and_buffer_dicts:
+            if not isinstance(d, Mapping):
+                raise TypeError("functional_call: expected a dict or a tuple of dicts of parameters and buffers, "
+                                f"got a {type(parameter_and_buffer_dicts).__name__} holding a {type(d).__name__}")
             overlap = set(merged) & set(d)
             if overlap:
                 raise ValueError(f"functional_call: keys {sorted(overlap)} appear in more than one dict")
@@ -116,19 +178,56 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = ()
     else:
         raise TypeError("functional_call: expected a dict or a tuple of dicts of parameters and buffers, got "
                         f"{type(parameter_and_buffer_dicts).__name__}")
-    args = args if isinstance(args, tuple) else (args,)
-    with _swapped(module, merged, strict):
+    args = () if args is None else args if isinstance(args, tuple) else (args,)
+    with _swapped(module, merged, strict, tie_weights):
         return module(*args, **(kwargs or {}))
 
 
 # -- transforms ------------------------------------------------------------------------------------
-def _lift(transform: Callable[..., Callable], func: Callable, *, has_aux: bool = False) -> Callable:
-    """Runs `func` (Tensors in, Tensors out) under a JAX transform of arrays."""
+@contextlib.contextmanager
+def _no_draws(where: str, advice: str) -> Iterator[None]:
+    """Raises when the body draws from the global generator (dropout, randn) and puts the generator back."""
+    generator = _random.default_generator
+    before = generator.get_state()
+    try:
+        yield
+    finally:
+        drew = generator.get_state() is not before
+        if drew:
+            generator.set_state(before)
+    if drew:
+        raise ValueError(f"{where}: {_DRAWS}; {advice}")
+
+
+def _pure(func: Callable, name: str, scalar: bool = False, has_aux: bool = False) -> Callable:
+    """`func` (Tensors in, Tensors out) as a function of arrays, run without recording a tape."""
 
     def pure(*arrays: Any, **kwargs: Any) -> Any:
-        out = func(*_wrap(arrays), **kwargs)
-        return _unwrap(out)
+        # The transform differentiates the arrays itself; a tape of the module's own Parameters
+        # would only add work, and Tensors wrapping tracers must not outlive the call.
+        with grad_mode.no_grad():
+            out = func(*_wrap(arrays), **kwargs)
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise ValueError(f"{name}(f, has_aux=True): expected f to return a tuple (output, aux), got "
+                                 f"{type(out).__name__}")
+            out, aux = out
+            return _check_scalar(_unwrap(out), name, scalar), _unwrap(aux)
+        return _check_scalar(_unwrap(out), name, scalar)
 
+    return pure
+
+
+def _check_scalar(out: Any, name: str, scalar: bool) -> Any:
+    if scalar and not (isinstance(out, (jax.Array, np.ndarray, float)) and np.size(out) == 1):
+        shape = getattr(out, "shape", type(out).__name__)
+        raise ValueError(f"{name}(f)(*args): expected f(*args) to return a scalar Tensor (one element), got "
+                         f"{shape}; use vjp or jacrev for non-scalar outputs")
+    return jnp.reshape(out, ()) if scalar else out
+
+
+def _lift(transform: Callable[[Callable], Callable], pure: Callable) -> Callable:
+    """`transform(pure)` as a function of Tensors (or arrays) returning Tensors."""
     transformed = transform(pure)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -138,124 +237,159 @@ def _lift(transform: Callable[..., Callable], func: Callable, *, has_aux: bool =
 
 
 def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
-    """The gradient of scalar `func` w.r.t. the arguments `argnums` (torch.func.grad)."""
-    return _lift(lambda f: jax.grad(f, argnums=argnums, has_aux=has_aux), func)
+    """The gradient of scalar `func` w.r.t. the arguments `argnums` (torch.func.grad); with has_aux, `(grad, aux)`."""
+    pure = _pure(func, "grad", scalar=True, has_aux=has_aux)
+    return _lift(lambda f: jax.grad(f, argnums=argnums, has_aux=has_aux), pure)
 
 
 def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
     """`(gradient, value)` of scalar `func`; with has_aux, `(gradient, (value, aux))` as torch.func."""
 
-    def transform(f):
+    def transform(f: Callable) -> Callable:
         value_and_grad = jax.value_and_grad(f, argnums=argnums, has_aux=has_aux)
 
-        def swapped(*a, **k):
-            value, g = value_and_grad(*a, **k)
-            return g, value
+        def swapped(*args: Any, **kwargs: Any) -> tuple:
+            value, gradient = value_and_grad(*args, **kwargs)
+            return gradient, value
 
         return swapped
 
-    return _lift(transform, func)
+    return _lift(transform, _pure(func, "grad_and_value", scalar=True, has_aux=has_aux))
 
 
-def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
-    """Jacobian by reverse mode."""
-    return _lift(lambda f: jax.jacrev(f, argnums=argnums, has_aux=has_aux), func)
+def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
+           chunk_size: int | None = None) -> Callable:
+    """Jacobian by reverse mode: shape `output.shape + input.shape` per argument (torch.func.jacrev)."""
+    _check_chunk_size("jacrev", chunk_size)
+    pure = _pure(func, "jacrev", has_aux=has_aux)
+    return _lift(lambda f: jax.jacrev(f, argnums=argnums, has_aux=has_aux), pure)
 
 
-def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
-    """Jacobian by forward mode."""
-    return _lift(lambda f: jax.jacfwd(f, argnums=argnums, has_aux=has_aux), func)
+def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable:
+    """Jacobian by forward mode (torch.func.jacfwd); `randomness` as in `vmap`."""
+    _check_randomness("jacfwd", randomness)
+    pure = _pure(func, "jacfwd", has_aux=has_aux)
+    transformed = _lift(lambda f: jax.jacfwd(f, argnums=argnums, has_aux=has_aux), pure)
+    if randomness != "error":
+        return transformed  # one draw shared by every tangent, as "same" gives
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        with _no_draws("jacfwd", "pass randomness='same' or 'different'"):
+            return transformed(*args, **kwargs)
+
+    return checked
 
 
 def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
     """Hessian as jacfwd(jacrev(func)), as torch.func does."""
-    return _lift(lambda f: jax.hessian(f, argnums=argnums), func)
+    return _lift(lambda f: jax.hessian(f, argnums=argnums), _pure(func, "hessian"))
 
 
 def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
-    """`(output, vjp_fn)` (plus aux); `vjp_fn(cotangent)` returns a tuple, one entry per primal."""
-    pure = lambda *a: _unwrap(func(*_wrap(a)))  # noqa: E731
-    result = jax.vjp(pure, *_unwrap(primals), has_aux=has_aux)
+    """`(output, vjp_fn)` (plus aux); `vjp_fn(cotangents)` returns a tuple, one entry per primal."""
+    result = jax.vjp(_pure(func, "vjp", has_aux=has_aux), *_unwrap(primals), has_aux=has_aux)
     out, pullback = result[0], result[1]
 
-    def vjp_fn(cotangent: Any) -> tuple:
-        return _wrap(pullback(_unwrap(cotangent)))
+    def vjp_fn(cotangents: Any) -> tuple:
+        return _wrap(pullback(_unwrap(cotangents)))
 
     return (_wrap(out), vjp_fn, _wrap(result[2])) if has_aux else (_wrap(out), vjp_fn)
 
 
-def jvp(func: Callable, primals: tuple, tangents: tuple, has_aux: bool = False) -> tuple:
-    """`(output, jvp_out)` (plus aux) of `func` at `primals` along `tangents`."""
-    pure = lambda *a: _unwrap(func(*_wrap(a)))  # noqa: E731
-    if has_aux:
-        out, tangent_out, aux = jax.jvp(pure, tuple(_unwrap(primals)), tuple(_unwrap(tangents)), has_aux=True)
-        return _wrap(out), _wrap(tangent_out), _wrap(aux)
-    out, tangent_out = jax.jvp(pure, tuple(_unwrap(primals)), tuple(_unwrap(tangents)))
-    return _wrap(out), _wrap(tangent_out)
+def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux: bool = False) -> tuple:
+    """`(output, jvp_out)` (plus aux) of `func` at `primals` along `tangents` (torch.func.jvp)."""
+    for what, value in (("primals", primals), ("tangents", tangents)):
+        if not isinstance(value, tuple):
+            raise TypeError(f"jvp(f, primals, tangents): expected {what} to be a tuple, got {type(value).__name__}")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp(f, primals, tangents): {len(primals)} primals but {len(tangents)} tangents")
+    if strict:
+        raise ValueError("jvp: strict=True is not supported (as in torch.func)")
+    result = jax.jvp(_pure(func, "jvp", has_aux=has_aux), _unwrap(primals), _unwrap(tangents), has_aux=has_aux)
+    return tuple(_wrap(part) for part in result)
+
+
+def _check_chunk_size(name: str, chunk_size: int | None) -> None:
+    if chunk_size is not None:
+        raise ValueError(f"{name}: chunk_size is not supported (got {chunk_size}); JAX vectorises the whole batch "
+                         "at once, so pass chunk_size=None")
 
 
 _RANDOMNESS = ("error", "different", "same")
 
 
+def _check_randomness(name: str, randomness: Any) -> None:
+    if randomness not in _RANDOMNESS:
+        raise ValueError(f"{name}: randomness must be one of {_RANDOMNESS}, got {randomness!r}")
+
+
 def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
          chunk_size: int | None = None) -> Callable:
-    """Vectorises `func` over `in_dims` (torch.func.vmap on jax.vmap).
+    """Vectorises `func` over the dimension `in_dims` of its inputs (torch.func.vmap on jax.vmap).
 
-    `randomness` says what random draws (dropout, `randn`) from the global generator
-    do inside: "error" raises, "same" gives every batch element the same draws,
-    "different" gives each its own (keys folded with the batch index).
+    `in_dims` is an int (every positional argument), or a tuple with one entry per
+    positional argument: an int, None (not mapped) or a nested structure of those
+    matching the argument (a dict of dims for a dict of Tensors). Keyword arguments are
+    not mapped. `randomness` says what random draws from the global generator (dropout,
+    `randn`) do inside: "error" raises, "same" gives every batch element the same draws,
+    "different" gives each its own (the key folded with the element's index).
     """
-    if randomness not in _RANDOMNESS:
-        raise ValueError(f"vmap: randomness must be one of {_RANDOMNESS}, got {randomness!r}")
-    if chunk_size is not None:
-        raise ValueError("vmap: chunk_size is not supported; jax.vmap vectorises the whole batch at once")
+    _check_randomness("vmap", randomness)
+    _check_chunk_size("vmap", chunk_size)
+    if not isinstance(in_dims, (int, tuple)) and in_dims is not None:
+        raise ValueError(f"vmap: in_dims must be an int, None or a tuple, got {type(in_dims).__name__}")
     generator = _random.default_generator
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         arrays = _unwrap(args)
+        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+        size = _mapped_size(arrays, dims)
         base = generator.next_key() if randomness != "error" else None
-        before = generator.get_state()
-        axis_sizes = {int(np.shape(leaf)[d]) for leaf, d in _leaves_with_dims(arrays, in_dims)}
-        if len(axis_sizes) != 1:
-            raise ValueError(f"vmap: the mapped dimensions of the inputs have different sizes {sorted(axis_sizes)}")
-        size = axis_sizes.pop()
 
-        def pure(index, *a):
+        def pure(index: Any, *mapped: Any) -> Any:
             saved = generator.get_state()
             if randomness == "different":
                 generator.set_state(jax.random.fold_in(base, index))
             elif randomness == "same":
                 generator.set_state(base)
             try:
-                out = _unwrap(func(*_wrap(a), **kwargs))
+                with grad_mode.no_grad():
+                    out = _unwrap(func(*_wrap(mapped), **kwargs))
                 if randomness == "error" and generator.get_state() is not saved:
-                    raise ValueError("vmap: the function draws random numbers but randomness='error'; pass "
-                                     "randomness='different' (independent draws per element) or 'same'")
+                    raise ValueError(f"vmap: {_DRAWS}; pass randomness='different' (independent draws per "
+                                     "element) or 'same' (one draw shared by the batch)")
                 return out
             finally:
                 generator.set_state(saved)
 
-        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
         out = jax.vmap(pure, in_axes=(0, *dims), out_axes=out_dims)(np.arange(size), *arrays)
-        generator.set_state(before)
         return _wrap(out)
 
     return wrapper
 
 
-def _leaves_with_dims(arrays: tuple, in_dims: Any) -> list[tuple[Any, int]]:
-    dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(arrays)
+def _mapped_size(arrays: tuple, dims: tuple) -> int:
+    """The common size of the mapped dimensions; clear errors for dims that do not fit the inputs."""
     if len(dims) != len(arrays):
         raise ValueError(f"vmap: in_dims has {len(dims)} entries for {len(arrays)} positional arguments")
-    pairs = []
-    for arg, dim in zip(arrays, dims):
-        if dim is None:
-            continue
-        leaves = jax.tree.leaves(arg)
-        subdims = jax.tree.leaves(dim) if not isinstance(dim, int) else [dim] * len(leaves)
-        for leaf, d in zip(leaves, subdims):
-            if d is not None:
-                pairs.append((leaf, d))
-    if not pairs:
+    sizes = []
+    for position, (arg, dim) in enumerate(zip(arrays, dims)):
+        # dims is a prefix of the argument's structure: pair each dim with the leaves below it.
+        pairs = jax.tree.map(lambda d, sub: [(d, leaf) for leaf in jax.tree.leaves(sub)], dim, arg,
+                             is_leaf=lambda x: x is None)
+        for d, leaf in (p for group in jax.tree.leaves(pairs, is_leaf=lambda x: isinstance(x, list)) for p in group):
+            if d is None:
+                continue
+            if not isinstance(leaf, (jax.Array, np.ndarray)):
+                raise ValueError(f"vmap: in_dims={d} for argument {position}, a {type(leaf).__name__}; only Tensors "
+                                 "can be mapped, use None for other arguments")
+            if not -leaf.ndim <= d < leaf.ndim:
+                raise ValueError(f"vmap: in_dims={d} for argument {position} of shape {tuple(leaf.shape)} is out "
+                                 "of range")
+            sizes.append(int(leaf.shape[d]))
+    if not sizes:
         raise ValueError("vmap: at least one input must be mapped (in_dims are all None)")
-    return pairs
+    if len(set(sizes)) != 1:
+        raise ValueError(f"vmap: expected all mapped dimensions to have the same size, got sizes {sizes}")
+    return sizes[0]
