@@ -62,8 +62,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name in ("epochs", "batch_size"):
         if getattr(args, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
-    if args.lr <= 0:
-        p.error(f"--lr must be positive, got {args.lr}")
+    # `not 0 < x < inf` also refuses nan, which every comparison lets through.
+    if not 0 < args.lr < float("inf"):
+        p.error(f"--lr must be a positive finite number, got {args.lr}")
+    for name in ("momentum", "weight_decay"):
+        if not 0 <= getattr(args, name) < float("inf"):
+            p.error(f"--{name.replace('_', '-')} must be a non-negative finite number, got {getattr(args, name)}")
+    if args.shift < 0:
+        p.error(f"--shift must be >= 0, got {args.shift}")
+    if args.seed < 0:
+        p.error(f"--seed must be >= 0, got {args.seed}")
+    if args.resume and not os.path.isfile(args.resume):
+        p.error(f"--resume {args.resume}: no such checkpoint file")
     try:
         args.jax_device = fl.device(args.device).jax_device
     except (ValueError, TypeError) as err:

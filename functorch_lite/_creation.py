@@ -98,12 +98,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _finish(jnp.asarray(array), None, None, False, "from_numpy")
 
 
-def _filled(
-    op: str, size: Sequence[Any], value: Any, dtype: Any, device: Any, requires_grad: bool
-) -> Tensor:
+def _shape(size: Sequence[Any], op: str) -> tuple[int, ...]:
     shape = _sizes(size, op)
     if any(s < 0 for s in shape):
         raise ValueError(f"{op}: sizes must be non-negative, got {list(shape)}")
+    return shape
+
+
+def _filled(
+    op: str, size: Sequence[Any], value: Any, dtype: Any, device: Any, requires_grad: bool
+) -> Tensor:
+    shape = _shape(size, op)
     resolved = (
         _dtypes.as_dtype(dtype, op)
         if dtype is not None
@@ -216,7 +221,7 @@ def rand(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform on [0, 1)."""
-    shape, dtype = _sizes(size, "rand"), _float_dtype(dtype, "rand")
+    shape, dtype = _shape(size, "rand"), _float_dtype(dtype, "rand")
     return _finish(
         _uniform(_key(generator), shape, dtype), None, device, requires_grad, "rand"
     )
@@ -230,7 +235,7 @@ def randn(
     requires_grad: bool = False,
 ) -> Tensor:
     """Standard normal."""
-    shape, dtype = _sizes(size, "randn"), _float_dtype(dtype, "randn")
+    shape, dtype = _shape(size, "randn"), _float_dtype(dtype, "randn")
     return _finish(
         _normal(_key(generator), shape, dtype), None, device, requires_grad, "randn"
     )
@@ -260,7 +265,7 @@ def randint(
     if high <= low:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     dtype = _dtypes.as_dtype(dtype, "randint") if dtype is not None else _dtypes.int64
-    array = _randint(_key(generator), _sizes((size,), "randint"), low, high, jnp.int32)
+    array = _randint(_key(generator), _shape((size,), "randint"), low, high, jnp.int32)
     return _finish(array, dtype, device, requires_grad, "randint")
 
 

@@ -99,7 +99,7 @@ def _sizes(args: Sequence[Any], op: str) -> tuple[int, ...]:
         args = tuple(args[0])
     try:
         return tuple(int(operator_index(s)) for s in args)
-    except TypeError:
+    except (TypeError, AttributeError):  # AttributeError: an object without __index__ (a str)
         raise TypeError(f"{op}: expected a shape of ints, got {args!r}") from None
 
 
@@ -165,6 +165,29 @@ def _index_key(index: Any) -> Any:
         else:
             converted.append(item)
     return tuple(converted) if isinstance(index, tuple) or len(converted) != 1 else converted[0]
+
+
+def _check_index_bounds(key: Any, shape: tuple[int, ...]) -> None:
+    """IndexError for an out-of-range int index: jax would silently clamp it to the last row."""
+    items = key if isinstance(key, tuple) else (key,)
+    dim = 0
+    for position, item in enumerate(items):
+        if item is None:
+            continue
+        if item is Ellipsis:  # the dims after the ellipsis are counted from the end
+            dim = len(shape) - sum(1 for i in items[position + 1:] if i is not None)
+            continue
+        values = getattr(item, "_array", item)
+        if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+            values = np.asarray(values)
+        if (dim < len(shape) and isinstance(values, (np.ndarray, jax.Array))
+                and not isinstance(values, jax.core.Tracer) and values.dtype.kind in "iu"):
+            values, size = np.asarray(values), shape[dim]
+            bad = values[(values < -size) | (values >= size)]
+            if bad.size:
+                raise IndexError(f"indexing: index {int(bad[0])} is out of bounds for dimension "
+                                 f"{dim} with size {size}")
+        dim += 1
 
 
 class ShapeMixin:
@@ -325,6 +348,7 @@ class ShapeMixin:
 
     def __getitem__(self, index: Any) -> Any:
         key = _index_key(index)
+        _check_index_bounds(key, self._array.shape)
         split = _split_ints_from_arrays(key) if isinstance(key, tuple) else None
         if split is not None:
             return apply(getitem_two_step, self, *split)

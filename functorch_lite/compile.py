@@ -420,6 +420,8 @@ def compile(fn: Callable | Any = None, *, donate: bool = True, mesh: Any = None)
     is replicated on every device of the mesh and every array argument is a global batch
     split along its first axis (its size must divide by the device count).
     """
+    if not isinstance(donate, bool):
+        raise TypeError(f"functorch_lite.compile: donate must be a bool, got {donate!r}")
     if fn is None:
         return lambda f: compile(f, donate=donate, mesh=mesh)
     if mesh is not None and not isinstance(mesh, jax.sharding.Mesh):

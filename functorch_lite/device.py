@@ -3,7 +3,8 @@
 `device("cuda:0")`, `device("cpu")`, `device("gpu")` name a device; `resolve_device`
 turns any of those (or a `jax.Device`) into the `jax.Device` that `jax.device_put`
 needs. "cuda" is PyTorch's name for JAX's GPU backend. Asking for a device that does
-not exist raises a `RuntimeError`-compatible `ValueError` listing the devices that do.
+not exist raises `DeviceError` (both a `ValueError` and, as in PyTorch, a
+`RuntimeError`) listing the devices that do.
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+
+
+class DeviceError(ValueError, RuntimeError):
+    """A device that is misspelt or absent: a ValueError here, a RuntimeError as in PyTorch."""
+
 
 _ALIASES = {"cuda": "gpu", "gpu": "gpu", "cpu": "cpu", "tpu": "tpu"}
 
@@ -52,22 +58,22 @@ class device:  # noqa: N801 - PyTorch's spelling
         elif isinstance(spec, str):
             name, _, idx = spec.strip().lower().partition(":")
             if name not in _ALIASES:
-                raise ValueError(
+                raise DeviceError(
                     f"device: expected a device string like 'cpu', 'cuda', 'cuda:0' or 'gpu', "
                     f"got {spec!r}; available: {_available()}"
                 )
             if idx:
                 if not idx.isdigit():
-                    raise ValueError(f"device: invalid device index in {spec!r}; expected e.g. 'cuda:0'")
+                    raise DeviceError(f"device: invalid device index in {spec!r}; expected e.g. 'cuda:0'")
                 if index is not None:
-                    raise ValueError(f"device: index given twice ({spec!r} and index={index})")
+                    raise DeviceError(f"device: index given twice ({spec!r} and index={index})")
                 index = int(idx)
             self.type = "cuda" if _ALIASES[name] == "gpu" else name
             self.index = index
         else:
             raise TypeError(f"device: expected a str, functorch_lite.device or jax.Device, got {type(spec).__name__}")
         if self.index is not None and (not isinstance(self.index, int) or self.index < 0):
-            raise ValueError(f"device: index must be a non-negative int, got {self.index!r}")
+            raise DeviceError(f"device: index must be a non-negative int, got {self.index!r}")
         self.jax_device  # noqa: B018 - validate now, at the line that named the device
 
     @property
@@ -83,7 +89,7 @@ class device:  # noqa: N801 - PyTorch's spelling
         if index >= len(devices):
             what = f"{self.type}:{index}" if self.index is not None else self.type
             hint = " (install a CUDA build of jax, e.g. `pip install \"jax[cuda12]\"`)" if self.type == "cuda" else ""
-            raise ValueError(f"device: {what!r} is not available{hint}; available devices: {_available()}")
+            raise DeviceError(f"device: {what!r} is not available{hint}; available devices: {_available()}")
         return devices[index]
 
     def __eq__(self, other: object) -> bool:
@@ -136,7 +142,7 @@ class _Cuda:
     @staticmethod
     def current_device() -> int:
         if not _platform_devices("gpu"):
-            raise ValueError(f"cuda.current_device: no CUDA device; available devices: {_available()}")
+            raise DeviceError(f"cuda.current_device: no CUDA device; available devices: {_available()}")
         return 0
 
     @staticmethod

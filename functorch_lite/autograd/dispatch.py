@@ -220,6 +220,10 @@ def apply(fn: Callable, *args: Any, **kwargs: Any) -> Any:
 
         raise_if_donated(error)
         raise
+    if anomaly._enabled and not traced:
+        # Checked for unrecorded ops too (no grad needed, no_grad): a NaN made from the data
+        # must be blamed on its op, not on the first recorded op that consumes it.
+        anomaly.check_outputs(jax.tree_util.tree_leaves(out), plan.name, "forward")
     if not inputs:
         return _wrap_outputs(out, None)
     edges = [edge_of(t) for t in inputs]
@@ -229,10 +233,7 @@ def apply(fn: Callable, *args: Any, **kwargs: Any) -> Any:
         0,
         _Backward(plan, diff_tuple, other_tuple, edges, pullback, out if traced else None),
     )
-    result = _wrap_outputs(out, node)
-    if anomaly._enabled and not traced:
-        anomaly.check_outputs(jax.tree_util.tree_leaves(out), plan.name, "forward")
-    return result
+    return _wrap_outputs(out, node)
 
 
 def _wrap_outputs(out: Any, node: TapeNode | None) -> Any:

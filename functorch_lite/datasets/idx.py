@@ -80,7 +80,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     the file) for a wrong magic number, a truncated or oversized file, or a
     corrupt gzip stream. Copy the result before modifying it.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"read_idx: path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
+    if not os.path.isfile(path):
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"read_idx: {path!r} is a directory, not an IDX file")
+        raise FileNotFoundError(f"read_idx: no such file {path!r}")
     status = os.stat(path)
     key = (os.path.abspath(path), status.st_mtime_ns, status.st_size)
     if key not in _cache:

@@ -102,7 +102,31 @@ def is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+def flag(value: Any, name: str, op: str) -> bool:
+    """A bool option; a string such as 'yes' would otherwise count as True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def number(value: Any, name: str, op: str, *, minimum: float | None = None) -> Any:
+    """A finite real scalar (traced values pass unchecked), at least `minimum` if given."""
+    if isinstance(value, jax.core.Tracer):
+        return value
+    is_scalar = isinstance(value, (int, float, np.integer, np.floating)) or (
+        isinstance(value, (jax.Array, np.ndarray)) and value.ndim == 0
+    )
+    if isinstance(value, bool) or not is_scalar:
+        raise TypeError(f"{op}: {name} must be a number, got {value!r}")
+    bound = "" if minimum is None else f" >= {minimum}"
+    if not np.isfinite(float(value)) or (minimum is not None and float(value) < minimum):
+        raise ValueError(f"{op}: {name} must be a finite number{bound}, got {value!r}")
+    return value
+
+
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise ValueError(f"{op}: dim {dim} is out of range for a tensor of rank {ndim}")
     return dim % max(ndim, 1)

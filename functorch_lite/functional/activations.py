@@ -18,6 +18,7 @@ def relu(input: jax.Array) -> jax.Array:
 def leaky_relu(input: jax.Array, negative_slope: float = 0.01) -> jax.Array:
     """x if x > 0 else negative_slope * x."""
     x = _checks.as_array(input, "input", "leaky_relu")
+    _checks.number(negative_slope, "negative_slope", "leaky_relu")
     # Strictly positive, as PyTorch: the derivative at exactly 0 is negative_slope.
     return jnp.where(x > 0, x, negative_slope * x)
 

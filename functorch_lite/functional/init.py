@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Shape = Sequence[int]
 _GAINS_LINEAR = (
@@ -25,6 +26,19 @@ _GAINS_LINEAR = (
     "conv_transpose3d",
     "sigmoid",
 )
+
+
+def _checked(shape: Shape, op: str) -> tuple[int, ...]:
+    """A shape of non-negative ints; XLA would reject a negative size with an MLIR error."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{op}: shape must be a sequence of ints, got {shape!r}") from None
+    if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
+        raise TypeError(f"{op}: shape must be a sequence of ints, got {shape!r}")
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{op}: sizes must be non-negative, got {dims}")
+    return dims
 
 
 def fans(shape: Shape) -> tuple[int, int]:
@@ -64,26 +78,26 @@ def uniform(
     key: jax.Array, shape: Shape, a: float = 0.0, b: float = 1.0, dtype=jnp.float32
 ) -> jax.Array:
     """U(a, b)."""
-    return jax.random.uniform(key, tuple(shape), dtype, minval=a, maxval=b)
+    return jax.random.uniform(key, _checked(shape, "init.uniform"), dtype, minval=a, maxval=b)
 
 
 def normal(
     key: jax.Array, shape: Shape, mean: float = 0.0, std: float = 1.0, dtype=jnp.float32
 ) -> jax.Array:
     """N(mean, std^2)."""
-    return mean + std * jax.random.normal(key, tuple(shape), dtype)
+    return mean + std * jax.random.normal(key, _checked(shape, "init.normal"), dtype)
 
 
 def zeros(key: jax.Array | None, shape: Shape, dtype=jnp.float32) -> jax.Array:
-    return jnp.zeros(tuple(shape), dtype)
+    return jnp.zeros(_checked(shape, "init.zeros"), dtype)
 
 
 def ones(key: jax.Array | None, shape: Shape, dtype=jnp.float32) -> jax.Array:
-    return jnp.ones(tuple(shape), dtype)
+    return jnp.ones(_checked(shape, "init.ones"), dtype)
 
 
 def constant(key: jax.Array | None, shape: Shape, value: float, dtype=jnp.float32) -> jax.Array:
-    return jnp.full(tuple(shape), value, dtype)
+    return jnp.full(_checked(shape, "init.constant"), value, dtype)
 
 
 def xavier_uniform(key: jax.Array, shape: Shape, gain: float = 1.0, dtype=jnp.float32) -> jax.Array:

@@ -12,6 +12,8 @@ from .activations import log_softmax
 
 def _class_targets(logp: jax.Array, target: jax.Array, ignore_index: int, op: str) -> jax.Array:
     """Checks integer class targets against (N, C, ...) log-probabilities; returns them as int32."""
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"{op}: ignore_index must be an int, got {ignore_index!r}")
     expected = logp.shape[:1] + logp.shape[2:]
     if tuple(target.shape) != tuple(expected):
         raise ValueError(
@@ -176,8 +178,23 @@ def binary_cross_entropy_with_logits(
     if pos_weight is None:
         loss = (1 - t) * x + softplus_neg
     else:
-        pw = _checks.as_array(pos_weight, "pos_weight", op)
+        pw = _broadcastable(pos_weight, "pos_weight", x.shape, op)
         loss = (1 - t) * x + ((pw - 1) * t + 1) * softplus_neg
     if weight is not None:
-        loss = loss * _checks.as_array(weight, "weight", op)
+        loss = loss * _broadcastable(weight, "weight", x.shape, op)
     return _checks.reduce(loss, how)
+
+
+def _broadcastable(value, name: str, shape: tuple, op: str) -> jax.Array:
+    """A weight must broadcast to the input's shape without enlarging it (PyTorch's rule)."""
+    w = _checks.as_array(value, name, op)
+    try:
+        fits = np.broadcast_shapes(tuple(w.shape), tuple(shape)) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{op}: {name} of shape {tuple(w.shape)} does not broadcast to the input's shape "
+            f"{tuple(shape)}"
+        )
+    return w

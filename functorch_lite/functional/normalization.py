@@ -37,6 +37,17 @@ def batch_norm(
     _checks.rank(x, (2, 3, 4, 5), "input", op, "(N, C, ...)")
     _checks.floating(x, "input", op)
     c = x.shape[1]
+    running_mean, running_var, weight, bias = (
+        None if t is None else _checks.as_array(t, name, op)
+        for name, t in (
+            ("running_mean", running_mean),
+            ("running_var", running_var),
+            ("weight", weight),
+            ("bias", bias),
+        )
+    )
+    _checks.number(eps, "eps", op, minimum=0.0)
+    _checks.number(momentum, "momentum", op)
     for name, t in (
         ("running_mean", running_mean),
         ("running_var", running_var),

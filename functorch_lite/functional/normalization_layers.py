@@ -12,7 +12,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from . import _checks
-from .layers import Layer, _stateless
+from .layers import Layer, _named, _stateless
 from .normalization import batch_norm, layer_norm
 
 
@@ -60,6 +60,9 @@ def _batch_norm_layer(
     bias: bool,
 ) -> Layer:
     c = _checks.positive_int(num_features, "num_features", kind)
+    _checks.number(eps, "eps", kind, minimum=0.0)
+    if momentum is not None:  # None: a cumulative moving average
+        _checks.number(momentum, "momentum", kind)
     bias = bias and affine  # PyTorch: no affine transform means no bias either
     name = (
         f"{kind}({c}, eps={eps}, momentum={momentum}, affine={affine}, bias={bias}, "
@@ -111,7 +114,7 @@ def _batch_norm_layer(
         )
         return y, {"running_mean": mean, "running_var": var, "num_batches_tracked": count}
 
-    return Layer(init, apply, init_state, stateful=True, name=name)
+    return Layer(init, _named(apply, name), init_state, stateful=True, name=name)
 
 
 def BatchNorm1d(

@@ -15,6 +15,7 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
     """Shared argument checks; returns (x4d, unbatched, kernel, stride, pads, dilation, out_hw)."""
     x = _checks.as_array(x, "input", op)
     _checks.rank(x, (3, 4), "input", op, "(N, C, H, W) or (C, H, W)")
+    ceil_mode = _checks.flag(ceil_mode, "ceil_mode", op)
     kernel = _checks.pair(kernel_size, "kernel_size", op, minimum=1)
     stride = (
         kernel
@@ -82,6 +83,7 @@ def avg_pool2d(
         input, kernel_size, stride, padding, 1, ceil_mode, op
     )
     _checks.floating(x, "input", op)
+    _checks.flag(count_include_pad, "count_include_pad", op)
     summed = _lowering.sum_pool2d_nchw(x, kernel, stride, pads)
     if divisor_override is not None:
         divisor = jnp.asarray(

@@ -76,6 +76,16 @@ def load_state_dict(
     Errors list missing and unexpected keys and size mismatches the way PyTorch does.
     With `strict=False`, missing entries keep the values of `layer.init(key)`.
     """
+    if not isinstance(layer, Layer):
+        raise TypeError(
+            f"load_state_dict: layer must be a functional Layer (e.g. fn.Linear(4, 2)), "
+            f"got {type(layer).__name__}"
+        )
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"load_state_dict: state_dict must be a mapping of names to arrays, "
+            f"got {type(state_dict).__name__}"
+        )
     key = jax.random.key(0) if key is None else key
     params_shapes = _shapes_in_init_order(layer.init, key)
     state_shapes = _shapes_in_init_order(layer.init_state)

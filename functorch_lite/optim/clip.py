@@ -52,7 +52,7 @@ def clip_by_global_norm(grads: PyTree, max_norm: Any,
     clipping, exactly like torch's ``clip_grad_norm_`` (which returns the same norm).
     """
     if isinstance(max_norm, bool) or (isinstance(max_norm, numbers.Number) and (
-            not isinstance(max_norm, numbers.Real) or max_norm < 0)):
+            not isinstance(max_norm, numbers.Real) or not max_norm >= 0)):  # refuses nan too
         raise ValueError(f"clip_by_global_norm: max_norm must be a non-negative number, "
                          f"got {max_norm!r}")
     total_norm = global_norm(grads, _norm_type("clip_by_global_norm", norm_type))
@@ -65,7 +65,7 @@ def clip_by_global_norm(grads: PyTree, max_norm: Any,
 def clip_by_value(grads: PyTree, clip_value: Any) -> PyTree:
     """Clamp every gradient entry to ``[-clip_value, clip_value]`` (torch clip_grad_value_)."""
     if isinstance(clip_value, bool) or (isinstance(clip_value, numbers.Number) and (
-            not isinstance(clip_value, numbers.Real) or clip_value < 0)):
+            not isinstance(clip_value, numbers.Real) or not clip_value >= 0)):  # refuses nan too
         raise ValueError(f"clip_by_value: clip_value must be a non-negative number, "
                          f"got {clip_value!r}")
     return jax.tree.map(lambda grad: jnp.clip(grad, -clip_value, clip_value), grads)

@@ -12,8 +12,12 @@ not compose multiplicatively as they do in torch (the last one stepped wins).
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import jax
 
 from . import schedules
 from .optimizer import Optimizer
@@ -59,7 +63,19 @@ class LRScheduler:
         """Advances one epoch (or jumps to `epoch`) and writes the new lr into every group."""
         self._step_count += 1
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+        rates = self.get_lr()
+        for index, lr in enumerate(rates):
+            # A user lr_lambda can return anything; refuse it here, not as nan weights later.
+            if isinstance(lr, numbers.Real) and not isinstance(lr, bool):
+                if math.isfinite(lr) and lr >= 0:
+                    continue
+            elif isinstance(lr, jax.core.Tracer) or (
+                    hasattr(lr, "dtype") and getattr(lr, "ndim", 1) == 0):
+                continue
+            raise ValueError(f"{type(self).__name__}: the learning rate for param_groups[{index}] "
+                             f"at epoch {self.last_epoch} must be a finite non-negative number, "
+                             f"got {lr!r}")
+        for group, lr in zip(self.optimizer.param_groups, rates, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 

@@ -16,6 +16,7 @@ so it also runs when those arrays are tracers inside an outer `jax.jit`.
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -76,7 +77,11 @@ class Optimizer:
         self._check_options(self.defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(f"{name}: params must be an iterable of Tensors or dicts (such as "
+                            f"model.parameters()), got {type(params).__name__}") from None
         if not groups:
             raise ValueError(f"{name}: optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -92,8 +97,15 @@ class Optimizer:
         if isinstance(lr, Tensor):
             lr = lr.array
         if not isinstance(lr, jax.core.Tracer):
-            if isinstance(lr, bool) or not (isinstance(lr, numbers.Real) or np.ndim(lr) == 0):
+            is_number = isinstance(lr, numbers.Real) or (
+                isinstance(lr, (jax.Array, np.ndarray, np.generic)) and np.ndim(lr) == 0
+                and np.issubdtype(np.asarray(lr).dtype, np.number))
+            if isinstance(lr, bool) or not is_number:
                 raise TypeError(f"{name}: lr must be a non-negative number, got {lr!r}")
+            # nan and inf would turn every parameter into nan at the first step.
+            if not math.isfinite(float(lr)):
+                raise ValueError(f"{name}: Invalid learning rate: lr must be finite (a "
+                                 f"non-negative number), got {lr!r}")
             if not float(lr) >= 0:
                 raise ValueError(f"{name}: Invalid learning rate: lr must be a non-negative "
                                  f"number, got {lr!r}")
@@ -103,6 +115,12 @@ class Optimizer:
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
                 raise ValueError(f"{name}: Invalid {key} value: must be a non-negative number, "
                                  f"got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{name}: Invalid {key} value: must be finite (a non-negative "
+                                 f"number), got {value!r}")
+        for key in ("nesterov", "maximize", "amsgrad", "centered", "decoupled_weight_decay"):
+            if key in options and not isinstance(options[key], bool):
+                raise TypeError(f"{name}: {key} must be a bool, got {options[key]!r}")
         if "betas" in options:
             betas = options["betas"]
             if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(

@@ -327,6 +327,9 @@ def _check(name: str, argument: str, value: Any, ok: Callable[[float], bool],
         and jnp.issubdtype(value.dtype, jnp.number))
     if isinstance(value, bool) or not is_scalar:
         raise TypeError(f"{name}: {argument} must be {expected}, got {value!r}")
+    # nan fails every comparison, but inf passes `x >= 0` and would make every update nan.
+    if not math.isfinite(float(value)):
+        raise ValueError(f"{name}: {argument} must be finite ({expected}), got {value!r}")
     if not ok(float(value)):
         raise ValueError(f"{name}: {argument} must be {expected}, got {value!r}")
 
@@ -364,7 +367,7 @@ def sgd(lr: LearningRate = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
     References: Sutskever et al., 2013 (http://proceedings.mlr.press/v28/sutskever13.html).
     """
     _check_lr("sgd", lr)
-    _check_non_negative("sgd", momentum=momentum, weight_decay=weight_decay)
+    _check_non_negative("sgd", momentum=momentum, dampening=dampening, weight_decay=weight_decay)
     _check_flags("sgd", nesterov=nesterov, maximize=maximize)
     if nesterov and (_is_zero(momentum) or not _is_zero(dampening)):
         raise ValueError("sgd: nesterov=True requires momentum > 0 and dampening == 0, got "

@@ -14,6 +14,7 @@ so a schedule can live inside ``jax.jit``.
 from __future__ import annotations
 
 import bisect
+import math
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -38,6 +39,10 @@ def _finish(value: Any, xp) -> Any:
 def _check_number(name: str, argument: str, value: Any, minimum: float = 0.0) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < minimum:
         raise ValueError(f"{name}: {argument} must be a number >= {minimum}, got {value!r}")
+    # nan passes `value < minimum` as well as inf does; either makes every lr nan or inf.
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: {argument} must be finite (a number >= {minimum}), "
+                         f"got {value!r}")
 
 
 def _check_positive_int(name: str, argument: str, value: Any) -> None:

@@ -45,6 +45,8 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     Raises TypeError naming the path inside ``obj`` of anything else.
     """
     target = _check_path("save", path)
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"save: {target!r} is a directory; pass the path of a file")
     # Encode before touching the disk, so an unsupported object leaves no trace.
     tensors, metadata = encode(obj)
     atomic_write(target, lambda file: write_safetensors(file, tensors, metadata))
@@ -128,6 +130,8 @@ def load(path: str | os.PathLike, map_location: MapLocation = None) -> Any:
         file = open(source, "rb")
     except FileNotFoundError:
         raise FileNotFoundError(f"load: no such file {source!r}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"load: {source!r} is a directory, not a checkpoint file") from None
     with file:
         obj = _read(file, where)
     if isinstance(placement, str):  # "numpy": the only string left after resolution

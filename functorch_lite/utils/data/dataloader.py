@@ -73,6 +73,9 @@ class DataLoader:
                  num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None,
                  pin_memory: bool = False, drop_last: bool = False, *,
                  seed: int | None = None, generator: np.random.Generator | int | None = None):
+        if not (hasattr(dataset, "__getitem__") or hasattr(dataset, "__getitems__")):
+            raise TypeError(f"DataLoader: dataset must be a map-style dataset (with __getitem__ "
+                            f"and __len__, e.g. a TensorDataset), got {type(dataset).__name__}")
         _check_options(batch_size, shuffle, sampler, batch_sampler, drop_last)
         shuffle = bool(shuffle)
         if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) \

@@ -83,7 +83,11 @@ class TensorDataset(Dataset):
             raise ValueError("TensorDataset: needs at least one array, got none")
         converted = []
         for position, array in enumerate(arrays):
-            numpy_array = np.asarray(array)
+            try:
+                numpy_array = np.asarray(array)
+            except ValueError as error:  # ragged nested lists
+                raise TypeError(f"TensorDataset: array {position} must be a numeric array, got "
+                                f"{type(array).__name__} that is not one ({error})") from None
             if numpy_array.dtype == object or numpy_array.ndim == 0:
                 raise TypeError(f"TensorDataset: array {position} must be a numeric array with "
                                 f"at least one dimension, got {type(array).__name__} with "
