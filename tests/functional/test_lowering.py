@@ -239,3 +239,28 @@ def test_dilated_max_pool_gradient_matches_torch(kwargs):
     assert_close(grad, xt.grad.numpy())
     assert_close(jax.jit(jax.jacfwd(lambda x: fn.max_pool2d(x, **kwargs)))(x[:1, :1]).sum(axis=(4, 5, 6, 7)),
                  np.ones(tuple(yt[:1, :1].shape)))
+
+
+@needs_cpu
+def test_fast_conv_weight_tangent_under_jvp_and_vmap():
+    """The weight's tangent term is an unbatched dot whose transpose is the weight gradient:
+    forward mode, and reverse mode vmapped over several weights, must match the generic lowering."""
+    x, w = jnp.asarray(randn((3, 1, 9, 8), 10)), jnp.asarray(randn((4, 1, 3, 3), 11))
+    tw = jnp.asarray(randn((4, 1, 3, 3), 12))
+    pad = ((1, 0), (0, 1))
+    assert _lowering.uses_fast_conv(x, w, (1, 1), pad, (1, 1), 1)
+
+    def fast(w):
+        return _lowering.conv2d_nchw(x, w, (1, 1), pad, (1, 1), 1)
+
+    def generic(w):
+        return _lowering.generic_conv2d_nchw(x, w, (1, 1), pad, (1, 1), 1)
+
+    assert_close(jax.jit(lambda t: jax.jvp(fast, (w,), (t,))[1])(tw), jax.jvp(generic, (w,), (tw,))[1])
+    weights = jnp.stack([w, -2 * w])
+    cotangent = jnp.asarray(randn(generic(w).shape, 13))
+
+    def weight_grads(f):
+        return jax.jit(jax.vmap(lambda w: jax.vjp(f, w)[1](cotangent)[0]))(weights)
+
+    assert_close(weight_grads(fast), weight_grads(generic))
