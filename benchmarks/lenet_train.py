@@ -28,6 +28,10 @@ from pathlib import Path
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))  # functorch_lite from this checkout
+
+import facade_rows  # noqa: E402 - beside this file; its rows import functorch_lite lazily
+
 LR, MOMENTUM = 0.001, 0.9
 WARMUP_STEPS = 5
 
@@ -278,10 +282,20 @@ def run_equinox(batch: int, steps: int) -> float:
 IMPLEMENTATIONS: dict[str, Callable[[int, int], float]] = {
     "torch_eager": run_torch_eager,
     "functorch_lite_jit": run_functorch_lite_jit,
+    "facade_eager": facade_rows.run_facade_eager,
+    "facade_compiled": facade_rows.run_facade_compiled,
+    "facade_data_parallel": facade_rows.run_facade_data_parallel,
     "jax_jit": run_jax_jit,
     "flax_nnx": run_flax_nnx,
     "equinox": run_equinox,
 }
+# Seconds from a fresh model to the end of the first compiled step (tracing + compilation).
+FIRST_STEP: dict[str, Callable[[int], float]] = {
+    "functorch_lite.compile": facade_rows.first_step_functorch_lite,
+    "torch.compile": facade_rows.first_step_torch_compile,
+}
+# The data-parallel row splits each batch over 2 CPU devices (XLA's host-platform device count).
+DATA_PARALLEL_ENV = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
 PEERS = ("jax_jit", "flax_nnx", "equinox")
 BASELINE = "torch_eager"
 
@@ -292,7 +306,10 @@ ONEDNN_FLAGS = "--xla_cpu_use_onednn=true"
 
 def rows(with_peers: bool, flag_rows: bool) -> list[tuple[str, str, dict[str, str]]]:
     """(label, implementation, extra environment) for each row of the table, in run order."""
-    table = [("torch_eager", "torch_eager", {}), ("functorch_lite jit", "functorch_lite_jit", {})]
+    table = [("torch_eager", "torch_eager", {}), ("functorch_lite jit", "functorch_lite_jit", {}),
+             ("facade eager (seed loop, no compile)", "facade_eager", {}),
+             ("facade compiled (functorch_lite.compile)", "facade_compiled", {}),
+             ("facade compiled, data-parallel over 2 CPU devices", "facade_data_parallel", DATA_PARALLEL_ENV)]
     if flag_rows:
         table.append((f"functorch_lite jit, XLA_FLAGS={ONEDNN_FLAGS}", "functorch_lite_jit",
                       {"XLA_FLAGS": ONEDNN_FLAGS}))
@@ -318,13 +335,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=50, help="timed steps per run (after 5 warm-up steps)")
     parser.add_argument("--with-peers", action="store_true", help="add raw JAX jit, Flax NNX and Equinox rows")
     parser.add_argument("--no-flag-rows", action="store_true", help=f"skip the {ONEDNN_FLAGS} row")
+    parser.add_argument("--first-step", action="store_true",
+                        help="also time the first compiled step: functorch_lite.compile vs torch.compile")
     parser.add_argument("--worker", nargs=3, metavar=("IMPL", "BATCH", "STEPS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
         impl, batch, steps = args.worker[0], int(args.worker[1]), int(args.worker[2])
-        print(json.dumps({"samples_per_s": IMPLEMENTATIONS[impl](batch, steps)}))
+        if impl in FIRST_STEP:
+            print(json.dumps({"samples_per_s": FIRST_STEP[impl](batch)}))
+        else:
+            print(json.dumps({"samples_per_s": IMPLEMENTATIONS[impl](batch, steps)}))
         return
+    if args.first_step:
+        batch = args.batches[0]
+        print(f"time to the first compiled step of the seed loop at batch {batch} (fresh process, seconds):")
+        for name in FIRST_STEP:
+            print(f"  {name:24s} {_measure_in_subprocess(name, batch, 1, {}):8.1f}", flush=True)
 
     table = rows(args.with_peers, not args.no_flag_rows)
     results: dict[tuple[str, int], list[float]] = {(label, b): [] for label, _, _ in table for b in args.batches}

@@ -122,7 +122,7 @@ def _cotangents(out: Any, cotangents: list) -> Any:
 class _Plan:
     """Everything about one (fn, signature): the call, and its jitted forward and backward."""
 
-    __slots__ = ("fn", "name", "signature", "forward", "backward")
+    __slots__ = ("fn", "name", "signature", "forward", "backward", "forward_saving")
 
     def __init__(self, fn: Callable, signature: Any):
         self.fn = fn
@@ -130,6 +130,12 @@ class _Plan:
         self.signature = signature
         self.forward = jax.jit(self.call)
         self.backward = jax.jit(self.vjp)
+        # For large inputs: the forward also returns the vjp's residuals (a pytree), so the
+        # backward does not recompute a convolution's patches or a pool's argmax.
+        self.forward_saving = jax.jit(self.call_saving)
+
+    def call_saving(self, diff: tuple, other: tuple) -> tuple[Any, Any]:
+        return jax.vjp(lambda *d: self.call(d, other), *diff)
 
     def call(self, diff: tuple, other: tuple) -> Any:
         args_signature, keyword_names, keyword_signatures = self.signature
@@ -159,6 +165,8 @@ class _Backward:
     def __call__(self, cotangents: list, create_graph: bool) -> Any:
         if create_graph:
             return self._recorded(cotangents)
+        if isinstance(self.pullback, _SavedPullback):
+            return self.pullback(cotangents)
         if self.pullback is not None:
             return self.pullback(_cotangents(self.out, cotangents))
         return self.plan.backward(self.diff, self.other, cotangents)
@@ -208,7 +216,10 @@ def apply(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     diff_tuple, other_tuple = tuple(diff), tuple(other)
     pullback = None
     try:
-        if not traced:
+        if not traced and inputs and _large(diff_tuple, other_tuple):
+            out, saved = plan.forward_saving(diff_tuple, other_tuple)
+            pullback = _SavedPullback(saved, out)
+        elif not traced:
             out = plan.forward(diff_tuple, other_tuple)
         elif inputs:
             out, pullback = jax.vjp(lambda *d: plan.call(d, other_tuple), *diff_tuple)
@@ -234,6 +245,38 @@ def apply(fn: Callable, *args: Any, **kwargs: Any) -> Any:
         _Backward(plan, diff_tuple, other_tuple, edges, pullback, out if traced else None),
     )
     return _wrap_outputs(out, node)
+
+
+# Recomputing the forward inside the backward's jit is cheapest for small ops (one dispatch,
+# no residuals kept); past this many input elements, saving residuals wins (measured on
+# LeNet-5: conv patches and pool argmaxes cost more to rebuild than to keep).
+_SAVE_RESIDUALS_ABOVE = 1 << 15
+
+
+def _large(diff: tuple, other: tuple) -> bool:
+    size = 0
+    for array in diff:
+        size += array.size
+    for array in other:
+        size += getattr(array, "size", 0)
+    return size > _SAVE_RESIDUALS_ABOVE
+
+
+@jax.jit
+def _pull(saved: Any, out: Any, cotangents: list) -> Any:
+    return saved(_cotangents(out, cotangents))
+
+
+class _SavedPullback:
+    """The pullback of an eager op whose forward saved its residuals: one jitted call."""
+
+    __slots__ = ("saved", "out")
+
+    def __init__(self, saved: Any, out: Any):
+        self.saved, self.out = saved, out
+
+    def __call__(self, cotangents: Any) -> Any:
+        return _pull(self.saved, self.out, cotangents)
 
 
 def _wrap_outputs(out: Any, node: TapeNode | None) -> Any:
