@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 
 import jax
 import ml_dtypes
@@ -240,3 +241,26 @@ def test_build_on_a_whitelisted_placeholder_is_refused(tmp_path):
         load(path)
     torch.save({"w": torch.arange(3.0)}, tmp_path / "ok.pt")
     np.testing.assert_array_equal(load(tmp_path / "ok.pt", "numpy")["w"], np.arange(3.0))
+
+
+def test_torch_checkpoint_loads_in_a_process_where_torch_cannot_be_imported(tmp_path):
+    # The reader must not need PyTorch: block `import torch` in a fresh process and load there.
+    state_dict = small_model().state_dict()
+    torch.save(state_dict, tmp_path / "model.pt")
+    np.savez(tmp_path / "expected.npz", **{k: torch_to_numpy(v) for k, v in state_dict.items()})
+    script = (
+        "import sys\n"
+        "sys.modules['torch'] = None  # any `import torch` now raises ImportError\n"
+        "import numpy as np\n"
+        "import functorch_lite\n"
+        f"loaded = functorch_lite.load({str(tmp_path / 'model.pt')!r}, map_location='numpy')\n"
+        f"expected = np.load({str(tmp_path / 'expected.npz')!r})\n"
+        "assert list(loaded) == list(expected.files), (list(loaded), expected.files)\n"
+        "for k in expected.files:\n"
+        "    assert loaded[k].tobytes() == expected[k].tobytes(), k\n"
+        "assert 'torch' not in sys.modules or sys.modules['torch'] is None\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")
