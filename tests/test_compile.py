@@ -7,25 +7,12 @@ import functorch_lite as torch
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
 from functorch_lite.compile import CompileError
+from tests.nn.helpers import seed_net
 
 
-class Net(nn.Module):  # the seed's LeNet
-    def __init__(self):
-        super(Net, self).__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        x = self.pool(F.relu(self.conv2(x)))
-        x = x.view(-1, 16 * 5 * 5)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
+def Net():  # noqa: N802 - stands for the seed's class
+    """The seed's LeNet (the shared definition in tests/nn/helpers.py)."""
+    return seed_net(nn, F)
 
 
 class BNDropNet(nn.Module):

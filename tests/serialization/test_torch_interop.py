@@ -13,6 +13,7 @@ import functorch_lite as fl
 import functorch_lite.functional as fn
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
+from tests.nn.helpers import seed_net
 
 torch = pytest.importorskip("torch")
 safetensors_torch = pytest.importorskip("safetensors.torch")
@@ -20,23 +21,16 @@ safetensors_torch = pytest.importorskip("safetensors.torch")
 TOLERANCE = 1e-5
 
 
-class Net(nn.Module):  # the seed's LeNet
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
+def Net():  # noqa: N802 - stands for the seed's class
+    """The seed's LeNet (the shared definition in tests/nn/helpers.py)."""
+    return seed_net(nn, F)
 
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        x = self.pool(F.relu(self.conv2(x)))
-        x = x.view(-1, 16 * 5 * 5)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
+
+def _torch_net():
+    return seed_net(torch.nn, torch.nn.functional)
+
+
+
 
 
 class BNDropNet(nn.Module):
@@ -52,28 +46,7 @@ class BNDropNet(nn.Module):
         return self.fc(x.flatten(1))
 
 
-def _torch_net():
-    tnn, tF = torch.nn, torch.nn.functional
 
-    class TorchNet(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = tnn.Conv2d(1, 6, 5)
-            self.pool = tnn.MaxPool2d(2, 2)
-            self.conv2 = tnn.Conv2d(6, 16, 5)
-            self.fc1 = tnn.Linear(16 * 5 * 5, 120)
-            self.fc2 = tnn.Linear(120, 84)
-            self.fc3 = tnn.Linear(84, 10)
-
-        def forward(self, x):
-            x = self.pool(tF.relu(self.conv1(x)))
-            x = self.pool(tF.relu(self.conv2(x)))
-            x = x.view(-1, 16 * 5 * 5)
-            x = tF.relu(self.fc1(x))
-            x = tF.relu(self.fc2(x))
-            return self.fc3(x)
-
-    return TorchNet()
 
 
 def _torch_bn_drop_net():
