@@ -7,7 +7,7 @@ import functorch_lite as torch
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
 from functorch_lite.compile import CompileError
-from tests.nn.helpers import seed_net
+from tests.nn.helpers import bn_dropout_net, seed_net
 
 
 def Net():  # noqa: N802 - stands for the seed's class
@@ -15,17 +15,11 @@ def Net():  # noqa: N802 - stands for the seed's class
     return seed_net(nn, F)
 
 
-class BNDropNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 4, 3)
-        self.bn = nn.BatchNorm2d(4)
-        self.drop = nn.Dropout(0.3)
-        self.fc = nn.Linear(4 * 6 * 6, 10)
 
-    def forward(self, x):
-        x = self.drop(F.relu(self.bn(self.conv(x))))
-        return self.fc(x.flatten(1))
+
+def BNDropNet():  # noqa: N802 - stands for a model class
+    return bn_dropout_net(nn, F)
+
 
 
 def _batches(n, shape, seed=0):

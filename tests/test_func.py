@@ -7,6 +7,7 @@ import functorch_lite as fl
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
 from functorch_lite.func import functional_call, grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp, vmap
+from tests.nn.helpers import seed_net
 
 torch = pytest.importorskip("torch")
 tf = torch.func
@@ -243,42 +244,16 @@ def test_batchnorm_update_inside_vmap_is_a_clear_error_not_a_leaked_tracer():
 
 
 # -- the headline: per-sample gradients of the seed's LeNet ------------------------------------------
-class Net(nn.Module):  # the seed's LeNet, as in tests/test_compile.py
-    def __init__(self):
-        super(Net, self).__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        x = self.pool(F.relu(self.conv2(x)))
-        x = x.view(-1, 16 * 5 * 5)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
+def Net():  # noqa: N802 - stands for the seed's class
+    return seed_net(nn, F)
 
 
-class TorchNet(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = torch.nn.Conv2d(1, 6, 5)
-        self.pool = torch.nn.MaxPool2d(2, 2)
-        self.conv2 = torch.nn.Conv2d(6, 16, 5)
-        self.fc1 = torch.nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = torch.nn.Linear(120, 84)
-        self.fc3 = torch.nn.Linear(84, 10)
+def TorchNet():  # noqa: N802
+    return seed_net(torch.nn, torch.nn.functional)
 
-    def forward(self, x):
-        x = self.pool(torch.relu(self.conv1(x)))
-        x = self.pool(torch.relu(self.conv2(x)))
-        x = x.view(-1, 16 * 5 * 5)
-        x = torch.relu(self.fc1(x))
-        x = torch.relu(self.fc2(x))
-        return self.fc3(x)
+
+
+
 
 
 def test_per_sample_gradients_of_lenet_equal_a_loop_and_torch_func():

@@ -28,6 +28,27 @@ def seed_net(nn, F):
     return Net()
 
 
+def bn_dropout_net(nn, F):
+    """A small model with every kind of state: parameters, BatchNorm buffers, dropout's RNG.
+
+    Over (N, 1, 8, 8) input; `nn` / `F` are functorch_lite's or torch's namespaces.
+    """
+
+    class BNDropNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 4, 3)
+            self.bn = nn.BatchNorm2d(4)
+            self.drop = nn.Dropout(0.3)
+            self.fc = nn.Linear(4 * 6 * 6, 10)
+
+        def forward(self, x):
+            x = self.drop(F.relu(self.bn(self.conv(x))))
+            return self.fc(x.flatten(1))
+
+    return BNDropNet()
+
+
 def torch_state_as_numpy(module):
     return {k: v.detach().numpy().copy() for k, v in module.state_dict().items()}
 

@@ -13,7 +13,7 @@ import functorch_lite as fl
 import functorch_lite.functional as fn
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
-from tests.nn.helpers import seed_net
+from tests.nn.helpers import bn_dropout_net, seed_net
 
 torch = pytest.importorskip("torch")
 safetensors_torch = pytest.importorskip("safetensors.torch")
@@ -30,41 +30,24 @@ def _torch_net():
     return seed_net(torch.nn, torch.nn.functional)
 
 
-
-
-
-class BNDropNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 4, 3)
-        self.bn = nn.BatchNorm2d(4)
-        self.drop = nn.Dropout(0.3)
-        self.fc = nn.Linear(4 * 6 * 6, 10)
-
-    def forward(self, x):
-        x = self.drop(F.relu(self.bn(self.conv(x))))
-        return self.fc(x.flatten(1))
-
-
-
+def BNDropNet():  # noqa: N802 - stands for a model class
+    return bn_dropout_net(nn, F)
 
 
 def _torch_bn_drop_net():
-    tnn, tF = torch.nn, torch.nn.functional
+    return bn_dropout_net(torch.nn, torch.nn.functional)
 
-    class TorchBNDropNet(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = tnn.Conv2d(1, 4, 3)
-            self.bn = tnn.BatchNorm2d(4)
-            self.drop = tnn.Dropout(0.3)
-            self.fc = tnn.Linear(4 * 6 * 6, 10)
 
-        def forward(self, x):
-            x = self.drop(tF.relu(self.bn(self.conv(x))))
-            return self.fc(x.flatten(1))
 
-    return TorchBNDropNet()
+
+
+
+
+
+
+
+
+
 
 
 # name -> (our model, torch model, input shape)

@@ -12,23 +12,16 @@ import pytest
 import functorch_lite as fl
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
+from tests.nn.helpers import bn_dropout_net
 
 EPOCHS, STOP_AFTER, BATCHES_PER_EPOCH = 4, 2, 3
 
 
-class BNDropNet(nn.Module):
-    """Every kind of state: parameters, BatchNorm buffers, and dropout's RNG."""
+def BNDropNet():  # noqa: N802 - stands for a model class
+    return bn_dropout_net(nn, F)
 
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 4, 3)
-        self.bn = nn.BatchNorm2d(4)
-        self.drop = nn.Dropout(0.3)
-        self.fc = nn.Linear(4 * 6 * 6, 10)
 
-    def forward(self, x):
-        x = self.drop(F.relu(self.bn(self.conv(x))))
-        return self.fc(x.flatten(1))
+
 
 
 OPTIMIZERS = {
