@@ -88,14 +88,21 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
             if (device is not None or dtype is not None)
             else data
         )
-    return _finish(jnp.asarray(_host_array(data, "as_tensor")), dtype, device, False, "as_tensor")
+    # A copy, never a view: JAX may read a host buffer after this returns (asynchronous
+    # transfer) and its arrays are immutable, so sharing memory with a numpy array the caller
+    # can still write would be a race.
+    return _finish(jnp.array(_host_array(data, "as_tensor"), copy=True), dtype, device, False, "as_tensor")
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor with the numpy array's values and dtype (64-bit types follow JAX's x64 flag)."""
+    """A tensor with the numpy array's values and dtype (64-bit types follow JAX's x64 flag).
+
+    Unlike torch.from_numpy the tensor does not share memory with `array`: JAX arrays are
+    immutable, so later writes to `array` do not show in the tensor.
+    """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
-    return _finish(jnp.asarray(array), None, None, False, "from_numpy")
+    return _finish(jnp.array(array, copy=True), None, None, False, "from_numpy")
 
 
 def _shape(size: Sequence[Any], op: str) -> tuple[int, ...]:

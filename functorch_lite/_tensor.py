@@ -71,7 +71,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
         elif isinstance(data, jax.Array):
             array = data
         else:
-            array = jnp.asarray(data)
+            array = jnp.array(data, copy=True)  # owns its memory (see from_numpy)
             if array.dtype.kind == "f" or (
                 array.dtype.kind in "iub" and not isinstance(data, np.ndarray)
             ):

@@ -118,7 +118,10 @@ def load_state_dict(
     def pick(shapes):
         out = {}
         for k, spec in shapes.items():
-            out[k] = jnp.asarray(np.asarray(given[k]), spec.dtype) if k in given else defaults[k]
+            # A private copy: the caller's numpy arrays (often views of a torch module's
+            # buffers, which torch updates in place) must not be read by a transfer that JAX
+            # may complete after this returns.
+            out[k] = jnp.array(np.asarray(given[k]), spec.dtype, copy=True) if k in given else defaults[k]
         return unflatten_dict(out)
 
     return pick(params_shapes), pick(state_shapes)

@@ -51,7 +51,7 @@ def _as_array(value: Any, key: str) -> jax.Array:
     if isinstance(value, jax.Array):
         return value
     try:
-        return jnp.asarray(np.asarray(value))
+        return jnp.array(np.asarray(value), copy=True)
     except (TypeError, ValueError):
         raise TypeError(f"load_state_dict: value for {key!r} must be a Tensor, jax array or numpy "
                         f"array, got {type(value).__name__}") from None

@@ -270,7 +270,7 @@ class Optimizer:
     def _restore(self, param: Tensor, slots: dict[str, Any]) -> dict[str, Any]:
         restored = {}
         for key, value in slots.items():
-            array = value.array if isinstance(value, Tensor) else jnp.asarray(np.asarray(value))
+            array = value.array if isinstance(value, Tensor) else jnp.array(np.asarray(value), copy=True)
             if key == "step":
                 array = array.astype(jnp.int32)  # torch keeps a float step
             elif jnp.issubdtype(array.dtype, jnp.floating):

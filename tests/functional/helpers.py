@@ -37,13 +37,16 @@ def to_torch(x, requires_grad: bool = False):
 
 def to_numpy(t) -> np.ndarray:
     if isinstance(t, torch.Tensor):
-        return t.detach().cpu().numpy()
+        return t.detach().cpu().numpy().copy()  # never a view of memory torch updates in place
     return np.asarray(t)
 
 
 def torch_state_dict_numpy(module) -> dict[str, np.ndarray]:
-    """A torch module's state_dict as numpy arrays (what `fn.load_state_dict` accepts)."""
-    return {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
+    """A torch module's state_dict as numpy copies (what `fn.load_state_dict` accepts).
+
+    Copies, not views: torch updates buffers such as running_mean in place.
+    """
+    return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
 
 
 def assert_close(actual, expected, rtol: float = RTOL, atol: float = ATOL, what: str = "") -> None:

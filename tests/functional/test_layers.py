@@ -260,3 +260,19 @@ def test_load_state_dict_reports_missing_unexpected_and_mismatched_keys_like_tor
     assert params["2"]["bias"].shape == (2,)
     with pytest.raises(ValueError, match=r"Error\(s\) in loading state_dict for Linear:"):
         fn.load_state_dict(fn.Linear(4, 3), {"weight": np.zeros((3, 4))})
+
+
+def test_load_state_dict_copies_so_later_writes_to_the_source_do_not_leak_in():
+    # A torch module's numpy state_dict views its buffers, which torch updates in place; the
+    # loaded params and state must be private copies.
+    layer = fn.BatchNorm2d(3)
+    source = {
+        "weight": np.full(3, 2.0, np.float32), "bias": np.zeros(3, np.float32),
+        "running_mean": np.ones(3, np.float32), "running_var": np.ones(3, np.float32),
+        "num_batches_tracked": np.array(0, np.int64),
+    }
+    params, state = fn.load_state_dict(layer, source)
+    for value in source.values():
+        value[...] = 7
+    np.testing.assert_array_equal(np.asarray(params["weight"]), 2.0)
+    np.testing.assert_array_equal(np.asarray(state["running_mean"]), 1.0)

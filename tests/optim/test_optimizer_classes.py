@@ -65,7 +65,7 @@ def test_load_state_dict_from_torch_continues_identically(name):
         _set_grads(step, torch_params, params)
         torch_optimizer.step()
     for tp, p in zip(torch_params, params):
-        set_array(p, jnp.asarray(tp.detach().numpy()))
+        set_array(p, jnp.array(tp.detach().numpy(), copy=True))
     optimizer.load_state_dict(torch_optimizer.state_dict())
     _set_grads(9, torch_params, params)
     torch_optimizer.step()

@@ -116,3 +116,13 @@ def test_bad_factory_input_messages():
         fl.zeros(2, dtype=fl.long, requires_grad=True)
     with pytest.raises(TypeError, match="unknown dtype name"):
         fl.zeros(2, dtype="float99")
+
+
+@pytest.mark.parametrize("make", [fl.tensor, fl.as_tensor, fl.from_numpy])
+def test_tensors_made_from_numpy_do_not_see_later_writes_to_it(make):
+    # JAX arrays are immutable and their host transfer may finish after the call returns,
+    # so the tensor must own a copy: writing the source afterwards changes nothing.
+    source = np.arange(4096, dtype=np.float32)
+    t = make(source)
+    source[:] = -1
+    np.testing.assert_array_equal(t.numpy(), np.arange(4096, dtype=np.float32))
