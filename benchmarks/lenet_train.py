@@ -302,6 +302,12 @@ BASELINE = "torch_eager"
 # XLA flags are read when the backend starts, so a flagged row is its own subprocess with
 # XLA_FLAGS set; functorch_lite itself never sets flags.
 ONEDNN_FLAGS = "--xla_cpu_use_onednn=true"
+# XLA:CPU mallocs each execution's scratch buffer; glibc serves 32 MiB and more with a fresh
+# mmap, so a step whose scratch is larger page-faults it in on every call (LeNet-5 at batch
+# 256). These glibc tunables keep freed blocks in one heap for the next call (with several
+# arenas, worker threads still got fresh mappings in about half the runs); like the flags
+# they are set only in that row's subprocess, never by functorch_lite.
+MALLOC_ENV = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "2147483647"}
 
 
 def rows(with_peers: bool, flag_rows: bool) -> list[tuple[str, str, dict[str, str]]]:
@@ -313,13 +319,14 @@ def rows(with_peers: bool, flag_rows: bool) -> list[tuple[str, str, dict[str, st
     if flag_rows:
         table.append((f"functorch_lite jit, XLA_FLAGS={ONEDNN_FLAGS}", "functorch_lite_jit",
                       {"XLA_FLAGS": ONEDNN_FLAGS}))
+        table.append(("functorch_lite jit, MALLOC_MMAP_MAX_=0 (glibc heap reuse)", "functorch_lite_jit", MALLOC_ENV))
     if with_peers:
         table += [(name, name, {}) for name in PEERS]
     return table
 
 
 def _measure_in_subprocess(impl: str, batch: int, steps: int, env: dict[str, str]) -> float:
-    environment = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    environment = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS" and k not in MALLOC_ENV}
     environment.update(env)
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", impl, str(batch), str(steps)]
     done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
@@ -334,7 +341,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5, help="interleaved rounds; the table shows the median")
     parser.add_argument("--steps", type=int, default=50, help="timed steps per run (after 5 warm-up steps)")
     parser.add_argument("--with-peers", action="store_true", help="add raw JAX jit, Flax NNX and Equinox rows")
-    parser.add_argument("--no-flag-rows", action="store_true", help=f"skip the {ONEDNN_FLAGS} row")
+    parser.add_argument("--no-flag-rows", action="store_true",
+                        help=f"skip the tuned rows ({ONEDNN_FLAGS}; glibc heap reuse)")
     parser.add_argument("--first-step", action="store_true",
                         help="also time the first compiled step: functorch_lite.compile vs torch.compile")
     parser.add_argument("--worker", nargs=3, metavar=("IMPL", "BATCH", "STEPS"), help=argparse.SUPPRESS)

@@ -11,8 +11,9 @@ LeNet-5's training step, see benchmarks/README.md):
 
 - max pooling with stride == kernel, no padding and no dilation (`_fast_pool`): reshape +
   max, with a gradient routed like PyTorch's instead of `select_and_scatter_add`;
-- stride-1, ungrouped convolutions with at most `_fast_conv.MAX_IN_CHANNELS` input channels
-  (`_fast_conv`): im2col patches and a batched matmul, so the weight gradient is a matmul.
+- stride-1, undilated, ungrouped convolutions (`_banded_conv`): one matmul of gathered
+  input rows against a banded weight matrix, so the forward pass and both gradients are
+  GEMMs plus cheap copies.
 
 Everything else, and every backend other than CPU (where cuDNN's convolutions are the
 better bet), uses the generic `lax` lowering below. The choice is made at trace time from
@@ -25,7 +26,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from . import _fast_conv, _fast_pool
+from . import _banded_conv, _fast_pool
 
 Pair = tuple[int, int]
 Padding = tuple[tuple[int, int], tuple[int, int]]
@@ -36,8 +37,8 @@ def _on_cpu() -> bool:
 
 
 def uses_fast_conv(x: jax.Array, w: jax.Array, stride: Pair, padding: Padding, dilation: Pair, groups: int) -> bool:
-    """Whether `conv2d_nchw` takes the im2col path for these arguments."""
-    return _on_cpu() and _fast_conv.accepts(x, w, stride, padding, dilation, groups)
+    """Whether `conv2d_nchw` takes the banded-matmul path for these arguments."""
+    return _on_cpu() and _banded_conv.accepts(x, w, stride, padding, dilation, groups)
 
 
 def uses_fast_max_pool(x: jax.Array, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair) -> bool:
@@ -48,7 +49,7 @@ def uses_fast_max_pool(x: jax.Array, kernel: Pair, stride: Pair, padding: Paddin
 def conv2d_nchw(x: jax.Array, w: jax.Array, stride: Pair, padding: Padding, dilation: Pair, groups: int) -> jax.Array:
     """A 2-D cross-correlation (PyTorch's conv2d without bias)."""
     if uses_fast_conv(x, w, stride, padding, dilation, groups):
-        return _fast_conv.conv2d(x, w, padding)
+        return _banded_conv.conv2d(x, w, tuple(map(tuple, padding)))
     return generic_conv2d_nchw(x, w, stride, padding, dilation, groups)
 
 

@@ -1,0 +1,87 @@
+"""A stride-1 convolution as one matmul against a banded weight matrix, for XLA:CPU.
+
+XLA:CPU runs `conv_general_dilated` and, above all, its two gradients slowly for small
+images (LeNet's convolutions and their like; benchmarks/README.md has the figures). Here a
+convolution becomes one GEMM, which XLA:CPU hands to its matmul library:
+
+- the output width is cut into blocks of B columns; a block needs `win = B + kW - 1` input
+  columns, and one output row of a block needs those columns from `kH` input rows;
+- `rows[(n, y, g), (a, c, u)] = x[n, c, y + a, g * B + u]` gathers, for every output row
+  `y` and block `g`, its `kH x C x win` inputs: contiguous runs of `win` values, so the
+  copy is cheap and the duplication is only `kH * win / B`, not im2col's `kH * kW`;
+- `band[(a, c, u), (o, x)] = w[o, c, a, u - x]` (zero outside `0 <= u - x < kW`) is the
+  same for every block, so `rows @ band` is the whole convolution, shape (N Ho G, O B).
+
+The band does `win / kW` times the necessary multiplies; B = kW - 1 (so `win` is about
+2 kW) measured the best trade between that waste and the size of `rows` on every shape
+tried (3x3, 5x5, 7x7, 1x1 kernels; 1 to 64 channels).
+
+Nothing here has a hand-written derivative. Reverse mode gives the weight gradient as
+`rows^T @ dY` followed by a small contraction that folds the band back into the kernel,
+and the input gradient as `dY @ band^T` followed by the transpose of the row gather
+(padded adds): all GEMMs and cheap copies. jvp, vmap and higher derivatives follow
+from the same ops.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+Pair = tuple[int, int]
+Padding = tuple[tuple[int, int], tuple[int, int]]
+
+
+def accepts(x: jax.Array, w: jax.Array, stride: Pair, padding: Padding, dilation: Pair, groups: int) -> bool:
+    """Whether `conv2d` handles this convolution: stride 1, no dilation, no groups, real
+    floating dtype."""
+    return (
+        jnp.issubdtype(x.dtype, jnp.floating)
+        and tuple(stride) == (1, 1)
+        and tuple(dilation) == (1, 1)
+        and groups == 1
+    )
+
+
+def block_width(kernel_width: int, out_width: int) -> int:
+    """Output columns per block: kW - 1 (at least 1), no wider than the output."""
+    return max(1, min(kernel_width - 1, out_width))
+
+
+def band_matrix(w: jax.Array, block: int) -> jax.Array:
+    """(O, C, kH, kW) -> (kH * C * win, O * block) with `band[(a, c, u), (o, x)] = w[o, c, a, u - x]`."""
+    o, c, kh, kw = w.shape
+    win = block + kw - 1
+    u = np.arange(win)[:, None, None]
+    x = np.arange(block)[None, :, None]
+    b = np.arange(kw)[None, None, :]
+    selector = jnp.asarray(u - x == b, w.dtype)  # (win, block, kW): which tap lands where
+    band = jnp.einsum("ocab,uxb->acuox", w, selector, precision=lax.Precision.HIGHEST)
+    return band.reshape(kh * c * win, o * block)
+
+
+def conv2d(x: jax.Array, w: jax.Array, padding: Padding) -> jax.Array:
+    """Stride-1, ungrouped NCHW x OIHW cross-correlation with explicit (low, high) padding."""
+    (top, bottom), (left, right) = padding
+    n, c, h, width = x.shape
+    o, _, kh, kw = w.shape
+    ho, wo = h + top + bottom - kh + 1, width + left + right - kw + 1
+    block = block_width(kw, wo)
+    groups = -(-wo // block)
+    extra = groups * block - wo  # the last block computes junk columns, cropped below
+    if top or bottom or left or right or extra:
+        x = jnp.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right + extra)))
+    win = block + kw - 1
+    xt = x.transpose(0, 2, 1, 3)  # (N, H, C, W): an input row of all channels is contiguous
+    if groups == 1:
+        cols = xt[:, :, None, :, :win]
+    else:
+        cols = jnp.stack([xt[..., g * block: g * block + win] for g in range(groups)], axis=2)
+    # (N, Ho, G, kH, C, win): output row y takes input rows y .. y + kH - 1.
+    rows = jnp.stack([cols[:, a: a + ho] for a in range(kh)], axis=3)
+    rows = rows.reshape(n * ho * groups, kh * c * win)
+    y = jnp.dot(rows, band_matrix(w, block), precision=lax.Precision.HIGHEST)
+    y = y.reshape(n, ho, groups, o, block).transpose(0, 3, 1, 2, 4).reshape(n, o, ho, groups * block)
+    return y[..., :wo] if extra else y
