@@ -44,6 +44,14 @@ def _data(batch: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+def _device_batches(images: np.ndarray, labels: np.ndarray) -> tuple[list, list]:
+    """One device array per step, made before timing: indexing a stacked jax array inside the
+    loop would add a dispatched slice per step that PyTorch's view indexing does not pay."""
+    import jax.numpy as jnp
+
+    return [jnp.asarray(x) for x in images], [jnp.asarray(y) for y in labels]
+
+
 def _throughput(step: Callable[[int], None], batch: int, steps: int) -> float:
     """Samples per second over `steps` calls of `step(i)`, after a few warm-up calls.
 
@@ -105,7 +113,6 @@ def run_functorch_lite_jit(batch: int, steps: int) -> float:
     """`models.lenet5()` + `functional.cross_entropy` + `optim.sgd`, one jitted step with
     parameters and optimizer state donated."""
     import jax
-    import jax.numpy as jnp
 
     sys.path.insert(0, str(REPO_ROOT))
     import functorch_lite.functional as fn
@@ -124,7 +131,7 @@ def run_functorch_lite_jit(batch: int, steps: int) -> float:
 
     train_step = jax.jit(train_step, donate_argnums=(0, 1))
     images, labels = _data(batch, steps)
-    images, labels = jnp.asarray(images), jnp.asarray(labels)
+    images, labels = _device_batches(images, labels)
     carry = [params, state]
 
     def step(i):
@@ -180,7 +187,7 @@ def run_jax_jit(batch: int, steps: int) -> float:
     params = _jax_lenet_init(jax.random.PRNGKey(0))
     carry = [params, jax.tree.map(jnp.zeros_like, params)]
     images, labels = _data(batch, steps)
-    images, labels = jnp.asarray(images), jnp.asarray(labels)
+    images, labels = _device_batches(images, labels)
 
     def step(i):
         carry[0], carry[1], loss = train_step(carry[0], carry[1], images[i], labels[i])
@@ -191,7 +198,6 @@ def run_jax_jit(batch: int, steps: int) -> float:
 
 def run_flax_nnx(batch: int, steps: int) -> float:
     """Flax NNX (NHWC, its idiomatic layout) with optax SGD, as in the anchors."""
-    import jax.numpy as jnp
     import optax
     from flax import nnx
 
@@ -222,7 +228,7 @@ def run_flax_nnx(batch: int, steps: int) -> float:
         return loss
 
     images, labels = _data(batch, steps)
-    images, labels = jnp.asarray(images.transpose(0, 1, 3, 4, 2)), jnp.asarray(labels)
+    images, labels = _device_batches(images.transpose(0, 1, 3, 4, 2), labels)
 
     def step(i):
         float(train_step(model, optimizer, images[i], labels[i]))
@@ -234,7 +240,6 @@ def run_equinox(batch: int, steps: int) -> float:
     """Equinox (per-example model under vmap) with optax SGD, as in the anchors."""
     import equinox as eqx
     import jax
-    import jax.numpy as jnp
     import optax
 
     class Net(eqx.Module):
@@ -267,7 +272,7 @@ def run_equinox(batch: int, steps: int) -> float:
         return loss, eqx.apply_updates(model, updates), opt_state
 
     images, labels = _data(batch, steps)
-    images, labels = jnp.asarray(images), jnp.asarray(labels)
+    images, labels = _device_batches(images, labels)
     carry = [model, opt_state]
 
     def step(i):
