@@ -324,7 +324,8 @@ def rows(with_peers: bool, flag_rows: bool) -> list[tuple[str, str, dict[str, st
     if flag_rows:
         table.append((f"functorch_lite jit, XLA_FLAGS={ONEDNN_FLAGS}", "functorch_lite_jit",
                       {"XLA_FLAGS": ONEDNN_FLAGS}))
-        table.append(("functorch_lite jit, MALLOC_MMAP_MAX_=0 (glibc heap reuse)", "functorch_lite_jit", MALLOC_ENV))
+        table.append(("functorch_lite jit, glibc heap reuse (MALLOC_ARENA_MAX=1 ...)", "functorch_lite_jit",
+                      MALLOC_ENV))
     if with_peers:
         table += [(name, name, {}) for name in PEERS]
     return table
