@@ -15,11 +15,8 @@ def Net():  # noqa: N802 - stands for the seed's class
     return seed_net(nn, F)
 
 
-
-
 def BNDropNet():  # noqa: N802 - stands for a model class
     return bn_dropout_net(nn, F)
-
 
 
 def _batches(n, shape, seed=0):

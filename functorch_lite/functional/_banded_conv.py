@@ -34,15 +34,35 @@ Pair = tuple[int, int]
 Padding = tuple[tuple[int, int], tuple[int, int]]
 
 
+# The gathered rows hold about `kH * (B + kW - 1) / B` copies of the input (6 for a 3x3
+# kernel) and are materialised; above this many elements XLA's native convolution, which
+# tiles its own im2col, is used instead so memory stays bounded.
+MAX_ROWS_ELEMENTS = 1 << 26
+
+
 def accepts(x: jax.Array, w: jax.Array, stride: Pair, padding: Padding, dilation: Pair, groups: int) -> bool:
     """Whether `conv2d` handles this convolution: stride 1, no dilation, no groups, real
-    floating dtype."""
-    return (
+    floating dtype, and gathered rows of at most `MAX_ROWS_ELEMENTS` elements."""
+    if not (
         jnp.issubdtype(x.dtype, jnp.floating)
         and tuple(stride) == (1, 1)
         and tuple(dilation) == (1, 1)
         and groups == 1
-    )
+    ):
+        return False
+    return rows_elements(x.shape, w.shape, padding) <= MAX_ROWS_ELEMENTS
+
+
+def rows_elements(x_shape: tuple[int, ...], w_shape: tuple[int, ...], padding: Padding) -> int:
+    """How many elements `conv2d` gathers for these shapes (0 for an empty output)."""
+    n, c, h, width = x_shape
+    _, _, kh, kw = w_shape
+    (top, bottom), (left, right) = padding
+    ho, wo = h + top + bottom - kh + 1, width + left + right - kw + 1
+    if ho <= 0 or wo <= 0:
+        return 0
+    block = block_width(kw, wo)
+    return n * ho * -(-wo // block) * kh * c * (block + kw - 1)
 
 
 def block_width(kernel_width: int, out_width: int) -> int:

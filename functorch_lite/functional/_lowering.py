@@ -13,7 +13,8 @@ LeNet-5's training step, see benchmarks/README.md):
   max, with a gradient routed like PyTorch's instead of `select_and_scatter_add`;
 - stride-1, undilated, ungrouped convolutions (`_banded_conv`): one matmul of gathered
   input rows against a banded weight matrix, so the forward pass and both gradients are
-  GEMMs plus cheap copies.
+  GEMMs plus cheap copies (unless the gathered rows would exceed
+  `_banded_conv.MAX_ROWS_ELEMENTS`).
 
 Everything else, and every backend other than CPU (where cuDNN's convolutions are the
 better bet), uses the generic `lax` lowering below. The choice is made at trace time from

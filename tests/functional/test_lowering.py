@@ -98,6 +98,19 @@ def test_conv_shapes_outside_the_fast_path_use_the_generic_lowering(xshape, wsha
 
 
 @needs_cpu
+def test_fast_conv_leaves_inputs_too_large_to_gather_to_the_native_convolution():
+    from functorch_lite.functional import _banded_conv
+
+    w = jax.ShapeDtypeStruct((64, 64, 3, 3), jnp.float32)
+    small = jax.ShapeDtypeStruct((8, 64, 32, 32), jnp.float32)
+    large = jax.ShapeDtypeStruct((64, 64, 224, 224), jnp.float32)  # the rows would hold ~1.2e9 floats
+    same = ((1, 1), (1, 1))
+    assert _banded_conv.rows_elements(small.shape, w.shape, same) == 8 * 32 * 16 * 3 * 64 * 4
+    assert _lowering.uses_fast_conv(small, w, (1, 1), same, (1, 1), 1)
+    assert not _lowering.uses_fast_conv(large, w, (1, 1), same, (1, 1), 1)
+
+
+@needs_cpu
 @pytest.mark.parametrize(
     "shape, kernel",
     [((4, 6, 28, 28), 2), ((2, 3, 7, 9), 3), ((2, 2, 6, 8), (2, 4))],  # LeNet pool1; sizes not divisible; oblong
