@@ -309,7 +309,7 @@ BASELINE = "torch_eager"
 ONEDNN_FLAGS = "--xla_cpu_use_onednn=true"
 # XLA:CPU mallocs each execution's scratch buffer; glibc serves 32 MiB and more with a fresh
 # mmap, so a step whose scratch is larger page-faults it in on every call (LeNet-5 at batch
-# 256). These glibc tunables keep freed blocks in one heap for the next call (with several
+# 512: 57 MiB). These glibc tunables keep freed blocks in one heap for the next call (with several
 # arenas, worker threads still got fresh mappings in about half the runs); like the flags
 # they are set only in that row's subprocess, never by functorch_lite.
 MALLOC_ENV = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "2147483647"}

@@ -14,8 +14,8 @@ convolution becomes one GEMM, which XLA:CPU hands to its matmul library:
 
 The band does `win / kW` times the necessary multiplies; B = kW - 1 (so `win` is about
 2 kW) measured the best trade between that waste and the size of `rows`, or close to it,
-on every shape tried (3x3, 5x5, 7x7, 1x1 kernels; 1 to 64 channels). The one exception,
-LeNet's conv2 alone at batch 256, favoured a whole-row band, which lost at batch 64.
+on every shape tried (3x3, 5x5, 7x7, 1x1 kernels; 1 to 64 channels), except short rows
+with a large gather, which `block_width` computes as one block.
 
 Nothing here has a hand-written derivative. Reverse mode gives the weight gradient as
 `rows^T @ dY` followed by a small contraction that folds the band back into the kernel,
@@ -62,13 +62,31 @@ def rows_elements(x_shape: tuple[int, ...], w_shape: tuple[int, ...], padding: P
     ho, wo = h + top + bottom - kh + 1, width + left + right - kw + 1
     if ho <= 0 or wo <= 0:
         return 0
-    block = block_width(kw, wo)
+    return _gathered(n, c, ho, wo, kh, kw, block_width(n, c, ho, wo, kh, kw))
+
+
+def _gathered(n: int, c: int, ho: int, wo: int, kh: int, kw: int, block: int) -> int:
     return n * ho * -(-wo // block) * kh * c * (block + kw - 1)
 
 
-def block_width(kernel_width: int, out_width: int) -> int:
-    """Output columns per block: kW - 1 (at least 1), no wider than the output."""
-    return max(1, min(kernel_width - 1, out_width))
+# Above this many gathered elements a short output row is computed as one block.
+WHOLE_ROW_ABOVE = 1 << 20
+
+
+def block_width(n: int, c: int, ho: int, wo: int, kh: int, kw: int) -> int:
+    """Output columns per block: kW - 1 (at least 1, at most the output width).
+
+    A whole output row becomes one block instead when its band wastes at most 3x the
+    multiplies (`Wo + kW - 1 <= 3 kW`) and the narrow blocks would gather more than
+    `WHOLE_ROW_ABOVE` elements: the whole-row gather is smaller (no overlap between
+    blocks), which measured faster once it no longer fits the caches (LeNet's conv2 at
+    batch 256: 8.4 ms against 11.8 ms for forward and both gradients) and keeps the step's
+    scratch memory lower; at batch 64 the narrow blocks win (benchmarks/README.md).
+    """
+    narrow = max(1, min(kw - 1, wo))
+    if wo + kw - 1 <= 3 * kw and _gathered(n, c, ho, wo, kh, kw, narrow) > WHOLE_ROW_ABOVE:
+        return wo
+    return narrow
 
 
 def band_matrix(w: jax.Array, block: int) -> jax.Array:
@@ -89,7 +107,7 @@ def conv2d(x: jax.Array, w: jax.Array, padding: Padding) -> jax.Array:
     n, c, h, width = x.shape
     o, _, kh, kw = w.shape
     ho, wo = h + top + bottom - kh + 1, width + left + right - kw + 1
-    block = block_width(kw, wo)
+    block = block_width(n, c, ho, wo, kh, kw)
     groups = -(-wo // block)
     extra = groups * block - wo  # the last block computes junk columns, cropped below
     if top or bottom or left or right or extra:

@@ -97,6 +97,40 @@ def test_conv_shapes_outside_the_fast_path_use_the_generic_lowering(xshape, wsha
     assert_close(fn.conv2d(x, w, stride=stride, dilation=dilation, groups=groups), torch_y.numpy())
 
 
+def test_block_width_is_kernel_width_minus_one_or_a_whole_short_row_when_the_gather_is_large():
+    from functorch_lite.functional._banded_conv import WHOLE_ROW_ABOVE, block_width
+
+    assert block_width(64, 1, 28, 28, 5, 5) == 4  # LeNet conv1: a whole row would waste 6.4x
+    assert block_width(64, 6, 10, 10, 5, 5) == 4  # LeNet conv2, small gather
+    assert block_width(256, 6, 10, 10, 5, 5) == 10  # LeNet conv2, gather over WHOLE_ROW_ABOVE
+    assert 128 * 10 * 3 * 5 * 6 * 8 <= WHOLE_ROW_ABOVE < 256 * 10 * 3 * 5 * 6 * 8
+    assert block_width(8, 3, 30, 30, 3, 3) == 2
+    assert block_width(8, 3, 9, 9, 1, 1) == 1
+    assert block_width(8, 3, 2, 2, 7, 7) == 2  # never wider than the output
+
+
+@needs_cpu
+def test_fast_conv_whole_row_blocks_match_generic_and_torch(monkeypatch):
+    from functorch_lite.functional import _banded_conv
+
+    monkeypatch.setattr(_banded_conv, "WHOLE_ROW_ABOVE", 0)  # every short row as one block
+    assert _banded_conv.block_width(3, 6, 10, 10, 5, 5) == 10
+    x, w = randn((3, 6, 14, 14), 20), randn((16, 6, 5, 5), 21)
+    cotangent = randn((3, 16, 12, 10), 22)
+    pad = ((1, 1), (0, 0))
+
+    def fast(x, w):
+        return _lowering.conv2d_nchw(x, w, (1, 1), pad, (1, 1), 1)
+
+    y, grads = vjp_all(fast, (x, w), cotangent)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    yt = torch.nn.functional.conv2d(xt, wt, padding=(1, 0))
+    yt.backward(torch.tensor(cotangent))
+    assert_close(y, yt.detach().numpy())
+    assert_close(grads[0], xt.grad.numpy())
+    assert_close(grads[1], wt.grad.numpy())
+
+
 @needs_cpu
 def test_fast_conv_leaves_inputs_too_large_to_gather_to_the_native_convolution():
     from functorch_lite.functional import _banded_conv
