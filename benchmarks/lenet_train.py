@@ -351,6 +351,8 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"skip the tuned rows ({ONEDNN_FLAGS}; glibc heap reuse)")
     parser.add_argument("--first-step", action="store_true",
                         help="also time the first compiled step: functorch_lite.compile vs torch.compile")
+    parser.add_argument("--only", nargs="+", metavar="IMPL", choices=sorted(IMPLEMENTATIONS),
+                        help=f"time only these implementations ({BASELINE} is always kept, for the ratio)")
     parser.add_argument("--worker", nargs=3, metavar=("IMPL", "BATCH", "STEPS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -368,6 +370,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {name:24s} {_measure_in_subprocess(name, batch, 1, {}):8.1f}", flush=True)
 
     table = rows(args.with_peers, not args.no_flag_rows)
+    if args.only:
+        table = [row for row in table if row[1] in {*args.only, BASELINE}]
     results: dict[tuple[str, int], list[float]] = {(label, b): [] for label, _, _ in table for b in args.batches}
     for round_index in range(args.runs):
         for batch in args.batches:
@@ -377,14 +381,15 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"LeNet-5 training step, samples/s (median of {args.runs} interleaved runs, {args.steps} steps each; "
           f"min-max in brackets); ratio = median / median of {BASELINE} at the same batch")
-    print(f"{'implementation':58s} {'batch':>5s} {'samples/s':>10s} {'(min-max)':>15s} {'ratio':>6s}")
+    width = max(len(label) for label, _, _ in table)
+    print(f"{'implementation':{width}s} {'batch':>5s} {'samples/s':>10s} {'(min-max)':>15s} {'ratio':>6s}")
     for batch in args.batches:
         baseline = float(np.median(results[BASELINE, batch]))
         for label, _, _ in table:
             values = results[label, batch]
             median = float(np.median(values))
             spread = f"({min(values):.0f}-{max(values):.0f})"
-            print(f"{label:58s} {batch:5d} {median:10.0f} {spread:>15s} {median / baseline:6.2f}")
+            print(f"{label:{width}s} {batch:5d} {median:10.0f} {spread:>15s} {median / baseline:6.2f}")
 
 
 if __name__ == "__main__":
