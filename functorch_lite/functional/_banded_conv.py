@@ -56,13 +56,17 @@ def accepts(x: jax.Array, w: jax.Array, stride: Pair, padding: Padding, dilation
 
 def rows_elements(x_shape: tuple[int, ...], w_shape: tuple[int, ...], padding: Padding) -> int:
     """How many elements `conv2d` gathers for these shapes (0 for an empty output)."""
-    n, c, h, width = x_shape
-    _, _, kh, kw = w_shape
-    (top, bottom), (left, right) = padding
-    ho, wo = h + top + bottom - kh + 1, width + left + right - kw + 1
+    n, c = x_shape[:2]
+    kh, kw = w_shape[2:]
+    ho, wo = _output_size(x_shape, w_shape, padding)
     if ho <= 0 or wo <= 0:
         return 0
     return _gathered(n, c, ho, wo, kh, kw, block_width(n, c, ho, wo, kh, kw))
+
+
+def _output_size(x_shape: tuple[int, ...], w_shape: tuple[int, ...], padding: Padding) -> Pair:
+    (top, bottom), (left, right) = padding
+    return x_shape[2] + top + bottom - w_shape[2] + 1, x_shape[3] + left + right - w_shape[3] + 1
 
 
 def _gathered(n: int, c: int, ho: int, wo: int, kh: int, kw: int, block: int) -> int:
@@ -104,9 +108,9 @@ def band_matrix(w: jax.Array, block: int) -> jax.Array:
 def conv2d(x: jax.Array, w: jax.Array, padding: Padding) -> jax.Array:
     """Stride-1, ungrouped NCHW x OIHW cross-correlation with explicit (low, high) padding."""
     (top, bottom), (left, right) = padding
-    n, c, h, width = x.shape
+    n, c = x.shape[:2]
     o, _, kh, kw = w.shape
-    ho, wo = h + top + bottom - kh + 1, width + left + right - kw + 1
+    ho, wo = _output_size(x.shape, w.shape, padding)
     block = block_width(n, c, ho, wo, kh, kw)
     groups = -(-wo // block)
     extra = groups * block - wo  # the last block computes junk columns, cropped below
