@@ -10,57 +10,12 @@ compiled step (tracing plus XLA compilation), for functorch_lite.compile and tor
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
-import numpy as np
-
-LR, MOMENTUM = 0.001, 0.9
-WARMUP_STEPS = 5
-
-
-def _data(batch: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(0)
-    images = rng.standard_normal((steps, batch, 1, 32, 32), dtype=np.float32)
-    labels = rng.integers(0, 10, (steps, batch)).astype(np.int32)
-    return images, labels
-
-
-def _throughput(step: Callable[[int], None], batch: int, steps: int) -> float:
-    for i in range(WARMUP_STEPS):
-        step(i % steps)
-    start = time.perf_counter()
-    for i in range(steps):
-        step(i)
-    return steps * batch / (time.perf_counter() - start)
-
-
-def _seed_net(nn, F):
-    """The seed's Net, verbatim, over the given `nn` / `F` namespaces."""
-
-    class Net(nn.Module):
-        def __init__(self):
-            super(Net, self).__init__()  # noqa: UP008 - the seed's spelling
-            self.conv1 = nn.Conv2d(1, 6, 5)
-            self.pool = nn.MaxPool2d(2, 2)
-            self.conv2 = nn.Conv2d(6, 16, 5)
-            self.fc1 = nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = nn.Linear(120, 84)
-            self.fc3 = nn.Linear(84, 10)
-
-        def forward(self, x):
-            x = self.pool(F.relu(self.conv1(x)))
-            x = self.pool(F.relu(self.conv2(x)))
-            x = x.view(-1, 16 * 5 * 5)
-            x = F.relu(self.fc1(x))
-            x = F.relu(self.fc2(x))
-            x = self.fc3(x)
-            return x
-
-    return Net()
+from common import LR, MOMENTUM, random_batches, seed_net, throughput
 
 
 def _seed_step(torch, nn, F, compile_step=None):
-    net = _seed_net(nn, F)
+    net = seed_net(nn, F)
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
 
@@ -86,11 +41,11 @@ def _facade(compiled: bool, mesh=None):
 
 def _time_facade(batch: int, steps: int, compiled: bool, mesh=None) -> float:
     torch, train_step = _facade(compiled, mesh)
-    images, labels = _data(batch, steps)
+    images, labels = random_batches(batch, steps)
     # Batches as Tensors, as the DataLoader yields them.
     images = [torch.as_tensor(x) for x in images]
     labels = [torch.as_tensor(y) for y in labels]
-    return _throughput(lambda i: train_step(images[i], labels[i]).item(), batch, steps)
+    return throughput(lambda i: train_step(images[i], labels[i]).item(), batch, steps)
 
 
 def run_facade_eager(batch: int, steps: int) -> float:
@@ -114,7 +69,7 @@ def first_step_functorch_lite(batch: int) -> float:
     """Seconds from a fresh model to the end of the first functorch_lite.compile step."""
     start = time.perf_counter()
     torch, train_step = _facade(compiled=True)
-    images, labels = _data(batch, 1)
+    images, labels = random_batches(batch, 1)
     train_step(torch.as_tensor(images[0]), torch.as_tensor(labels[0])).item()
     return time.perf_counter() - start
 
@@ -128,6 +83,6 @@ def first_step_torch_compile(batch: int) -> float:
     start = time.perf_counter()
     torch.manual_seed(0)
     train_step = _seed_step(torch, nn, F, torch.compile)
-    images, labels = _data(batch, 1)
+    images, labels = random_batches(batch, 1)
     train_step(torch.from_numpy(images[0]), torch.from_numpy(labels[0]).long()).item()
     return time.perf_counter() - start

@@ -10,7 +10,7 @@ ratios within one run, not numbers across runs.
     python benchmarks/lenet_train.py --batches 64 --runs 7 --steps 100
 
 To add a row, write `def run_<name>(batch, steps) -> float` (samples/s, timed with
-`_throughput`) and register it in `IMPLEMENTATIONS` (and, for an optional row, in
+`common.throughput`) and register it in `IMPLEMENTATIONS` (and, for an optional row, in
 `PEERS`). Rows that need XLA flags get their own entry in `ROWS` with an environment.
 """
 
@@ -21,7 +21,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,17 +30,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # functorch_lite from this checkout
 
 import facade_rows  # noqa: E402 - beside this file; its rows import functorch_lite lazily
-
-LR, MOMENTUM = 0.001, 0.9
-WARMUP_STEPS = 5
-
-
-def _data(batch: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random images and labels, one slice per step (the same for every implementation)."""
-    rng = np.random.default_rng(0)
-    images = rng.standard_normal((steps, batch, 1, 32, 32), dtype=np.float32)
-    labels = rng.integers(0, 10, (steps, batch)).astype(np.int32)
-    return images, labels
+from common import LR, MOMENTUM, random_batches, seed_net, throughput  # noqa: E402 - beside this file
 
 
 def _device_batches(images: np.ndarray, labels: np.ndarray) -> tuple[list, list]:
@@ -50,18 +39,6 @@ def _device_batches(images: np.ndarray, labels: np.ndarray) -> tuple[list, list]
     import jax.numpy as jnp
 
     return [jnp.asarray(x) for x in images], [jnp.asarray(y) for y in labels]
-
-
-def _throughput(step: Callable[[int], None], batch: int, steps: int) -> float:
-    """Samples per second over `steps` calls of `step(i)`, after a few warm-up calls.
-
-    `step` must block until its result is ready (e.g. by reading the loss as a float)."""
-    for i in range(WARMUP_STEPS):
-        step(i % steps)
-    start = time.perf_counter()
-    for i in range(steps):
-        step(i)
-    return steps * batch / (time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------------------------------
@@ -76,27 +53,10 @@ def run_torch_eager(batch: int, steps: int) -> float:
     import torch.nn.functional as F
 
     torch.manual_seed(0)
-
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 6, 5)
-            self.pool = nn.MaxPool2d(2, 2)
-            self.conv2 = nn.Conv2d(6, 16, 5)
-            self.fc1 = nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = nn.Linear(120, 84)
-            self.fc3 = nn.Linear(84, 10)
-
-        def forward(self, x):
-            x = self.pool(F.relu(self.conv1(x)))
-            x = self.pool(F.relu(self.conv2(x)))
-            x = x.view(-1, 16 * 5 * 5)
-            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
-
-    net = Net()
+    net = seed_net(nn, F)
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
-    images, labels = _data(batch, steps)
+    images, labels = random_batches(batch, steps)
     images, labels = torch.from_numpy(images), torch.from_numpy(labels).long()
 
     def step(i):
@@ -106,7 +66,7 @@ def run_torch_eager(batch: int, steps: int) -> float:
         optimizer.step()
         loss.item()
 
-    return _throughput(step, batch, steps)
+    return throughput(step, batch, steps)
 
 
 def run_functorch_lite_jit(batch: int, steps: int) -> float:
@@ -130,7 +90,7 @@ def run_functorch_lite_jit(batch: int, steps: int) -> float:
         return params, state, loss
 
     train_step = jax.jit(train_step, donate_argnums=(0, 1))
-    images, labels = _data(batch, steps)
+    images, labels = random_batches(batch, steps)
     images, labels = _device_batches(images, labels)
     carry = [params, state]
 
@@ -138,7 +98,7 @@ def run_functorch_lite_jit(batch: int, steps: int) -> float:
         carry[0], carry[1], loss = train_step(carry[0], carry[1], images[i], labels[i])
         float(loss)
 
-    return _throughput(step, batch, steps)
+    return throughput(step, batch, steps)
 
 
 def _jax_lenet_init(key):
@@ -186,14 +146,14 @@ def run_jax_jit(batch: int, steps: int) -> float:
     train_step = jax.jit(train_step, donate_argnums=(0, 1))
     params = _jax_lenet_init(jax.random.PRNGKey(0))
     carry = [params, jax.tree.map(jnp.zeros_like, params)]
-    images, labels = _data(batch, steps)
+    images, labels = random_batches(batch, steps)
     images, labels = _device_batches(images, labels)
 
     def step(i):
         carry[0], carry[1], loss = train_step(carry[0], carry[1], images[i], labels[i])
         float(loss)
 
-    return _throughput(step, batch, steps)
+    return throughput(step, batch, steps)
 
 
 def run_flax_nnx(batch: int, steps: int) -> float:
@@ -227,13 +187,13 @@ def run_flax_nnx(batch: int, steps: int) -> float:
         optimizer.update(model, grads)
         return loss
 
-    images, labels = _data(batch, steps)
+    images, labels = random_batches(batch, steps)
     images, labels = _device_batches(images.transpose(0, 1, 3, 4, 2), labels)
 
     def step(i):
         float(train_step(model, optimizer, images[i], labels[i]))
 
-    return _throughput(step, batch, steps)
+    return throughput(step, batch, steps)
 
 
 def run_equinox(batch: int, steps: int) -> float:
@@ -271,7 +231,7 @@ def run_equinox(batch: int, steps: int) -> float:
         updates, opt_state = tx.update(grads, opt_state, model)
         return loss, eqx.apply_updates(model, updates), opt_state
 
-    images, labels = _data(batch, steps)
+    images, labels = random_batches(batch, steps)
     images, labels = _device_batches(images, labels)
     carry = [model, opt_state]
 
@@ -279,7 +239,7 @@ def run_equinox(batch: int, steps: int) -> float:
         loss, carry[0], carry[1] = train_step(images[i], carry[0], carry[1], labels[i])
         float(loss)
 
-    return _throughput(step, batch, steps)
+    return throughput(step, batch, steps)
 
 
 # The registry: later rows (the facade's eager loop, a compiled facade step, a
