@@ -6,6 +6,7 @@ import numpy as np
 
 import functorch_lite.functional as fn
 from functorch_lite.models import lenet5
+from tests.nn.helpers import seed_net
 
 from .helpers import assert_close, randn, to_torch, torch, torch_state_dict_numpy
 
@@ -26,26 +27,9 @@ KEYS = [
 ]
 
 
-class Net(nn.Module):
-    """The seed's LeNet-5 (seed.md section 4), verbatim."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x)))
-        x = self.pool(F.relu(self.conv2(x)))
-        x = x.view(-1, 16 * 5 * 5)
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        x = self.fc3(x)
-        return x
+def Net():  # noqa: N802 - stands for the seed's class
+    """The seed's LeNet-5 (seed.md section 4) over torch's namespaces (tests/nn/helpers.py)."""
+    return seed_net(nn, F)
 
 
 def test_lenet5_keys_and_shapes_equal_the_seed_net():
