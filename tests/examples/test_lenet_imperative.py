@@ -1,21 +1,16 @@
 """examples/lenet_imperative.py: the seed's program, resumable bit for bit after a kill."""
 
 import importlib.util
-import os
 import re
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import functorch_lite as fl
+from tests.examples.script_runs import ROOT, kill_once_checkpoint_exists, run_script
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "examples" / "lenet_imperative.py"
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
                                 reason="scikit-learn provides the digits data")
@@ -51,13 +46,6 @@ def _example_module():
     return module
 
 
-def _run(*args: str, timeout: float = 300) -> str:
-    result = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
-                            timeout=timeout, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
 def _state(path: Path) -> dict:
     """Model and optimizer arrays of a checkpoint, as exact host numpy."""
     checkpoint = fl.load(path, map_location="numpy")
@@ -81,22 +69,14 @@ def test_killed_run_resumed_from_checkpoint_equals_uninterrupted_run_bitwise(tmp
     # 400 images in batches of 16: 25 steps, a few seconds, per epoch.
     common = ["--epochs", "3", "--subset", "400", "--batch-size", "16", "--seed", "5"]
     full = tmp_path / "full.safetensors"
-    _run(*common, "--checkpoint", str(full))
+    run_script(SCRIPT, *common, "--checkpoint", str(full))
 
     # Kill the second run with SIGKILL once epoch 1's checkpoint is on disk (written atomically).
     part = tmp_path / "part.safetensors"
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), *common, "--checkpoint", str(part)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    deadline = time.time() + 300
-    while not part.exists():
-        assert proc.poll() is None, proc.stderr.read()[-3000:]
-        assert time.time() < deadline
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_once_checkpoint_exists(SCRIPT, *common, "--checkpoint", str(part), checkpoint=part)
     assert fl.load(part)["epoch"] == 1
 
-    out = _run(*common, "--checkpoint", str(part), "--resume", str(part))
+    out = run_script(SCRIPT, *common, "--checkpoint", str(part), "--resume", str(part))
     assert "resumed from" in out and "Epoch: 2 loss" in out and "Epoch: 3 loss" in out
     assert "Epoch: 1 loss" not in out
     a, b = _state(full), _state(part)

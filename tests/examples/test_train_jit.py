@@ -1,29 +1,19 @@
 """The main job, examples/train_jit.py: accuracy on digits, checkpoints, bit-exact resume after a kill."""
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import functorch_lite as fl
+from tests.examples.script_runs import ROOT, kill_once_checkpoint_exists, run_script
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "examples" / "train_jit.py"
 pytestmark = pytest.mark.skipif(
     __import__("importlib").util.find_spec("sklearn") is None, reason="scikit-learn provides the digits data"
 )
-
-
-def _run(*args: str, timeout: float = 300) -> str:
-    result = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout,
-                            cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 def _params(path: Path) -> dict:
@@ -32,7 +22,7 @@ def _params(path: Path) -> dict:
 
 @pytest.mark.slow
 def test_default_settings_reach_97_percent_on_digits():
-    out = _run("--progress", "lines")
+    out = run_script(SCRIPT, "--progress", "lines")
     accuracy = float(out.strip().splitlines()[-1].split("final test accuracy:")[1].split()[0])
     assert accuracy >= 0.97, out
 
@@ -41,22 +31,14 @@ def test_default_settings_reach_97_percent_on_digits():
 def test_killed_run_resumed_from_checkpoint_equals_uninterrupted_run_bitwise(tmp_path):
     common = ["--epochs", "3", "--progress", "lines", "--seed", "3"]
     full = tmp_path / "full.safetensors"
-    _run(*common, "--checkpoint", str(full))
+    run_script(SCRIPT, *common, "--checkpoint", str(full))
 
     # Kill the second run with SIGKILL once epoch 1's checkpoint is on disk (written atomically).
     part = tmp_path / "part.safetensors"
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), *common, "--checkpoint", str(part)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    deadline = time.time() + 300
-    while not part.exists():
-        assert proc.poll() is None, proc.stderr.read()[-3000:]
-        assert time.time() < deadline
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_once_checkpoint_exists(SCRIPT, *common, "--checkpoint", str(part), checkpoint=part)
     assert int(fl.load(part)["epoch"]) == 1
 
-    out = _run(*common, "--checkpoint", str(part), "--resume", str(part))
+    out = run_script(SCRIPT, *common, "--checkpoint", str(part), "--resume", str(part))
     assert "resumed from" in out and "epoch   2/3" in out and "epoch   1/3" not in out
     a, b = _params(full), _params(part)
     assert a.keys() == b.keys()
