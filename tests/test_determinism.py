@@ -33,7 +33,9 @@ SCRIPT = textwrap.dedent('''
     import functorch_lite.nn.functional as F
 
     STEPS, SEED = 6, 7
-    out_dir = sys.argv[1]
+    out_dir, repo_root = sys.argv[1], sys.argv[2]
+    sys.path.insert(0, repo_root)
+    from tests.nn.helpers import bn_dropout_net  # noqa: E402 - the shared conv + BatchNorm + dropout model
 
 
     def batches():
@@ -42,22 +44,9 @@ SCRIPT = textwrap.dedent('''
                 for _ in range(STEPS)]
 
 
-    class BNDropNet(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(1, 4, 3)
-            self.bn = nn.BatchNorm2d(4)
-            self.drop = nn.Dropout(0.3)
-            self.fc = nn.Linear(4 * 6 * 6, 10)
-
-        def forward(self, x):
-            x = self.drop(F.relu(self.bn(self.conv(x))))
-            return self.fc(x.flatten(1))
-
-
     def facade(compiled):
         fl.manual_seed(SEED)
-        net = BNDropNet()
+        net = bn_dropout_net(nn, F)
         criterion = nn.CrossEntropyLoss()
         optimizer = fl.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
 
@@ -113,7 +102,7 @@ def test_same_seed_gives_bitwise_identical_parameters_in_separate_processes(tmp_
         out_dir = tmp_path / f"run{hash_seed}"
         out_dir.mkdir()
         env = {**os.environ, "PYTHONHASHSEED": hash_seed, "JAX_PLATFORMS": "cpu"}
-        process = subprocess.Popen([sys.executable, str(script), str(out_dir)], cwd=ROOT, env=env,
+        process = subprocess.Popen([sys.executable, str(script), str(out_dir), str(ROOT)], cwd=ROOT, env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         runs.append((process, out_dir))
     for process, _ in runs:
