@@ -13,20 +13,11 @@ import functorch_lite as torch
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
 from functorch_lite import parallel
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5); self.pool = nn.MaxPool2d(2, 2); self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(400, 120); self.fc2 = nn.Linear(120, 84); self.fc3 = nn.Linear(84, 10)
-    def forward(self, x):
-        x = self.pool(F.relu(self.conv1(x))); x = self.pool(F.relu(self.conv2(x)))
-        x = x.view(-1, 16 * 5 * 5)
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+from tests.nn.helpers import seed_net  # the child's PYTHONPATH holds this checkout
 
 def train(mesh):
     torch.manual_seed(0)
-    net = Net(); criterion = nn.CrossEntropyLoss()
+    net = seed_net(nn, F); criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
     def train_step(inputs, labels):
         optimizer.zero_grad()
