@@ -10,33 +10,15 @@ import pytest
 
 import functorch_lite as fl
 from tests.examples.script_runs import ROOT, kill_once_checkpoint_exists, run_script
+from tests.nn.test_seed_program import SEED_PROGRAM
 
 SCRIPT = ROOT / "examples" / "lenet_imperative.py"
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
                                 reason="scikit-learn provides the digits data")
 
-# The seed's training loop body (section 4 of the seed article), which the example must keep.
-SEED_LOOP_BODY = """\
-running_loss = 0.0
-for i, data in enumerate(trainloader, 0):
-    # 获取输入数据和标签
-    inputs, labels = data
-
-    # 梯度清零
-    optimizer.zero_grad()
-
-    # 前向传播
-    outputs = net(inputs)
-    loss = criterion(outputs, labels)
-
-    # 后向传播和优化
-    loss.backward()
-    optimizer.step()
-
-    # 打印训练损失
-    running_loss += loss.item()
-print('Epoch: %d loss: %.3f' % (epoch + 1, running_loss / len(trainloader)))
-"""
+# The seed's training loop body (section 4 of the seed article), which the example must keep:
+# the epoch loop's body in the seed's text that tests/nn/test_seed_program.py runs.
+SEED_LOOP_BODY = textwrap.dedent(SEED_PROGRAM.split("# loop over the dataset multiple times\n", 1)[1])
 
 
 def _example_module():
