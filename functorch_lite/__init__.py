@@ -8,7 +8,7 @@ for the PyTorch programs it covers. Like `torch`, this namespace shadows some bu
 """
 
 from . import autograd, datasets, func, functional, models, nn, optim, parallel, random, utils
-from ._creation import (
+from ._tensor.creation import (
     arange,
     as_tensor,
     empty,
@@ -29,7 +29,7 @@ from ._creation import (
     zeros,
     zeros_like,
 )
-from ._dtypes import (
+from ._tensor.dtypes import (
     bfloat16,
     bool,
     complex64,
@@ -50,8 +50,8 @@ from ._dtypes import (
     short,
     uint8,
 )
-from ._tensor import Size, Tensor
-from ._torch_functions import (
+from ._tensor.tensor import Size, Tensor
+from ._tensor.torch_functions import (
     abs,
     add,
     all,

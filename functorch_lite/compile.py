@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import random as _random
-from ._tensor import Tensor
+from ._tensor.tensor import Tensor
 
 __all__ = ["compile", "CompileError"]
 
@@ -197,13 +197,13 @@ class _State:
                       for kind, owner, key in entries)
         flags = tuple(m.training for m in self.all_modules)
         static = tuple(
-            tuple((k, v) for k, v in group.items() if k not in ("params", "lr") and _hashable(v))
+            tuple((k, v) for k, v in group.items() if k not in ("params", "lr") and _is_hashable(v))
             for opt in self.optimizers for group in opt.param_groups
         )
         return slots, flags, static
 
 
-def _hashable(value: Any) -> bool:
+def _is_hashable(value: Any) -> bool:
     try:
         hash(value)
     except TypeError:

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import random as _random
-from ._tensor import Tensor
+from ._tensor.tensor import Tensor
 from .autograd import grad_mode
 
 __all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap"]

@@ -269,7 +269,7 @@ MISTAKES = [
     row("lr_scheduler.StepLR", "step_size 0", lambda: lr_scheduler.StepLR(sgd_class(), step_size=0), ValueError,
         r"step_lr: step_size must be a positive integer, got 0"),
     row("lr_scheduler.StepLR", "a pure optimizer", lambda: lr_scheduler.StepLR(optim.sgd(0.1), step_size=2), TypeError,
-        r"StepLR: expected a functorch_lite optimizer, got Optimizer"),
+        r"StepLR: expected a functorch_lite optimizer, got PureOptimizer"),
     row("lr_scheduler.LambdaLR", "lambda returning nan", lambda: lr_scheduler.LambdaLR(sgd_class(), lambda e: NAN),
         ValueError, r"LambdaLR: the learning rate for param_groups\[0\] at epoch 0 must be a finite non-negative"),
     # ---- data

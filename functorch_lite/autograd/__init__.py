@@ -1,6 +1,7 @@
 """Tape autograd for `Tensor`: `backward`, `grad`, grad modes and anomaly detection.
 
-`dispatch.apply` records one `tape.TapeNode` per op whose inputs require grad; the
+The Tensor class registers itself with `tape.register_tensor_type`; nothing here
+imports it. `dispatch.apply` records one `tape.TapeNode` per op whose inputs require grad; the
 functions here start the backward walk (`tape.run_backward`) from output tensors.
 """
 
@@ -42,10 +43,10 @@ def _output_grads(outputs: list, grads: Any, create_graph: bool, op: str) -> lis
                     f"(got output of shape {tuple(out.shape)}); pass gradient= of that shape"
                 )
             value = jnp.ones(out._array.shape, out._array.dtype)
-            result.append(dispatch.Tensor._wrap(value) if create_graph else value)
+            result.append(tape.Tensor._wrap(value) if create_graph else value)
             continue
-        if not isinstance(grad, dispatch.Tensor):
-            grad = dispatch.Tensor._wrap(jnp.asarray(grad))
+        if not isinstance(grad, tape.Tensor):
+            grad = tape.Tensor._wrap(jnp.asarray(grad))
         if tuple(grad.shape) != tuple(out.shape):
             raise RuntimeError(
                 f"{op}: Mismatch in shape: grad_output[{index}] has a shape of "
@@ -72,7 +73,7 @@ def backward(
         results = tape.run_backward(outputs, grads, retain, create_graph, wanted)
         for tensor, grad in zip(wanted, results, strict=False):
             if grad is not None:
-                tape._store_grad(tensor, grad, create_graph, dispatch.Tensor)
+                tape._store_grad(tensor, grad, create_graph)
         return
     tape.run_backward(outputs, grads, retain, create_graph)
 
@@ -90,7 +91,7 @@ def grad(
     output_list = _as_list(outputs)
     input_list = _as_list(inputs)
     for index, tensor in enumerate(input_list):
-        if not isinstance(tensor, dispatch.Tensor) or not tensor.requires_grad:
+        if not isinstance(tensor, tape.Tensor) or not tensor.requires_grad:
             raise RuntimeError(f"grad: input {index} does not require grad (or is not a Tensor)")
     grads = _output_grads(output_list, grad_outputs, create_graph, "grad")
     retain = create_graph if retain_graph is None else retain_graph
@@ -110,12 +111,10 @@ def grad(
                 wrapped.append(None)
                 continue
         wrapped.append(
-            value if isinstance(value, dispatch.Tensor) else dispatch.Tensor._wrap(value)
+            value if isinstance(value, tape.Tensor) else tape.Tensor._wrap(value)
         )
     return tuple(wrapped)
 
-
-from .. import _tensor  # noqa: E402,F401 - binds the Tensor class into the dispatcher
 
 __all__ = [
     "apply",

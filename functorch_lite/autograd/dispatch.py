@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import anomaly, grad_mode
+from . import anomaly, grad_mode, tape
 from .tape import TapeNode, edge_of
 
 _DIFF = (
@@ -44,15 +44,12 @@ _MAX_PLANS = 4096  # a bound on the cache against callers that pass a fresh lamb
 _plans: dict[tuple, _Plan] = {}
 _Tracer = jax.core.Tracer
 _ARRAY_TYPES = (jax.Array, np.ndarray)
-Tensor: Any = (
-    None  # bound by `functorch_lite._tensor` once the class exists (it imports this module)
-)
 
 
 def _flatten(obj: Any, diff: list, other: list, inputs: list, record: bool, op: Callable) -> Any:
     """The signature of `obj`; appends its arrays to `diff`/`other` and grad Tensors to `inputs`."""
     kind = type(obj)
-    if kind is Tensor or isinstance(obj, Tensor):
+    if kind is tape.Tensor or isinstance(obj, tape.Tensor):
         if record and obj._requires_grad:
             diff.append(obj._array)
             inputs.append(obj)
@@ -177,7 +174,7 @@ class _Backward:
         for array, (target, index) in zip(self.diff, self.edges, strict=False):
             # The input's value when the op ran, wired to where its gradient went then
             # (`target` may be a leaf Tensor: the engine sums into its `.grad`).
-            alias = Tensor._wrap(array, True, target, index)
+            alias = tape.Tensor._wrap(array, True, target, index)
             aliases.append(alias)
         return apply(self.plan.vjp, tuple(aliases), self.other, list(cotangents))
 
@@ -227,8 +224,6 @@ def apply(fn: Callable, *args: Any, **kwargs: Any) -> Any:
             out = plan.call(diff_tuple, other_tuple)
     except Exception as error:
         _drop_jax_note(error)
-        from .._tensor import raise_if_donated
-
         raise_if_donated(error)
         raise
     if anomaly._enabled and not traced:
@@ -280,7 +275,7 @@ class _SavedPullback:
 
 
 def _wrap_outputs(out: Any, node: TapeNode | None) -> Any:
-    wrap = Tensor._wrap
+    wrap = tape.Tensor._wrap
     if isinstance(out, jax.Array):  # the common case: one array, no tree walk
         if node is None:
             return wrap(out)
@@ -309,3 +304,13 @@ def _drop_jax_note(error: BaseException) -> None:
         error.__notes__ = [n for n in notes if "JAX_TRACEBACK_FILTERING" not in n]
         if not error.__notes__:
             del error.__notes__
+
+
+def raise_if_donated(error: BaseException) -> None:
+    """Turns JAX's 'Array has been deleted' into an error that says why and what to do."""
+    if isinstance(error, RuntimeError) and "has been deleted" in str(error):
+        raise RuntimeError(
+            "this tensor's buffer was donated to a compiled step (functorch_lite.compile), which updated the "
+            "state in place, so its old value no longer exists. Read the parameter itself after the step, or "
+            "take a copy with .clone() before calling the step if you need the old value."
+        ) from error

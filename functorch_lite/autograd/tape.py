@@ -31,6 +31,15 @@ SECOND_BACKWARD_MESSAGE = (
 
 _add_arrays = jax.jit(jnp.add)  # one dispatch instead of jnp's eager per-primitive path
 
+# The Tensor class. The tape never imports it: the Tensor layer registers it once, at import.
+Tensor: Any = None
+
+
+def register_tensor_type(cls: type) -> None:
+    """Tells the tape and the dispatcher which class wraps arrays (called once by the Tensor layer)."""
+    global Tensor
+    Tensor = cls
+
 
 class TapeNode:
     """One recorded op: where its input gradients go and how to compute them.
@@ -133,8 +142,6 @@ def run_backward(
     that called `retain_grad()`); otherwise nothing is stored and the gradient of each
     of `inputs` (None where unreachable) is returned, as `autograd.grad` needs.
     """
-    from .._tensor import Tensor  # the tensor module imports this one
-
     leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]
     pending: dict[int, list] = {}  # id(node) -> per-output cotangents
     roots: list[TapeNode] = []
@@ -172,7 +179,7 @@ def run_backward(
                 for index, ref in node._retained:
                     tensor = ref()
                     if tensor is not None and cotangents[index] is not None:
-                        _store_grad(tensor, cotangents[index], create_graph, Tensor)
+                        _store_grad(tensor, cotangents[index], create_graph)
             grads = node._backward(cotangents, create_graph)
             if not retain_graph:
                 node.release()
@@ -200,7 +207,7 @@ def run_backward(
                 results.append(captured.get((id(tensor._node), tensor._output_index)))
         return results
     for leaf, grad in leaf_grads.values():
-        _store_grad(leaf, grad, create_graph, Tensor)
+        _store_grad(leaf, grad, create_graph)
     return None
 
 
@@ -208,12 +215,12 @@ def _raw(value: Any) -> Any:
     return getattr(value, "_array", value)
 
 
-def _store_grad(tensor: Any, grad: Any, create_graph: bool, tensor_type: type) -> None:
+def _store_grad(tensor: Any, grad: Any, create_graph: bool) -> None:
     """Sums `grad` into `tensor.grad` as PyTorch does: in place unless building a graph."""
-    if not isinstance(grad, tensor_type):
-        grad = tensor_type._wrap(grad)
+    if not isinstance(grad, Tensor):
+        grad = Tensor._wrap(grad)
     elif not create_graph:
-        grad = tensor_type._wrap(grad._array)
+        grad = Tensor._wrap(grad._array)
     old = tensor._grad
     if old is None:
         tensor._grad = grad

@@ -14,8 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._tensor import Tensor
-from .._tensor_shape import Size
+from .._tensor.shape_ops import Size
+from .._tensor.tensor import Tensor
 from .parameter import Parameter, set_array
 
 if TYPE_CHECKING:

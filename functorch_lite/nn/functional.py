@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import functional as fn
 from .. import random
-from .._tensor import Tensor
+from .._tensor.tensor import Tensor
 from ..autograd.dispatch import apply
 from .parameter import set_array
 

@@ -14,7 +14,7 @@ from typing import Any
 import jax
 
 from .. import random
-from .._tensor import Tensor
+from .._tensor.tensor import Tensor
 from ..functional import init as core
 from ..functional.init import calculate_gain
 from .parameter import set_array

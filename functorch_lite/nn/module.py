@@ -17,8 +17,8 @@ from typing import Any
 import jax
 import numpy as np
 
-from .. import _dtypes
-from .._tensor import Tensor
+from .._tensor import dtypes as _dtypes
+from .._tensor.tensor import Tensor
 from ..device import device as device_name
 from ..device import resolve_device
 from ._state_dict import IncompatibleKeys, StateDictError, load_state_dict

@@ -10,7 +10,7 @@ from typing import Any
 
 import jax
 
-from .._tensor import Tensor
+from .._tensor.tensor import Tensor
 
 
 class Parameter(Tensor):

@@ -13,7 +13,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor.tensor import Tensor
 from ..optim import clip
 from .parameter import set_array
 

@@ -1,13 +1,16 @@
-"""Optimizers: pure optax-free update rules, schedules and gradient clipping (layer 2).
+"""Optimizers, two faces over one set of rules.
 
-``sgd(...)``, ``adam(...)`` and friends return ``Optimizer(init, update)`` over pytrees;
-the ``*_init``/``*_rule`` functions are the same math for a single array.
+- Pure (`rules.py`, `schedules.py`, `clip.py`): ``sgd(...)``, ``adam(...)`` and friends return
+  ``PureOptimizer(init, update)`` over pytrees; the ``*_init``/``*_rule`` functions are the same math
+  for a single array.
+- torch.optim's classes (`optimizer.py`: the `Optimizer` base class; `algorithms.py`: `SGD`, `Adam`, ...;
+  `lr_scheduler.py`), which call the pure rules.
 """
 from functorch_lite.optim.clip import clip_by_global_norm, clip_by_value, global_norm
 from functorch_lite.optim.rules import (
     AdagradState,
     AdamState,
-    Optimizer,
+    PureOptimizer,
     RMSpropState,
     SGDState,
     adagrad,
@@ -40,6 +43,7 @@ __all__ = [
     "AdagradState",
     "AdamState",
     "Optimizer",
+    "PureOptimizer",
     "RMSpropState",
     "SGDState",
     "Schedule",
@@ -68,10 +72,11 @@ __all__ = [
     "sgd_rule",
     "step_lr",
 ]
-# The imperative facade's classes (layer 4), imported after the pure layer they call.
+# torch.optim's classes, imported after the pure rules they call.
 from functorch_lite.optim import lr_scheduler as lr_scheduler  # noqa: E402
-from functorch_lite.optim.optimizers import SGD as SGD  # noqa: E402
-from functorch_lite.optim.optimizers import Adagrad as Adagrad  # noqa: E402
-from functorch_lite.optim.optimizers import Adam as Adam  # noqa: E402
-from functorch_lite.optim.optimizers import AdamW as AdamW  # noqa: E402
-from functorch_lite.optim.optimizers import RMSprop as RMSprop  # noqa: E402
+from functorch_lite.optim.algorithms import SGD as SGD  # noqa: E402
+from functorch_lite.optim.algorithms import Adagrad as Adagrad  # noqa: E402
+from functorch_lite.optim.algorithms import Adam as Adam  # noqa: E402
+from functorch_lite.optim.algorithms import AdamW as AdamW  # noqa: E402
+from functorch_lite.optim.algorithms import RMSprop as RMSprop  # noqa: E402
+from functorch_lite.optim.optimizer import Optimizer as Optimizer  # noqa: E402

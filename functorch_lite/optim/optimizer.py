@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor.tensor import Tensor
 from ..autograd import enable_grad
 from ..nn.parameter import set_array
 

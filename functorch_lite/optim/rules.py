@@ -6,7 +6,7 @@ Each optimizer is two layers:
   and its initialiser ``<name>_init(param, **flags) -> state``. ``state`` is the optimizer's
   NamedTuple holding this one parameter's slots plus its own ``step``, i.e. torch's
   per-parameter ``optimizer.state[p]`` dict with the same keys. The rule increments ``step``.
-- a **factory** (``sgd``, ``adam``, ...) returning ``Optimizer(init, update)`` that lifts the
+- a **factory** (``sgd``, ``adam``, ...) returning ``PureOptimizer(init, update)`` that lifts the
   rule over any pytree of parameters. Its state is the same NamedTuple, with one shared
   scalar ``step`` and each slot a pytree shaped like ``params``.
 
@@ -45,7 +45,7 @@ Scalar = Any  # a Python float or a (possibly traced) 0-d jax array
 LearningRate = Any  # a Scalar or a schedule: a callable of the step count returning a Scalar
 
 
-class Optimizer(NamedTuple):
+class PureOptimizer(NamedTuple):
     """A pure optimizer: ``init(params) -> state``, ``update(grads, state, params)``."""
 
     init: Callable[[PyTree], Any]
@@ -286,9 +286,9 @@ def _merge(state_type: type, states: list[NamedTuple], treedef, step: jax.Array)
     return state_type(step=step, **slots)
 
 
-def _lift(name: str, state_type: type, init_rule: Callable, update_rule: Callable,
-          lr: LearningRate) -> Optimizer:
-    """Lift a per-array (init, rule) pair to an Optimizer over pytrees."""
+def _lift_to_pytrees(name: str, state_type: type, init_rule: Callable, update_rule: Callable,
+          lr: LearningRate) -> PureOptimizer:
+    """Lift a per-array (init, rule) pair to an PureOptimizer over pytrees."""
 
     def init(params: PyTree) -> NamedTuple:
         leaves, treedef = jax.tree.flatten(params)
@@ -311,7 +311,7 @@ def _lift(name: str, state_type: type, init_rule: Callable, update_rule: Callabl
         new_state = _merge(state_type, [slots for _, slots in results], treedef, state.step + 1)
         return new_params, new_state
 
-    return Optimizer(init, update)
+    return PureOptimizer(init, update)
 
 
 # ---------------------------------------------------------------- validation
@@ -361,7 +361,7 @@ def _check_betas(name: str, betas: Any) -> None:
 
 
 def sgd(lr: LearningRate = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-        weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> Optimizer:
+        weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> PureOptimizer:
     """torch.optim.SGD: momentum, dampening, weight decay and Nesterov momentum.
 
     References: Sutskever et al., 2013 (http://proceedings.mlr.press/v28/sutskever13.html).
@@ -374,22 +374,22 @@ def sgd(lr: LearningRate = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                          f"momentum={momentum!r}, dampening={dampening!r}")
     rule = partial(sgd_rule, momentum=momentum, dampening=dampening,
                    weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
-    return _lift("sgd", SGDState, partial(sgd_init, momentum=momentum), rule, lr)
+    return _lift_to_pytrees("sgd", SGDState, partial(sgd_init, momentum=momentum), rule, lr)
 
 
 def _adam_like(name: str, lr, betas, eps, weight_decay, amsgrad, maximize,
-               decoupled_weight_decay: bool) -> Optimizer:
+               decoupled_weight_decay: bool) -> PureOptimizer:
     _check_lr(name, lr)
     _check_non_negative(name, eps=eps, weight_decay=weight_decay)
     _check_betas(name, betas)
     _check_flags(name, amsgrad=amsgrad, maximize=maximize)
     rule = partial(adam_rule, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                    decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
-    return _lift(name, AdamState, partial(adam_init, amsgrad=amsgrad), rule, lr)
+    return _lift_to_pytrees(name, AdamState, partial(adam_init, amsgrad=amsgrad), rule, lr)
 
 
 def adam(lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-         weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False) -> Optimizer:
+         weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False) -> PureOptimizer:
     """torch.optim.Adam, with L2 weight decay added to the gradient and optional AMSGrad.
 
     References: Kingma & Ba, 2014 (https://arxiv.org/abs/1412.6980).
@@ -398,7 +398,7 @@ def adam(lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps
 
 
 def adamw(lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-          weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False) -> Optimizer:
+          weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False) -> PureOptimizer:
     """torch.optim.AdamW: Adam with decoupled weight decay ``p *= 1 - lr * weight_decay``.
 
     References: Loshchilov & Hutter, 2017 (https://arxiv.org/abs/1711.05101).
@@ -408,7 +408,7 @@ def adamw(lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999), ep
 
 def rmsprop(lr: LearningRate = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
             weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-            maximize: bool = False) -> Optimizer:
+            maximize: bool = False) -> PureOptimizer:
     """torch.optim.RMSprop, optionally centered and with momentum.
 
     References: Hinton, Lecture 6e of Neural Networks for Machine Learning, 2012.
@@ -420,12 +420,12 @@ def rmsprop(lr: LearningRate = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
     rule = partial(rmsprop_rule, alpha=alpha, eps=eps, weight_decay=weight_decay,
                    momentum=momentum, maximize=maximize)
     init_rule = partial(rmsprop_init, momentum=momentum, centered=centered)
-    return _lift("rmsprop", RMSpropState, init_rule, rule, lr)
+    return _lift_to_pytrees("rmsprop", RMSpropState, init_rule, rule, lr)
 
 
 def adagrad(lr: LearningRate = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
             initial_accumulator_value: float = 0.0, eps: float = 1e-10,
-            maximize: bool = False) -> Optimizer:
+            maximize: bool = False) -> PureOptimizer:
     """torch.optim.Adagrad with learning-rate decay ``lr / (1 + (step - 1) * lr_decay)``.
 
     References: Duchi et al., 2011 (https://jmlr.org/papers/v12/duchi11a.html).
@@ -437,4 +437,4 @@ def adagrad(lr: LearningRate = 1e-2, lr_decay: float = 0.0, weight_decay: float 
     rule = partial(adagrad_rule, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                    maximize=maximize)
     init_rule = partial(adagrad_init, initial_accumulator_value=initial_accumulator_value)
-    return _lift("adagrad", AdagradState, init_rule, rule, lr)
+    return _lift_to_pytrees("adagrad", AdagradState, init_rule, rule, lr)

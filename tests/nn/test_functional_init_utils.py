@@ -5,8 +5,7 @@ import pytest
 
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
-from functorch_lite import random
-from functorch_lite._tensor import Tensor
+from functorch_lite import Tensor, random
 from tests.nn.helpers import assert_close
 
 torch = pytest.importorskip("torch")

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 import functorch_lite.nn as nn
-from functorch_lite import random
-from functorch_lite._tensor import Tensor
+from functorch_lite import Tensor, random
 from tests.nn.helpers import assert_close, torch_state_as_numpy
 
 torch = pytest.importorskip("torch")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import functorch_lite.nn as nn
-from functorch_lite._tensor import Tensor
+from functorch_lite import Tensor
 from functorch_lite.autograd import no_grad
 
 torch = pytest.importorskip("torch")

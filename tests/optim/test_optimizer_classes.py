@@ -5,8 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from functorch_lite import optim
-from functorch_lite._tensor import Tensor
+from functorch_lite import Tensor, optim
 from functorch_lite.nn import Parameter
 from functorch_lite.nn.parameter import set_array
 

@@ -17,7 +17,7 @@ import jax
 
 from ... import functional as fn
 from ... import random
-from ..._tensor import Tensor
+from ..._tensor.tensor import Tensor
 from ...autograd.dispatch import apply
 from ...device import resolve_device
 from ..module import Module

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ... import functional as fn
-from ..._tensor import Tensor
+from ..._tensor.tensor import Tensor
 from .. import functional as F
 from ..module import Module
 from ._pure import PureLayerModule, pure_layer

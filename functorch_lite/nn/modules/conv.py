@@ -9,7 +9,7 @@ from ._pure import PureLayerModule, pure_layer
 from .linear import _dtype
 
 
-def _hashable(value: Any) -> Any:
+def _as_hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -22,8 +22,8 @@ class Conv2d(PureLayerModule):
         if padding_mode != "zeros":
             raise ValueError(f"Conv2d: padding_mode={padding_mode!r} is not supported; "
                              "only 'zeros' is")
-        layer = pure_layer(fn.Conv2d, in_channels, out_channels, _hashable(kernel_size),
-                           _hashable(stride), _hashable(padding), _hashable(dilation), groups,
+        layer = pure_layer(fn.Conv2d, in_channels, out_channels, _as_hashable(kernel_size),
+                           _as_hashable(stride), _as_hashable(padding), _as_hashable(dilation), groups,
                            bias, _dtype(dtype))
         super().__init__(layer, device)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -36,8 +36,8 @@ class MaxPool2d(PureLayerModule):
                  return_indices: bool = False, ceil_mode: bool = False):
         if return_indices:
             raise ValueError("MaxPool2d: return_indices=True is not supported")
-        super().__init__(pure_layer(fn.MaxPool2d, _hashable(kernel_size), _hashable(stride),
-                                    _hashable(padding), _hashable(dilation), ceil_mode))
+        super().__init__(pure_layer(fn.MaxPool2d, _as_hashable(kernel_size), _as_hashable(stride),
+                                    _as_hashable(padding), _as_hashable(dilation), ceil_mode))
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
 
@@ -48,8 +48,8 @@ class AvgPool2d(PureLayerModule):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True,
                  divisor_override: int | None = None):
-        super().__init__(pure_layer(fn.AvgPool2d, _hashable(kernel_size), _hashable(stride),
-                                    _hashable(padding), ceil_mode, count_include_pad,
+        super().__init__(pure_layer(fn.AvgPool2d, _as_hashable(kernel_size), _as_hashable(stride),
+                                    _as_hashable(padding), ceil_mode, count_include_pad,
                                     divisor_override))
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -59,7 +59,7 @@ class AdaptiveAvgPool2d(PureLayerModule):
     """Average pooling to a fixed output size."""
 
     def __init__(self, output_size: Any):
-        super().__init__(pure_layer(fn.AdaptiveAvgPool2d, _hashable(output_size)))
+        super().__init__(pure_layer(fn.AdaptiveAvgPool2d, _as_hashable(output_size)))
         self.output_size = output_size
 
 

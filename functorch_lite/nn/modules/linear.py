@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ... import functional as fn
-from ..._tensor import Tensor
+from ..._tensor import dtypes as _dtypes
+from ..._tensor.tensor import Tensor
 from ._pure import PureLayerModule, as_tensor, pure_layer
 
 
 def _dtype(dtype: Any) -> Any:
-    from ... import _dtypes
-
     return _dtypes.float32 if dtype is None else _dtypes.as_dtype(dtype, "dtype")
 
 

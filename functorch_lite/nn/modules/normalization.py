@@ -12,7 +12,7 @@ from typing import Any
 
 from ... import functional as fn
 from ... import random
-from ..._tensor import Tensor
+from ..._tensor.tensor import Tensor
 from ...autograd.dispatch import apply
 from ._pure import PureLayerModule, StatefulLayerModule, as_tensor, pure_layer
 from .linear import _dtype

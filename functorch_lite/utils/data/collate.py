@@ -93,6 +93,6 @@ def _map_arrays(function: Callable[[np.ndarray], Any], tree: Any) -> Any:
 def default_collate(batch: Sequence[Any]) -> Any:
     """`numpy_collate`, then every array leaf wrapped as the library's Tensor (PyTorch's behaviour)."""
     # Imported here: the data edge sits below the facade and must not import it at module level.
-    from functorch_lite._creation import as_tensor
+    from functorch_lite._tensor.creation import as_tensor
 
     return _map_arrays(as_tensor, numpy_collate(batch))

@@ -6,7 +6,7 @@ therefore never overwritten and gradients stay right after in-place updates.
 
 Tensor is a registered pytree (child: the array; aux: `requires_grad`), so Tensors
 pass through `jax.jit`/`jax.vmap`, and the same Tensor code runs on tracers. The math
-methods live in `_tensor_ops.py` (arithmetic, reductions) and `_tensor_shape.py`
+methods live in `arithmetic.py` (arithmetic, reductions) and `shape_ops.py`
 (views, indexing); this file holds identity, conversion and autograd state.
 """
 
@@ -18,13 +18,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _dtypes
-from ._tensor_format import format_tensor
-from ._tensor_ops import ArithmeticMixin
-from ._tensor_shape import ShapeMixin, Size
-from .autograd import dispatch, grad_mode, tape
-from .device import device as _device_name
-from .device import device_of, resolve_device
+from ..autograd import backward as _backward
+from ..autograd import dispatch, grad_mode, tape
+from ..autograd.dispatch import raise_if_donated
+from ..device import device as _device_name
+from ..device import device_of, resolve_device
+from . import dtypes as _dtypes
+from .arithmetic import ArithmeticMixin
+from .formatting import format_tensor
+from .shape_ops import ShapeMixin, Size
 
 LEAF_INPLACE_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -39,16 +41,6 @@ def _check_can_require_grad(dtype: np.dtype, op: str) -> None:
             f"{op}: only Tensors of floating point and complex dtype can require gradients, "
             f"got {dtype}"
         )
-
-
-def raise_if_donated(error: BaseException) -> None:
-    """Turns JAX's 'Array has been deleted' into an error that says why and what to do."""
-    if isinstance(error, RuntimeError) and "has been deleted" in str(error):
-        raise RuntimeError(
-            "this tensor's buffer was donated to a compiled step (functorch_lite.compile), which updated the "
-            "state in place, so its old value no longer exists. Read the parameter itself after the step, or "
-            "take a copy with .clone() before calling the step if you need the old value."
-        ) from error
 
 
 class Tensor(ArithmeticMixin, ShapeMixin):
@@ -218,9 +210,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
         inputs: Any = None,
     ) -> None:
         """Sums d(self)/d(leaf) into `.grad` of every leaf that requires grad."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """The same values, cut from the graph."""
@@ -421,5 +411,5 @@ def _unflatten(cls: type, aux: tuple[bool], children: Any) -> Tensor:
 jax.tree_util.register_pytree_node(
     Tensor, _flatten_tensor, lambda aux, children: _unflatten(Tensor, aux, children)
 )
-dispatch.Tensor = Tensor
+tape.register_tensor_type(Tensor)
 __all__ = ["Tensor", "Size", "AutogradError"]

@@ -1,7 +1,7 @@
 """Tensor factories with PyTorch's names and keywords (`dtype`, `device`, `requires_grad`).
 
 Python floats become the default dtype (float32), Python ints `long` (int32 unless JAX
-runs with x64, see `_dtypes`), bools `bool`. Random factories draw their key from the
+runs with x64, see `dtypes`), bools `bool`. Random factories draw their key from the
 global generator in `functorch_lite.random` unless a `generator` is passed.
 """
 
@@ -14,10 +14,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _dtypes, random
-from ._tensor import Tensor, _check_can_require_grad
-from ._tensor_shape import _sizes
-from .device import resolve_device
+from .. import random
+from ..device import resolve_device
+from . import dtypes as _dtypes
+from .shape_ops import _sizes
+from .tensor import Tensor, _check_can_require_grad
 
 
 def _finish(array: Any, dtype: Any, device: Any, requires_grad: bool, op: str) -> Tensor:

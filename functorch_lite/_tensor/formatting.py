@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from . import _dtypes
+from . import dtypes as _dtypes
 
 
 def _float_formatter(values: np.ndarray) -> Any:

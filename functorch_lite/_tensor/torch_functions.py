@@ -10,10 +10,10 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from . import _tensor_math
-from ._tensor import Tensor
-from ._tensor_shape import cat, concat, concatenate, stack
-from .autograd.dispatch import apply
+from ..autograd.dispatch import apply
+from . import math_ops as _tensor_math
+from .shape_ops import cat, concat, concatenate, stack
+from .tensor import Tensor
 
 
 def _method_function(name: str) -> Any:

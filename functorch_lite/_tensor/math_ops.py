@@ -1,4 +1,4 @@
-"""The pure jax functions behind Tensor's math methods (see `_tensor_ops.py`).
+"""The pure jax functions behind Tensor's math methods (see `arithmetic.py`).
 
 They are module-level so they are stable keys of the dispatcher's cache, and their
 names become `grad_fn` names (`mul` -> `MulBackward`). Activations call
@@ -10,7 +10,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from . import functional as fn
+from .. import functional as fn
+from .shape_ops import ShapeError
 
 
 # ---- pure functions (stable cache keys) -------------------------------------------------------
@@ -64,8 +65,6 @@ def matmul(x, y):
     x, y = jnp.asarray(x), jnp.asarray(y)
     if x.ndim and y.ndim and x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
         # jax's "dot_general requires contracting dimensions" does not say which op or shapes.
-        from ._tensor_shape import ShapeError
-
         raise ShapeError(f"matmul: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be multiplied "
                          f"({x.shape[-1]} != {y.shape[-2 if y.ndim > 1 else 0]})")
     return jnp.matmul(x, y)

@@ -1,6 +1,6 @@
 """Tensor math methods: operators, elementwise functions, reductions, in-place updates.
 
-Each method hands a pure function from `_tensor_math` to the dispatcher
+Each method hands a pure function from `math_ops` to the dispatcher
 (`autograd.dispatch.apply`), which jits it once per signature and records its vjp.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
-from . import _tensor_math as tensor_math
-from .autograd.dispatch import apply
+from ..autograd.dispatch import apply
+from . import math_ops as tensor_math
 
 values_indices = namedtuple("values_indices", ["values", "indices"])  # torch.return_types.max etc.
 

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .autograd.dispatch import apply
+from ..autograd.dispatch import apply
 
 
 class Size(tuple):
