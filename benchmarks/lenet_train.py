@@ -112,9 +112,13 @@ def _jax_lenet_init(key):
         bound = 1 / np.sqrt(fan_in)
         return {"w": jax.random.uniform(k, shape, minval=-bound, maxval=bound), "b": jnp.zeros(shape[0])}
 
-    return {"conv1": layer(keys[0], (6, 1, 5, 5), 25), "conv2": layer(keys[1], (16, 6, 5, 5), 150),
-            "fc1": layer(keys[2], (120, 400), 400), "fc2": layer(keys[3], (84, 120), 120),
-            "fc3": layer(keys[4], (10, 84), 84)}
+    return {
+        "conv1": layer(keys[0], (6, 1, 5, 5), 25),
+        "conv2": layer(keys[1], (16, 6, 5, 5), 150),
+        "fc1": layer(keys[2], (120, 400), 400),
+        "fc2": layer(keys[3], (84, 120), 120),
+        "fc3": layer(keys[4], (10, 84), 84),
+    }
 
 
 def run_jax_jit(batch: int, steps: int) -> float:
@@ -207,9 +211,13 @@ def run_equinox(batch: int, steps: int) -> float:
 
         def __init__(self, key):
             k = jax.random.split(key, 5)
-            self.layers = [eqx.nn.Conv2d(1, 6, 5, key=k[0]), eqx.nn.Conv2d(6, 16, 5, key=k[1]),
-                           eqx.nn.Linear(400, 120, key=k[2]), eqx.nn.Linear(120, 84, key=k[3]),
-                           eqx.nn.Linear(84, 10, key=k[4])]
+            self.layers = [
+                eqx.nn.Conv2d(1, 6, 5, key=k[0]),
+                eqx.nn.Conv2d(6, 16, 5, key=k[1]),
+                eqx.nn.Linear(400, 120, key=k[2]),
+                eqx.nn.Linear(120, 84, key=k[3]),
+                eqx.nn.Linear(84, 10, key=k[4]),
+            ]
 
         def __call__(self, x):
             pool = eqx.nn.MaxPool2d(2, 2)
@@ -277,15 +285,20 @@ MALLOC_ENV = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THR
 
 def rows(with_peers: bool, flag_rows: bool) -> list[tuple[str, str, dict[str, str]]]:
     """(label, implementation, extra environment) for each row of the table, in run order."""
-    table = [("torch_eager", "torch_eager", {}), ("functorch_lite jit", "functorch_lite_jit", {}),
-             ("facade eager (seed loop, no compile)", "facade_eager", {}),
-             ("facade compiled (functorch_lite.compile)", "facade_compiled", {}),
-             ("facade compiled, data-parallel over 2 CPU devices", "facade_data_parallel", DATA_PARALLEL_ENV)]
+    table = [
+        ("torch_eager", "torch_eager", {}),
+        ("functorch_lite jit", "functorch_lite_jit", {}),
+        ("facade eager (seed loop, no compile)", "facade_eager", {}),
+        ("facade compiled (functorch_lite.compile)", "facade_compiled", {}),
+        ("facade compiled, data-parallel over 2 CPU devices", "facade_data_parallel", DATA_PARALLEL_ENV),
+    ]
     if flag_rows:
-        table.append((f"functorch_lite jit, XLA_FLAGS={ONEDNN_FLAGS}", "functorch_lite_jit",
-                      {"XLA_FLAGS": ONEDNN_FLAGS}))
-        table.append(("functorch_lite jit, glibc heap reuse (MALLOC_ARENA_MAX=1 ...)", "functorch_lite_jit",
-                      MALLOC_ENV))
+        table.append(
+            (f"functorch_lite jit, XLA_FLAGS={ONEDNN_FLAGS}", "functorch_lite_jit", {"XLA_FLAGS": ONEDNN_FLAGS})
+        )
+        table.append(
+            ("functorch_lite jit, glibc heap reuse (MALLOC_ARENA_MAX=1 ...)", "functorch_lite_jit", MALLOC_ENV)
+        )
     if with_peers:
         table += [(name, name, {}) for name in PEERS]
     return table
@@ -307,12 +320,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5, help="interleaved rounds; the table shows the median")
     parser.add_argument("--steps", type=int, default=50, help="timed steps per run (after 5 warm-up steps)")
     parser.add_argument("--with-peers", action="store_true", help="add raw JAX jit, Flax NNX and Equinox rows")
-    parser.add_argument("--no-flag-rows", action="store_true",
-                        help=f"skip the tuned rows ({ONEDNN_FLAGS}; glibc heap reuse)")
-    parser.add_argument("--first-step", action="store_true",
-                        help="also time the first compiled step: functorch_lite.compile vs torch.compile")
-    parser.add_argument("--only", nargs="+", metavar="IMPL", choices=sorted(IMPLEMENTATIONS),
-                        help=f"time only these implementations ({BASELINE} is always kept, for the ratio)")
+    parser.add_argument(
+        "--no-flag-rows", action="store_true", help=f"skip the tuned rows ({ONEDNN_FLAGS}; glibc heap reuse)"
+    )
+    parser.add_argument(
+        "--first-step",
+        action="store_true",
+        help="also time the first compiled step: functorch_lite.compile vs torch.compile",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="IMPL",
+        choices=sorted(IMPLEMENTATIONS),
+        help=f"time only these implementations ({BASELINE} is always kept, for the ratio)",
+    )
     parser.add_argument("--worker", nargs=3, metavar=("IMPL", "BATCH", "STEPS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -339,8 +361,10 @@ def main(argv: list[str] | None = None) -> None:
                 results[label, batch].append(_measure_in_subprocess(impl, batch, args.steps, env))
         print(f"round {round_index + 1}/{args.runs} done", file=sys.stderr, flush=True)
 
-    print(f"LeNet-5 training step, samples/s (median of {args.runs} interleaved runs, {args.steps} steps each; "
-          f"min-max in brackets); ratio = median / median of {BASELINE} at the same batch")
+    print(
+        f"LeNet-5 training step, samples/s (median of {args.runs} interleaved runs, {args.steps} steps each; "
+        f"min-max in brackets); ratio = median / median of {BASELINE} at the same batch"
+    )
     width = max(len(label) for label, _, _ in table)
     print(f"{'implementation':{width}s} {'batch':>5s} {'samples/s':>10s} {'(min-max)':>15s} {'ratio':>6s}")
     for batch in args.batches:

@@ -79,11 +79,11 @@ def evaluate(net: nn.Module, images: np.ndarray, labels: np.ndarray, device: tor
     predictions = []
     with no_grad():
         for start in range(0, len(images), EVAL_BATCH):
-            batch = images[start:start + EVAL_BATCH]
+            batch = images[start : start + EVAL_BATCH]
             padded = np.zeros((EVAL_BATCH, *batch.shape[1:]), batch.dtype)
-            padded[:len(batch)] = batch
+            padded[: len(batch)] = batch
             logits = forward(torch.from_numpy(padded).to(device))
-            predictions.append(np.asarray(logits.argmax(1))[:len(batch)])
+            predictions.append(np.asarray(logits.argmax(1))[: len(batch)])
     net.train()
     return float(np.mean(np.concatenate(predictions) == labels))
 
@@ -120,10 +120,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=4)  # the PyTorch tutorial's
     parser.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N | gpu")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--subset", type=int, default=None,
-                        help="train on the first N images only (quick runs and tests)")
-    parser.add_argument("--benchmark-steps", type=int, default=100,
-                        help="eager and compiled steps timed after training (0: skip)")
+    parser.add_argument(
+        "--subset", type=int, default=None, help="train on the first N images only (quick runs and tests)"
+    )
+    parser.add_argument(
+        "--benchmark-steps", type=int, default=100, help="eager and compiled steps timed after training (0: skip)"
+    )
     args = parser.parse_args(argv)
     for name in ("epochs", "batch_size", "subset"):
         value = getattr(args, name)
@@ -139,10 +141,9 @@ def main(argv: list[str] | None = None) -> None:
 
     images, labels = load(args.dataset, train=True)
     if args.subset is not None:
-        images, labels = images[:args.subset], labels[:args.subset]
+        images, labels = images[: args.subset], labels[: args.subset]
     # Seeded as in examples/lenet_imperative.py, so both see the same batches in the same order.
-    trainloader = DataLoader(TensorDataset(images, labels), batch_size=args.batch_size, shuffle=True,
-                             seed=args.seed)
+    trainloader = DataLoader(TensorDataset(images, labels), batch_size=args.batch_size, shuffle=True, seed=args.seed)
 
     net = Net().to(device)
     criterion = nn.CrossEntropyLoss()
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
             running_loss += loss.item()
             if first_step_seconds is None:
                 first_step_seconds = time.perf_counter() - step_start
-        print('Epoch: %d loss: %.3f' % (epoch + 1, running_loss / len(trainloader)))  # noqa: UP031 - the seed's
+        print("Epoch: %d loss: %.3f" % (epoch + 1, running_loss / len(trainloader)))  # noqa: UP031 - the seed's
     elapsed = time.perf_counter() - start
     print(f"time to first compiled step: {first_step_seconds:.2f} s (tracing and XLA compilation)")
 
@@ -170,10 +171,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.benchmark_steps:
         # Full-size batches only, so neither step meets a new shape while it is timed.
         batches = [(x.to(device), y.to(device)) for x, y in trainloader if len(y) == args.batch_size]
-        batches = (batches * (args.benchmark_steps // max(len(batches), 1) + 1))[:args.benchmark_steps]
+        batches = (batches * (args.benchmark_steps // max(len(batches), 1) + 1))[: args.benchmark_steps]
         speed = benchmark({"eager": make_train_step(net, criterion, optimizer), "compiled": train_step}, batches)
-        print(f"compiled step: {speed['compiled']:.0f} samples/s, eager step: {speed['eager']:.0f} samples/s, "
-              f"speedup {speed['compiled'] / speed['eager']:.1f}x")
+        print(
+            f"compiled step: {speed['compiled']:.0f} samples/s, eager step: {speed['eager']:.0f} samples/s, "
+            f"speedup {speed['compiled'] / speed['eager']:.1f}x"
+        )
 
 
 if __name__ == "__main__":

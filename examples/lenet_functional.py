@@ -58,8 +58,10 @@ def main(argv=None) -> None:
             idx = order[i * args.batch_size : (i + 1) * args.batch_size]
             params, opt_state, loss = train_step(params, opt_state, x_train[idx], y_train[idx])
             losses.append(loss)
-        print(f"epoch {epoch + 1}: loss {float(jnp.mean(jnp.stack(losses))):.4f}  "
-              f"test acc {float(accuracy(params, x_test, y_test)):.4f}  ({time.perf_counter() - t0:.2f} s)")
+        print(
+            f"epoch {epoch + 1}: loss {float(jnp.mean(jnp.stack(losses))):.4f}  "
+            f"test acc {float(accuracy(params, x_test, y_test)):.4f}  ({time.perf_counter() - t0:.2f} s)"
+        )
 
     # Per-example gradients: one vmap over the batch axis of x and y, params shared.
     def single_loss(params, x, y):

@@ -58,19 +58,28 @@ def read_checkpoint(args: argparse.Namespace) -> dict[str, Any] | None:
     except (FileNotFoundError, IsADirectoryError, ValueError) as err:
         sys.exit(f"error: --resume: {err}")
     if not (isinstance(checkpoint, dict) and {"model", "optimizer", "rng", "loader", "epoch"} <= set(checkpoint)):
-        sys.exit(f"error: --resume {args.resume}: not a checkpoint written by --checkpoint "
-                 "(it lacks the model/optimizer/rng/loader/epoch entries)")
+        sys.exit(
+            f"error: --resume {args.resume}: not a checkpoint written by --checkpoint "
+            "(it lacks the model/optimizer/rng/loader/epoch entries)"
+        )
     saved = checkpoint.get("args", {})
     changed = {k: (saved.get(k), getattr(args, k)) for k in RESUME_MUST_MATCH if saved.get(k) != getattr(args, k)}
     if changed:
         details = ", ".join(f"--{k.replace('_', '-')} {old!r} -> {new!r}" for k, (old, new) in changed.items())
-        sys.exit(f"error: --resume {args.resume}: the run was started with other settings ({details}); "
-                 "pass the same ones to continue it exactly")
+        sys.exit(
+            f"error: --resume {args.resume}: the run was started with other settings ({details}); "
+            "pass the same ones to continue it exactly"
+        )
     return checkpoint
 
 
-def epochs(args: argparse.Namespace, checkpoint: dict[str, Any] | None, net: nn.Module,
-           optimizer: torch.optim.Optimizer, trainloader: DataLoader) -> Iterator[int]:
+def epochs(
+    args: argparse.Namespace,
+    checkpoint: dict[str, Any] | None,
+    net: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    trainloader: DataLoader,
+) -> Iterator[int]:
     """The seed loop's epoch numbers; restores `checkpoint` before the first, saves --checkpoint after each.
 
     A generator, so the seed's loop body stays verbatim: the code after `yield` runs
@@ -88,9 +97,17 @@ def epochs(args: argparse.Namespace, checkpoint: dict[str, Any] | None, net: nn.
         yield epoch
         if args.checkpoint:
             os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
-            torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
-                        "rng": torch.get_rng_state(), "loader": trainloader.state_dict(), "epoch": epoch + 1,
-                        "args": {k: getattr(args, k) for k in RESUME_MUST_MATCH}}, args.checkpoint)
+            torch.save(
+                {
+                    "model": net.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "rng": torch.get_rng_state(),
+                    "loader": trainloader.state_dict(),
+                    "epoch": epoch + 1,
+                    "args": {k: getattr(args, k) for k in RESUME_MUST_MATCH},
+                },
+                args.checkpoint,
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -99,8 +116,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dataset", choices=("digits", "fashion-mnist"), default="digits")
     parser.add_argument("--batch-size", type=int, default=4)  # the PyTorch tutorial's
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--subset", type=int, default=None,
-                        help="train on the first N images only (quick runs and tests)")
+    parser.add_argument(
+        "--subset", type=int, default=None, help="train on the first N images only (quick runs and tests)"
+    )
     parser.add_argument("--checkpoint", default=None, help="save model/optimizer/RNG/data state here every epoch")
     parser.add_argument("--resume", default=None, help="continue from a checkpoint written by --checkpoint")
     args = parser.parse_args(argv)
@@ -113,10 +131,9 @@ def main(argv: list[str] | None = None) -> None:
 
     images, labels = load(args.dataset, train=True)
     if args.subset is not None:
-        images, labels = images[:args.subset], labels[:args.subset]
+        images, labels = images[: args.subset], labels[: args.subset]
     # A seeded shuffle: the data order is a function of (seed, epoch), so a resumed run replays it.
-    trainloader = DataLoader(TensorDataset(images, labels), batch_size=args.batch_size,
-                             shuffle=True, seed=args.seed)
+    trainloader = DataLoader(TensorDataset(images, labels), batch_size=args.batch_size, shuffle=True, seed=args.seed)
 
     # ---- the seed's program, verbatim (its epoch range is `epochs(...)`: --epochs, --resume, --checkpoint) ----
     # 定义卷积神经网络
@@ -167,19 +184,18 @@ def main(argv: list[str] | None = None) -> None:
 
             # 打印训练损失
             running_loss += loss.item()
-        print('Epoch: %d loss: %.3f' % (epoch + 1, running_loss / len(trainloader)))  # noqa: UP031
+        print("Epoch: %d loss: %.3f" % (epoch + 1, running_loss / len(trainloader)))  # noqa: UP031
     # ---- end of the seed's program ----
     elapsed = time.perf_counter() - start
 
     test_images, test_labels = load(args.dataset, train=False)
     net.eval()
     with no_grad():
-        predictions = np.concatenate([
-            np.asarray(net(test_images[i:i + 256]).argmax(1))
-            for i in range(0, len(test_images), 256)])
+        predictions = np.concatenate(
+            [np.asarray(net(test_images[i : i + 256]).argmax(1)) for i in range(0, len(test_images), 256)]
+        )
     accuracy = float(np.mean(predictions == test_labels))
-    print(f"test accuracy: {accuracy:.3f} ({len(test_labels)} images); "
-          f"training took {elapsed:.1f} s")
+    print(f"test accuracy: {accuracy:.3f} ({len(test_labels)} images); training took {elapsed:.1f} s")
 
 
 if __name__ == "__main__":

@@ -43,11 +43,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--shift", type=int, default=None,
-                   help="augment: random translation by up to N pixels (default: 2 on digits, 0 otherwise)")
+    p.add_argument(
+        "--shift",
+        type=int,
+        default=None,
+        help="augment: random translation by up to N pixels (default: 2 on digits, 0 otherwise)",
+    )
     p.add_argument("--device", default="cpu", help="cpu | gpu | cuda | cuda:N")
-    p.add_argument("--data-parallel", action="store_true",
-                   help="split every batch across all devices of --device's kind (--batch-size is global)")
+    p.add_argument(
+        "--data-parallel",
+        action="store_true",
+        help="split every batch across all devices of --device's kind (--batch-size is global)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", default=None, help="save model/optimizer/data state here after every epoch")
     p.add_argument("--resume", default=None, help="continue from a checkpoint written by --checkpoint")
@@ -144,8 +151,10 @@ def make_steps(model, opt, max_shift: int, mesh=None):
         return fn.cross_entropy(logits, y, reduction="sum"), jnp.sum(jnp.argmax(logits, axis=1) == y)
 
     if mesh is not None:  # state replicated, batch split; XLA all-reduces the gradients
-        return (parallel.data_parallel(train_step, mesh, batch_argnums=(2, 3), donate_argnums=(0, 1)),
-                parallel.data_parallel(eval_step, mesh, batch_argnums=(1, 2)))
+        return (
+            parallel.data_parallel(train_step, mesh, batch_argnums=(2, 3), donate_argnums=(0, 1)),
+            parallel.data_parallel(eval_step, mesh, batch_argnums=(1, 2)),
+        )
     return jax.jit(train_step, donate_argnums=(0, 1)), jax.jit(eval_step)
 
 
@@ -187,16 +196,24 @@ def main(argv=None) -> float:
     device = args.jax_device
     mesh = parallel.data_parallel_mesh(jax.devices(device.platform)) if args.data_parallel else None
     if mesh is not None and args.batch_size % mesh.size:
-        sys.exit(f"error: --batch-size {args.batch_size} must be a multiple of the {mesh.size} "
-                 f"devices that --data-parallel uses")
+        sys.exit(
+            f"error: --batch-size {args.batch_size} must be a multiple of the {mesh.size} "
+            f"devices that --data-parallel uses"
+        )
     # data_parallel places host batches itself (split across the mesh)
     put = (lambda a: a) if mesh is not None else (lambda a: jax.device_put(a, device))  # noqa: E731
     try:
         (x_train, y_train), (x_test, y_test) = load_data(args)
     except (FileNotFoundError, ValueError, ImportError) as err:
         sys.exit(f"error: {err}")
-    train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True,
-                              drop_last=True, seed=args.seed, collate_fn=numpy_collate)
+    train_loader = DataLoader(
+        TensorDataset(x_train, y_train),
+        batch_size=args.batch_size,
+        shuffle=True,
+        drop_last=True,
+        seed=args.seed,
+        collate_fn=numpy_collate,
+    )
     test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=512, collate_fn=numpy_collate)
 
     model = fl.models.lenet5(num_classes=10, in_channels=x_train.shape[1])
@@ -210,20 +227,25 @@ def main(argv=None) -> float:
         opt_state = jax.device_put(ckpt["opt_state"], device)
         train_loader.load_state_dict(ckpt["loader"])
         start_epoch = int(ckpt["epoch"])
-        changed = {k: (ckpt["args"][k], getattr(args, k)) for k in RESUME_MUST_MATCH
-                   if ckpt["args"].get(k) != getattr(args, k)}
+        changed = {
+            k: (ckpt["args"][k], getattr(args, k)) for k in RESUME_MUST_MATCH if ckpt["args"].get(k) != getattr(args, k)
+        }
         if changed:
             details = ", ".join(f"--{k.replace('_', '-')} {old!r} -> {new!r}" for k, (old, new) in changed.items())
-            sys.exit(f"error: --resume {args.resume}: the run was started with other settings ({details}); "
-                     "pass the same ones to continue it exactly")
+            sys.exit(
+                f"error: --resume {args.resume}: the run was started with other settings ({details}); "
+                "pass the same ones to continue it exactly"
+            )
         print(f"resumed from {args.resume} after epoch {start_epoch}")
 
     train_step, eval_step = make_steps(model, opt, args.shift, mesh)
     base_key = jax.random.key(args.seed + 1)
     progress = Progress(args.progress)
-    print(f"LeNet-5 on {args.dataset}: {len(x_train)} train / {len(x_test)} test images, "
-          f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
-          + (f"data parallel over {mesh.size} devices" if mesh is not None else f"device {device}"))
+    print(
+        f"LeNet-5 on {args.dataset}: {len(x_train)} train / {len(x_test)} test images, "
+        f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
+        + (f"data parallel over {mesh.size} devices" if mesh is not None else f"device {device}")
+    )
     t_start = time.perf_counter()
     for epoch in range(start_epoch, args.epochs):
         t0 = time.perf_counter()
@@ -239,13 +261,23 @@ def main(argv=None) -> float:
         train_acc = int(running_correct) / seen
         elapsed = time.perf_counter() - t0
         test_loss, test_acc = evaluate(eval_step, params, test_loader, device, mesh)
-        print(f"epoch {epoch + 1:3d}/{args.epochs}  loss {train_loss:.4f}  train acc {train_acc:.4f}  "
-              f"test loss {test_loss:.4f}  test acc {test_acc:.4f}  {seen / elapsed:,.0f} samples/s", flush=True)
+        print(
+            f"epoch {epoch + 1:3d}/{args.epochs}  loss {train_loss:.4f}  train acc {train_acc:.4f}  "
+            f"test loss {test_loss:.4f}  test acc {test_acc:.4f}  {seen / elapsed:,.0f} samples/s",
+            flush=True,
+        )
         if args.checkpoint:
             os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
-            fl.save({"params": params, "opt_state": opt_state, "epoch": epoch + 1,
-                     "loader": train_loader.state_dict(),
-                     "args": {k: v for k, v in vars(args).items() if k != "jax_device"}}, args.checkpoint)
+            fl.save(
+                {
+                    "params": params,
+                    "opt_state": opt_state,
+                    "epoch": epoch + 1,
+                    "loader": train_loader.state_dict(),
+                    "args": {k: v for k, v in vars(args).items() if k != "jax_device"},
+                },
+                args.checkpoint,
+            )
     _, test_acc = evaluate(eval_step, params, test_loader, device, mesh)
     print(f"final test accuracy: {test_acc:.4f} ({time.perf_counter() - t_start:.1f} s training + evaluation)")
     return test_acc

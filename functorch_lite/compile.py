@@ -193,12 +193,15 @@ class _State:
 
     def signature(self, entries: list) -> tuple:
         """Which slots exist, static optimizer options, and train/eval flags."""
-        slots = tuple((kind, tuple(map(id, owner)) if isinstance(owner, tuple) else id(owner), key)
-                      for kind, owner, key in entries)
+        slots = tuple(
+            (kind, tuple(map(id, owner)) if isinstance(owner, tuple) else id(owner), key)
+            for kind, owner, key in entries
+        )
         flags = tuple(m.training for m in self.all_modules)
         static = tuple(
             tuple((k, v) for k, v in group.items() if k not in ("params", "lr") and _is_hashable(v))
-            for opt in self.optimizers for group in opt.param_groups
+            for opt in self.optimizers
+            for group in opt.param_groups
         )
         return slots, flags, static
 
@@ -265,8 +268,12 @@ def _user_frame(tb: Any) -> str:
     return where
 
 
-_VALUE_ERRORS = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError,
-                 jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError)
+_VALUE_ERRORS = (
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerArrayConversionError,
+    jax.errors.TracerBoolConversionError,
+    jax.errors.TracerIntegerConversionError,
+)
 
 
 # -- the compiled callable -------------------------------------------------------------------------
@@ -341,15 +348,18 @@ class Compiled:
             from . import parallel
 
             batch = [a for a in arrays if np.ndim(a) > 0]
-            batch = iter(parallel.mesh._shard_batch(batch, self.mesh, 0, None, self.__name__,
-                                                    "functorch_lite.compile(mesh=...)"))
+            batch = iter(
+                parallel.mesh._shard_batch(batch, self.mesh, 0, None, self.__name__, "functorch_lite.compile(mesh=...)")
+            )
             arrays = [next(batch) if np.ndim(a) > 0 else a for a in arrays]
             return parallel.replicate(state_in, self.mesh), arrays
         home = next((a for a in state_in[1:] if isinstance(a, jax.Array)), None)
         if home is not None and arrays:
             devices = home.devices()
-            arrays = [a if isinstance(a, jax.Array) and a.devices() == devices else jax.device_put(a, home.sharding)
-                      for a in arrays]
+            arrays = [
+                a if isinstance(a, jax.Array) and a.devices() == devices else jax.device_put(a, home.sharding)
+                for a in arrays
+            ]
         return state_in, arrays
 
     def _restore(self, entries: list, values: list) -> None:
@@ -375,8 +385,9 @@ class Compiled:
                 new_values = jax.lax.with_sharding_constraint(new_values, replicated_sharding(self.mesh))
             out_entries = [e for e in out_entries if e[0] != "lr"]
             out_entries_box[:] = [out_entries]
-            out = jax.tree.map(lambda t: t._array if isinstance(t, Tensor) else t, out,
-                               is_leaf=lambda t: isinstance(t, Tensor))
+            out = jax.tree.map(
+                lambda t: t._array if isinstance(t, Tensor) else t, out, is_leaf=lambda t: isinstance(t, Tensor)
+            )
             return out, new_values
 
         jitted = jax.jit(pure, donate_argnums=(0,) if self.donate else ())
@@ -433,4 +444,3 @@ def compile(fn: Callable | Any = None, *, donate: bool = True, mesh: Any = None)
     if not callable(fn):
         raise TypeError(f"functorch_lite.compile: expected a function or an nn.Module, got {type(fn).__name__}")
     return Compiled(fn, donate=donate, mesh=mesh)
-

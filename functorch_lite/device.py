@@ -88,7 +88,7 @@ class device:  # noqa: N801 - PyTorch's spelling
         index = 0 if self.index is None else self.index
         if index >= len(devices):
             what = f"{self.type}:{index}" if self.index is not None else self.type
-            hint = " (install a CUDA build of jax, e.g. `pip install \"jax[cuda12]\"`)" if self.type == "cuda" else ""
+            hint = ' (install a CUDA build of jax, e.g. `pip install "jax[cuda12]"`)' if self.type == "cuda" else ""
             raise DeviceError(f"device: {what!r} is not available{hint}; available devices: {_available()}")
         return devices[index]
 

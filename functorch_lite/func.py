@@ -55,6 +55,7 @@ def _unwrap(tree: Any) -> Any:
 
 def _wrap(tree: Any) -> Any:
     """Array leaves -> Tensors (without grad), anywhere in a pytree; dtypes are kept."""
+
     def wrap(x):
         if isinstance(x, Tensor):
             return x
@@ -90,8 +91,10 @@ def _expand_tied(slots: dict, values: dict, tie_weights: bool) -> dict:
         registry, name = slots[key]
         for tied in names_of[id(registry[name])]:
             if tied in values and values[tied] is not value:
-                raise ValueError(f"functional_call: {key!r} and {tied!r} are tied (one tensor) but were given "
-                                 "different values; give one of them, or pass tie_weights=False")
+                raise ValueError(
+                    f"functional_call: {key!r} and {tied!r} are tied (one tensor) but were given "
+                    "different values; give one of them, or pass tie_weights=False"
+                )
             out[tied] = value
     return out
 
@@ -112,8 +115,10 @@ def _swapped(module: Any, values: Mapping[str, Any], strict: bool, tie_weights: 
         if not isinstance(value, (Tensor, jax.Array, np.ndarray)):
             raise TypeError(f"functional_call: {key!r} must be a Tensor or an array, got {type(value).__name__}")
         if tuple(value.shape) != tuple(registry[name].shape):
-            raise ValueError(f"functional_call: {key!r} has shape {tuple(value.shape)}, the module's "
-                             f"{key!r} has shape {tuple(registry[name].shape)}")
+            raise ValueError(
+                f"functional_call: {key!r} has shape {tuple(value.shape)}, the module's "
+                f"{key!r} has shape {tuple(registry[name].shape)}"
+            )
     saved = []
     try:
         for key, value in values.items():
@@ -132,7 +137,8 @@ def _swapped(module: Any, values: Mapping[str, Any], strict: bool, tie_weights: 
             raise ValueError(
                 f"functional_call: the module wrote batched or traced values into {leaked} (BatchNorm running "
                 "statistics updated in train mode inside vmap or a nested transform); they cannot leave it. Call "
-                "module.eval() first, or build the BatchNorm with track_running_stats=False")
+                "module.eval() first, or build the BatchNorm with track_running_stats=False"
+            )
     finally:
         for registry, name, old in reversed(saved):
             registry[name] = old
@@ -149,8 +155,15 @@ def _restore_leaked(in_use: dict[str, Tensor], concrete: dict[str, Any]) -> list
     return leaked
 
 
-def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = None, kwargs: dict | None = None, *,
-                    tie_weights: bool = True, strict: bool = False) -> Any:
+def functional_call(
+    module: Any,
+    parameter_and_buffer_dicts: Any,
+    args: Any = None,
+    kwargs: dict | None = None,
+    *,
+    tie_weights: bool = True,
+    strict: bool = False,
+) -> Any:
     """Calls `module(*args, **kwargs)` with the given arrays in place of its parameters and buffers.
 
     **Arguments:** `parameter_and_buffer_dicts` is a dict (or a tuple of dicts) mapping
@@ -167,8 +180,10 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
         merged: dict[str, Any] = {}
         for d in parameter_and_buffer_dicts:
             if not isinstance(d, Mapping):
-                raise TypeError("functional_call: expected a dict or a tuple of dicts of parameters and buffers, "
-                                f"got a {type(parameter_and_buffer_dicts).__name__} holding a {type(d).__name__}")
+                raise TypeError(
+                    "functional_call: expected a dict or a tuple of dicts of parameters and buffers, "
+                    f"got a {type(parameter_and_buffer_dicts).__name__} holding a {type(d).__name__}"
+                )
             overlap = set(merged) & set(d)
             if overlap:
                 raise ValueError(f"functional_call: keys {sorted(overlap)} appear in more than one dict")
@@ -176,8 +191,10 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
     elif isinstance(parameter_and_buffer_dicts, Mapping):
         merged = dict(parameter_and_buffer_dicts)
     else:
-        raise TypeError("functional_call: expected a dict or a tuple of dicts of parameters and buffers, got "
-                        f"{type(parameter_and_buffer_dicts).__name__}")
+        raise TypeError(
+            "functional_call: expected a dict or a tuple of dicts of parameters and buffers, got "
+            f"{type(parameter_and_buffer_dicts).__name__}"
+        )
     args = () if args is None else args if isinstance(args, tuple) else (args,)
     with _swapped(module, merged, strict, tie_weights):
         return module(*args, **(kwargs or {}))
@@ -209,8 +226,9 @@ def _pure(func: Callable, name: str, scalar: bool = False, has_aux: bool = False
             out = func(*_wrap(arrays), **kwargs)
         if has_aux:
             if not (isinstance(out, tuple) and len(out) == 2):
-                raise ValueError(f"{name}(f, has_aux=True): expected f to return a tuple (output, aux), got "
-                                 f"{type(out).__name__}")
+                raise ValueError(
+                    f"{name}(f, has_aux=True): expected f to return a tuple (output, aux), got {type(out).__name__}"
+                )
             out, aux = out
             return _check_scalar(_unwrap(out), name, scalar), _unwrap(aux)
         return _check_scalar(_unwrap(out), name, scalar)
@@ -221,8 +239,10 @@ def _pure(func: Callable, name: str, scalar: bool = False, has_aux: bool = False
 def _check_scalar(out: Any, name: str, scalar: bool) -> Any:
     if scalar and not (isinstance(out, (jax.Array, np.ndarray, float)) and np.size(out) == 1):
         shape = getattr(out, "shape", type(out).__name__)
-        raise ValueError(f"{name}(f)(*args): expected f(*args) to return a scalar Tensor (one element), got "
-                         f"{shape}; use vjp or jacrev for non-scalar outputs")
+        raise ValueError(
+            f"{name}(f)(*args): expected f(*args) to return a scalar Tensor (one element), got "
+            f"{shape}; use vjp or jacrev for non-scalar outputs"
+        )
     return jnp.reshape(out, ()) if scalar else out
 
 
@@ -257,16 +277,18 @@ def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: 
     return _lift(transform, _pure(func, "grad_and_value", scalar=True, has_aux=has_aux))
 
 
-def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False,
-           chunk_size: int | None = None) -> Callable:
+def jacrev(
+    func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool = False, chunk_size: int | None = None
+) -> Callable:
     """Jacobian by reverse mode: shape `output.shape + input.shape` per argument (torch.func.jacrev)."""
     _check_chunk_size("jacrev", chunk_size)
     pure = _pure(func, "jacrev", has_aux=has_aux)
     return _lift(lambda f: jax.jacrev(f, argnums=argnums, has_aux=has_aux), pure)
 
 
-def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *,
-           randomness: str = "error") -> Callable:
+def jacfwd(
+    func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *, randomness: str = "error"
+) -> Callable:
     """Jacobian by forward mode (torch.func.jacfwd); `randomness` as in `vmap`."""
     _check_randomness("jacfwd", randomness)
     pure = _pure(func, "jacfwd", has_aux=has_aux)
@@ -312,8 +334,10 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
 
 def _check_chunk_size(name: str, chunk_size: int | None) -> None:
     if chunk_size is not None:
-        raise ValueError(f"{name}: chunk_size is not supported (got {chunk_size}); JAX vectorises the whole batch "
-                         "at once, so pass chunk_size=None")
+        raise ValueError(
+            f"{name}: chunk_size is not supported (got {chunk_size}); JAX vectorises the whole batch "
+            "at once, so pass chunk_size=None"
+        )
 
 
 _RANDOMNESS = ("error", "different", "same")
@@ -324,8 +348,9 @@ def _check_randomness(name: str, randomness: Any) -> None:
         raise ValueError(f"{name}: randomness must be one of {_RANDOMNESS}, got {randomness!r}")
 
 
-def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
-         chunk_size: int | None = None) -> Callable:
+def vmap(
+    func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *, chunk_size: int | None = None
+) -> Callable:
     """Vectorises `func` over the dimension `in_dims` of its inputs (torch.func.vmap on jax.vmap).
 
     `in_dims` is an int (every positional argument), or a tuple with one entry per
@@ -357,8 +382,10 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
                 with grad_mode.no_grad():
                     out = _unwrap(func(*_wrap(mapped), **kwargs))
                 if randomness == "error" and generator.get_state() is not saved:
-                    raise ValueError(f"vmap: {_DRAWS}; pass randomness='different' (independent draws per "
-                                     "element) or 'same' (one draw shared by the batch)")
+                    raise ValueError(
+                        f"vmap: {_DRAWS}; pass randomness='different' (independent draws per "
+                        "element) or 'same' (one draw shared by the batch)"
+                    )
                 return out
             finally:
                 generator.set_state(saved)
@@ -376,17 +403,21 @@ def _mapped_size(arrays: tuple, dims: tuple) -> int:
     sizes = []
     for position, (arg, dim) in enumerate(zip(arrays, dims)):
         # dims is a prefix of the argument's structure: pair each dim with the leaves below it.
-        pairs = jax.tree.map(lambda d, sub: [(d, leaf) for leaf in jax.tree.leaves(sub)], dim, arg,
-                             is_leaf=lambda x: x is None)
+        pairs = jax.tree.map(
+            lambda d, sub: [(d, leaf) for leaf in jax.tree.leaves(sub)], dim, arg, is_leaf=lambda x: x is None
+        )
         for d, leaf in (p for group in jax.tree.leaves(pairs, is_leaf=lambda x: isinstance(x, list)) for p in group):
             if d is None:
                 continue
             if not isinstance(leaf, (jax.Array, np.ndarray)):
-                raise ValueError(f"vmap: in_dims={d} for argument {position}, a {type(leaf).__name__}; only Tensors "
-                                 "can be mapped, use None for other arguments")
+                raise ValueError(
+                    f"vmap: in_dims={d} for argument {position}, a {type(leaf).__name__}; only Tensors "
+                    "can be mapped, use None for other arguments"
+                )
             if not -leaf.ndim <= d < leaf.ndim:
-                raise ValueError(f"vmap: in_dims={d} for argument {position} of shape {tuple(leaf.shape)} is out "
-                                 "of range")
+                raise ValueError(
+                    f"vmap: in_dims={d} for argument {position} of shape {tuple(leaf.shape)} is out of range"
+                )
             sizes.append(int(leaf.shape[d]))
     if not sizes:
         raise ValueError("vmap: at least one input must be mapped (in_dims are all None)")

@@ -64,9 +64,7 @@ class Generator:
             state = np.asarray(state)
         shape, dtype = tuple(state.shape), np.dtype(state.dtype)
         if shape != (2,) or dtype != np.uint32:
-            raise ValueError(
-                f"Generator.set_state: expected a uint32 array of shape (2,), got {dtype} {shape}"
-            )
+            raise ValueError(f"Generator.set_state: expected a uint32 array of shape (2,), got {dtype} {shape}")
         self._key = state if isinstance(state, jax.Array) else jnp.asarray(state)
         return self
 

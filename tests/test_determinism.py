@@ -21,7 +21,7 @@ import functorch_lite as fl
 ROOT = Path(__file__).resolve().parents[1]
 MODES = ("eager", "compiled", "pure")
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import sys
 
     import jax
@@ -90,7 +90,7 @@ SCRIPT = textwrap.dedent('''
     fl.save(facade(compiled=False), f"{out_dir}/eager.safetensors")
     fl.save(facade(compiled=True), f"{out_dir}/compiled.safetensors")
     fl.save(pure(), f"{out_dir}/pure.safetensors")
-''')
+""")
 
 
 @pytest.mark.slow
@@ -102,8 +102,14 @@ def test_same_seed_gives_bitwise_identical_parameters_in_separate_processes(tmp_
         out_dir = tmp_path / f"run{hash_seed}"
         out_dir.mkdir()
         env = {**os.environ, "PYTHONHASHSEED": hash_seed, "JAX_PLATFORMS": "cpu"}
-        process = subprocess.Popen([sys.executable, str(script), str(out_dir), str(ROOT)], cwd=ROOT, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [sys.executable, str(script), str(out_dir), str(ROOT)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         runs.append((process, out_dir))
     for process, _ in runs:
         _, stderr = process.communicate(timeout=300)

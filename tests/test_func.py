@@ -50,7 +50,7 @@ def f_scalar(x):
 
 
 def f_two(x, y):
-    return (x * y.exp()).sum() + (x ** 2).sum()
+    return (x * y.exp()).sum() + (x**2).sum()
 
 
 def f_vector(x):
@@ -129,15 +129,20 @@ def test_vmap_matches_torch_func():
     (w, tw), (x, tx), (y, ty) = _pair(3, 4), _pair(6, 4, seed=1), _pair(4, 6, seed=2)
     fn = lambda w, x, y: (w @ x).tanh() * y.sum()  # noqa: E731
     _close(vmap(fn, in_dims=(None, 0, 1))(w, x, y), tf.vmap(fn, in_dims=(None, 0, 1))(tw, tx, ty))
-    _close(vmap(fn, in_dims=(None, 0, 1), out_dims=1)(w, x, y),
-           tf.vmap(fn, in_dims=(None, 0, 1), out_dims=1)(tw, tx, ty))
+    _close(
+        vmap(fn, in_dims=(None, 0, 1), out_dims=1)(w, x, y), tf.vmap(fn, in_dims=(None, 0, 1), out_dims=1)(tw, tx, ty)
+    )
     # Nested vmap (a batched outer product) and a dict input with per-key dims.
     outer = lambda a, b: a * b  # noqa: E731
-    _close(vmap(vmap(outer, (None, 0)), (0, None))(x[:, 0], y[0]),
-           tf.vmap(tf.vmap(outer, (None, 0)), (0, None))(tx[:, 0], ty[0]))
+    _close(
+        vmap(vmap(outer, (None, 0)), (0, None))(x[:, 0], y[0]),
+        tf.vmap(tf.vmap(outer, (None, 0)), (0, None))(tx[:, 0], ty[0]),
+    )
     by_key = lambda d: d["a"].sum() + d["b"].sum()  # noqa: E731
-    _close(vmap(by_key, in_dims=({"a": 0, "b": None},))({"a": x, "b": w}),
-           tf.vmap(by_key, in_dims=({"a": 0, "b": None},))({"a": tx, "b": tw}))
+    _close(
+        vmap(by_key, in_dims=({"a": 0, "b": None},))({"a": x, "b": w}),
+        tf.vmap(by_key, in_dims=({"a": 0, "b": None},))({"a": tx, "b": tw}),
+    )
     _close(vmap(grad(f_scalar))(x), tf.vmap(tf.grad(f_scalar))(tx))
 
 
@@ -183,12 +188,16 @@ def test_functional_call_uses_the_given_values_and_leaves_the_module_unchanged()
     buffers = {"bn.running_mean": fl.full((3,), 0.5), "bn.running_var": fl.full((3,), 2.0)}
     t_buffers = {k: torch.tensor(v.numpy()) for k, v in buffers.items()}
     net.eval(), torch_net.eval()
-    _close(functional_call(net, (params, buffers), (x,)),
-           tf.functional_call(torch_net, ({"conv.weight": tw}, t_buffers), (tx,)))
+    _close(
+        functional_call(net, (params, buffers), (x,)),
+        tf.functional_call(torch_net, ({"conv.weight": tw}, t_buffers), (tx,)),
+    )
     _close(functional_call(net, params, x), tf.functional_call(torch_net, {"conv.weight": tw}, tx))
     # kwargs, and a raw jax array as a value.
-    _close(functional_call(net, {"conv.weight": w.array}, (), {"x": x}),
-           tf.functional_call(torch_net, {"conv.weight": tw}, (), {"x": tx}))
+    _close(
+        functional_call(net, {"conv.weight": w.array}, (), {"x": x}),
+        tf.functional_call(torch_net, {"conv.weight": tw}, (), {"x": tx}),
+    )
     after = {k: v.numpy() for k, v in net.state_dict().items()}
     for key in before:
         np.testing.assert_array_equal(after[key], before[key])
@@ -252,10 +261,6 @@ def TorchNet():  # noqa: N802
     return seed_net(torch.nn, torch.nn.functional)
 
 
-
-
-
-
 def test_per_sample_gradients_of_lenet_equal_a_loop_and_torch_func():
     fl.manual_seed(0)
     net = Net()
@@ -264,8 +269,10 @@ def test_per_sample_gradients_of_lenet_equal_a_loop_and_torch_func():
 
     # The five lines:
     params = {k: v.detach() for k, v in net.named_parameters()}
+
     def loss_fn(params, x, y):
         return F.cross_entropy(functional_call(net, params, (x[None],)), y[None])
+
     per_sample = vmap(grad(loss_fn), in_dims=(None, 0, 0))(params, x, y)
 
     assert per_sample.keys() == params.keys()
@@ -275,14 +282,16 @@ def test_per_sample_gradients_of_lenet_equal_a_loop_and_torch_func():
     criterion = nn.CrossEntropyLoss()
     for i in range(6):
         net.zero_grad()
-        criterion(net(x[i:i + 1]), y[i:i + 1]).backward()
+        criterion(net(x[i : i + 1]), y[i : i + 1]).backward()
         for key, parameter in net.named_parameters():
             np.testing.assert_allclose(per_sample[key].numpy()[i], parameter.grad.numpy(), rtol=1e-5, atol=1e-6)
     # torch.func's per-sample gradients of the same weights.
     torch_net = _to_torch(net, TorchNet())
     t_params = {k: v.detach() for k, v in torch_net.named_parameters()}
+
     def t_loss_fn(params, x, y):
         return torch.nn.functional.cross_entropy(tf.functional_call(torch_net, params, (x[None],)), y[None])
+
     t_per_sample = tf.vmap(tf.grad(t_loss_fn), in_dims=(None, 0, 0))(t_params, tx, torch.tensor(y.numpy()))
     _close(per_sample, t_per_sample)
     # The same transform compiled into one program (the fast route) gives the same gradients.

@@ -222,16 +222,12 @@ class ArithmeticMixin:
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if isinstance(dim, bool):  # legacy var(unbiased)
             dim, unbiased = None, dim
-        return apply(
-            tensor_math.var, self, _dim(dim), _correction("var", unbiased, correction), keepdim
-        )
+        return apply(tensor_math.var, self, _dim(dim), _correction("var", unbiased, correction), keepdim)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if isinstance(dim, bool):
             dim, unbiased = None, dim
-        return apply(
-            tensor_math.std, self, _dim(dim), _correction("std", unbiased, correction), keepdim
-        )
+        return apply(tensor_math.std, self, _dim(dim), _correction("std", unbiased, correction), keepdim)
 
     def max(self, dim=None, keepdim=False):
         """max() -> value; max(dim) -> (values, indices); max(other) -> elementwise maximum."""

@@ -59,13 +59,9 @@ def _host_array(data: Any, op: str) -> Any:
     try:
         array = np.asarray(data)
     except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{op}: could not make a tensor from {type(data).__name__}: {error}"
-        ) from None
+        raise TypeError(f"{op}: could not make a tensor from {type(data).__name__}: {error}") from None
     if array.dtype == object:
-        raise TypeError(
-            f"{op}: expected numbers or (nested) sequences of numbers, got {data!r:.80}"
-        )
+        raise TypeError(f"{op}: expected numbers or (nested) sequences of numbers, got {data!r:.80}")
     return array.astype(_infer_dtype(array))
 
 
@@ -84,11 +80,7 @@ def tensor(
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like `tensor`, but returns `data` itself when it is a Tensor of that dtype and device."""
     if isinstance(data, Tensor):
-        return (
-            data.to(device=device, dtype=dtype)
-            if (device is not None or dtype is not None)
-            else data
-        )
+        return data.to(device=device, dtype=dtype) if (device is not None or dtype is not None) else data
     # A copy, never a view: JAX may read a host buffer after this returns (asynchronous
     # transfer) and its arrays are immutable, so sharing memory with a numpy array the caller
     # can still write would be a race.
@@ -113,18 +105,12 @@ def _shape(size: Sequence[Any], op: str) -> tuple[int, ...]:
     return shape
 
 
-def _filled(
-    op: str, size: Sequence[Any], value: Any, dtype: Any, device: Any, requires_grad: bool
-) -> Tensor:
+def _filled(op: str, size: Sequence[Any], value: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     shape = _shape(size, op)
     resolved = (
         _dtypes.as_dtype(dtype, op)
         if dtype is not None
-        else (
-            _infer_dtype(value)
-            if isinstance(value, (bool, int)) and op == "full"
-            else _dtypes.get_default_dtype()
-        )
+        else (_infer_dtype(value) if isinstance(value, (bool, int)) and op == "full" else _dtypes.get_default_dtype())
     )
     return _finish(jnp.full(shape, value, resolved), None, device, requires_grad, op)
 
@@ -173,9 +159,7 @@ def arange(
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if dtype is None:
-        integral = all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step)
-        )
+        integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
         dtype = _dtypes.int64 if integral else _dtypes.get_default_dtype()
     array = np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
     return _finish(
@@ -197,9 +181,7 @@ def linspace(
 ) -> Tensor:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
-    dtype = (
-        _dtypes.as_dtype(dtype, "linspace") if dtype is not None else _dtypes.get_default_dtype()
-    )
+    dtype = _dtypes.as_dtype(dtype, "linspace") if dtype is not None else _dtypes.get_default_dtype()
     array = np.linspace(float(start), float(end), int(steps)).astype(dtype)
     return _finish(jnp.asarray(array), None, device, requires_grad, "linspace")
 
@@ -230,9 +212,7 @@ def rand(
 ) -> Tensor:
     """Uniform on [0, 1)."""
     shape, dtype = _shape(size, "rand"), _float_dtype(dtype, "rand")
-    return _finish(
-        _uniform(_key(generator), shape, dtype), None, device, requires_grad, "rand"
-    )
+    return _finish(_uniform(_key(generator), shape, dtype), None, device, requires_grad, "rand")
 
 
 def randn(
@@ -244,9 +224,7 @@ def randn(
 ) -> Tensor:
     """Standard normal."""
     shape, dtype = _shape(size, "randn"), _float_dtype(dtype, "randn")
-    return _finish(
-        _normal(_key(generator), shape, dtype), None, device, requires_grad, "randn"
-    )
+    return _finish(_normal(_key(generator), shape, dtype), None, device, requires_grad, "randn")
 
 
 def randint(
@@ -265,9 +243,7 @@ def randint(
     elif len(args) == 2:
         low, high = args
     else:
-        raise TypeError(
-            f"randint: expected randint(high, size) or randint(low, high, size), got {args!r}"
-        )
+        raise TypeError(f"randint: expected randint(high, size) or randint(low, high, size), got {args!r}")
     if size is None:
         raise TypeError("randint: missing the size argument, e.g. randint(0, 10, (3,))")
     if high <= low:
@@ -277,16 +253,12 @@ def randint(
     return _finish(array, dtype, device, requires_grad, "randint")
 
 
-def randperm(
-    n: int, generator: random.Generator | None = None, dtype: Any = None, device: Any = None
-) -> Tensor:
+def randperm(n: int, generator: random.Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     array = jax.random.permutation(_key(generator), int(n))
     return _finish(array, dtype or _dtypes.int64, device, False, "randperm")
 
 
-def _like(
-    op: str, make: Any, like: Tensor, dtype: Any, device: Any, requires_grad: bool, **kw: Any
-) -> Tensor:
+def _like(op: str, make: Any, like: Tensor, dtype: Any, device: Any, requires_grad: bool, **kw: Any) -> Tensor:
     source = like._array if isinstance(like, Tensor) else jnp.asarray(like)
     dtype = dtype if dtype is not None else source.dtype
     if device is None and not isinstance(source, jax.core.Tracer):
@@ -294,21 +266,15 @@ def _like(
     return make(tuple(source.shape), dtype=dtype, device=device, requires_grad=requires_grad, **kw)
 
 
-def zeros_like(
-    input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False
-) -> Tensor:
+def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _like("zeros_like", zeros, input, dtype, device, requires_grad)
 
 
-def ones_like(
-    input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False
-) -> Tensor:
+def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _like("ones_like", ones, input, dtype, device, requires_grad)
 
 
-def empty_like(
-    input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False
-) -> Tensor:
+def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _like("empty_like", empty, input, dtype, device, requires_grad)
 
 

@@ -20,9 +20,7 @@ import numpy as np
 
 
 def _canonical(name: str) -> np.dtype:
-    return np.dtype(
-        jax.dtypes.canonicalize_dtype(np.dtype(name) if name != "bfloat16" else jnp.bfloat16)
-    )
+    return np.dtype(jax.dtypes.canonicalize_dtype(np.dtype(name) if name != "bfloat16" else jnp.bfloat16))
 
 
 float32 = _canonical("float32")
@@ -74,9 +72,7 @@ def set_default_dtype(dtype: Any) -> None:
     global _default_dtype
     resolved = as_dtype(dtype, "set_default_dtype")
     if resolved.kind != "f" and resolved != bfloat16:
-        raise TypeError(
-            f"set_default_dtype: only floating-point dtypes can be the default, got {resolved}"
-        )
+        raise TypeError(f"set_default_dtype: only floating-point dtypes can be the default, got {resolved}")
     _default_dtype = resolved
 
 
@@ -96,9 +92,7 @@ def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
     try:
         return np.dtype(jax.dtypes.canonicalize_dtype(dtype))
     except TypeError:
-        raise TypeError(
-            f"{op}: expected a dtype (e.g. functorch_lite.float32), got {dtype!r}"
-        ) from None
+        raise TypeError(f"{op}: expected a dtype (e.g. functorch_lite.float32), got {dtype!r}") from None
 
 
 def is_floating(dtype: np.dtype) -> builtins.bool:

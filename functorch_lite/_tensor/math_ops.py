@@ -65,8 +65,10 @@ def matmul(x, y):
     x, y = jnp.asarray(x), jnp.asarray(y)
     if x.ndim and y.ndim and x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
         # jax's "dot_general requires contracting dimensions" does not say which op or shapes.
-        raise ShapeError(f"matmul: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be multiplied "
-                         f"({x.shape[-1]} != {y.shape[-2 if y.ndim > 1 else 0]})")
+        raise ShapeError(
+            f"matmul: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be multiplied "
+            f"({x.shape[-1]} != {y.shape[-2 if y.ndim > 1 else 0]})"
+        )
     return jnp.matmul(x, y)
 
 

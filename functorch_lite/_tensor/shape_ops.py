@@ -109,9 +109,7 @@ def operator_index(value: Any) -> int:
     return int(value.__index__())
 
 
-def infer_shape(
-    shape: tuple[int, ...], numel: int, current: tuple[int, ...], op: str
-) -> tuple[int, ...]:
+def infer_shape(shape: tuple[int, ...], numel: int, current: tuple[int, ...], op: str) -> tuple[int, ...]:
     """Resolves one -1 as PyTorch does; raises naming both shapes when sizes disagree."""
     unknown = [i for i, s in enumerate(shape) if s == -1]
     if len(unknown) > 1:
@@ -122,14 +120,12 @@ def infer_shape(
     if unknown:
         if known == 0 or numel % known:
             raise ShapeError(
-                f"{op}: shape {list(shape)} is invalid for input of size {numel} "
-                f"(input shape {list(current)})"
+                f"{op}: shape {list(shape)} is invalid for input of size {numel} (input shape {list(current)})"
             )
         shape = tuple(numel // known if s == -1 else s for s in shape)
     elif known != numel:
         raise ShapeError(
-            f"{op}: shape {list(shape)} is invalid for input of size {numel} "
-            f"(input shape {list(current)})"
+            f"{op}: shape {list(shape)} is invalid for input of size {numel} (input shape {list(current)})"
         )
     return shape
 
@@ -140,8 +136,7 @@ def _normalize_dim(dim: int, ndim: int, op: str) -> int:
     bound = max(ndim, 1)
     if not -bound <= dim < bound:
         raise IndexError(
-            f"{op}: Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
-            f"but got {dim})"
+            f"{op}: Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], but got {dim})"
         )
     return int(dim) % bound
 
@@ -154,13 +149,9 @@ def _index_key(index: Any) -> Any:
         array = getattr(item, "_array", item)
         if isinstance(array, (jax.Array, np.ndarray)) and array.dtype == np.bool_:
             if isinstance(array, jax.core.Tracer):
-                raise TypeError(
-                    "indexing: a boolean mask index needs concrete values; it cannot be traced"
-                )
+                raise TypeError("indexing: a boolean mask index needs concrete values; it cannot be traced")
             converted.extend(np.nonzero(np.asarray(array)))
-        elif isinstance(
-            item, list
-        ):  # jax rejects list indices; numpy semantics say "an index array"
+        elif isinstance(item, list):  # jax rejects list indices; numpy semantics say "an index array"
             converted.append(_index_key(np.asarray([getattr(i, "_array", i) for i in item])))
         else:
             converted.append(item)
@@ -175,18 +166,21 @@ def _check_index_bounds(key: Any, shape: tuple[int, ...]) -> None:
         if item is None:
             continue
         if item is Ellipsis:  # the dims after the ellipsis are counted from the end
-            dim = len(shape) - sum(1 for i in items[position + 1:] if i is not None)
+            dim = len(shape) - sum(1 for i in items[position + 1 :] if i is not None)
             continue
         values = getattr(item, "_array", item)
         if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
             values = np.asarray(values)
-        if (dim < len(shape) and isinstance(values, (np.ndarray, jax.Array))
-                and not isinstance(values, jax.core.Tracer) and values.dtype.kind in "iu"):
+        if (
+            dim < len(shape)
+            and isinstance(values, (np.ndarray, jax.Array))
+            and not isinstance(values, jax.core.Tracer)
+            and values.dtype.kind in "iu"
+        ):
             values, size = np.asarray(values), shape[dim]
             bad = values[(values < -size) | (values >= size)]
             if bad.size:
-                raise IndexError(f"indexing: index {int(bad[0])} is out of bounds for dimension "
-                                 f"{dim} with size {size}")
+                raise IndexError(f"indexing: index {int(bad[0])} is out of bounds for dimension {dim} with size {size}")
         dim += 1
 
 
@@ -250,9 +244,7 @@ class ShapeMixin:
         start = _normalize_dim(start_dim, ndim, "flatten")
         end = _normalize_dim(end_dim, ndim, "flatten")
         if start > end:
-            raise ValueError(
-                f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})"
-            )
+            raise ValueError(f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})")
         shape = self._array.shape
         return self.reshape(*shape[:start], -1, *shape[end + 1 :])
 
@@ -260,9 +252,7 @@ class ShapeMixin:
         order = _sizes(dims, "permute")
         ndim = self._array.ndim
         if len(order) != ndim:
-            raise ValueError(
-                f"permute: number of dims don't match: tensor has {ndim} dims, got {list(order)}"
-            )
+            raise ValueError(f"permute: number of dims don't match: tensor has {ndim} dims, got {list(order)}")
         order = tuple(_normalize_dim(d, ndim, "permute") for d in order)
         if sorted(order) != list(range(ndim)):
             raise ValueError(f"permute: dims {list(dims)} repeat a dimension")
@@ -296,11 +286,7 @@ class ShapeMixin:
         else:
             wanted = dim if isinstance(dim, (tuple, list)) else (dim,)
             # PyTorch ignores dims whose size is not 1
-            dims = tuple(
-                d
-                for d in (_normalize_dim(w, ndim, "squeeze") for w in wanted)
-                if ndim and shape[d] == 1
-            )
+            dims = tuple(d for d in (_normalize_dim(w, ndim, "squeeze") for w in wanted) if ndim and shape[d] == 1)
         return apply(squeeze, self, dims) if dims else self
 
     def unsqueeze(self, dim: int) -> Any:
@@ -321,9 +307,7 @@ class ShapeMixin:
                 f"the number of dimensions in the tensor ({len(shape)})"
             )
         offset = len(target) - len(shape)
-        resolved = tuple(
-            shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(target)
-        )
+        resolved = tuple(shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(target))
         for i, size in enumerate(shape):
             if size != 1 and size != resolved[i + offset]:
                 raise ShapeError(
@@ -360,9 +344,7 @@ class ShapeMixin:
 
 def _as_tensors(tensors: Any, op: str) -> list:
     if not isinstance(tensors, (list, tuple)) or not tensors:
-        raise TypeError(
-            f"{op}: expected a non-empty list or tuple of Tensors, got {type(tensors).__name__}"
-        )
+        raise TypeError(f"{op}: expected a non-empty list or tuple of Tensors, got {type(tensors).__name__}")
     return list(tensors)
 
 

@@ -38,8 +38,7 @@ class AutogradError(ValueError, RuntimeError):
 def _check_can_require_grad(dtype: np.dtype, op: str) -> None:
     if not (_dtypes.is_floating(dtype) or dtype.kind == "c"):
         raise AutogradError(
-            f"{op}: only Tensors of floating point and complex dtype can require gradients, "
-            f"got {dtype}"
+            f"{op}: only Tensors of floating point and complex dtype can require gradients, got {dtype}"
         )
 
 
@@ -64,12 +63,8 @@ class Tensor(ArithmeticMixin, ShapeMixin):
             array = data
         else:
             array = jnp.array(data, copy=True)  # owns its memory (see from_numpy)
-            if array.dtype.kind == "f" or (
-                array.dtype.kind in "iub" and not isinstance(data, np.ndarray)
-            ):
-                array = array.astype(
-                    _dtypes.get_default_dtype()
-                )  # torch.Tensor(data) is a float tensor
+            if array.dtype.kind == "f" or (array.dtype.kind in "iub" and not isinstance(data, np.ndarray)):
+                array = array.astype(_dtypes.get_default_dtype())  # torch.Tensor(data) is a float tensor
         self._array = array
         self._requires_grad = False
         self._node = None
@@ -81,9 +76,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(
-        cls, array: Any, requires_grad: bool = False, node: Any = None, index: int = 0
-    ) -> Tensor:
+    def _wrap(cls, array: Any, requires_grad: bool = False, node: Any = None, index: int = 0) -> Tensor:
         """Fast constructor for the dispatcher: no validation, no conversion."""
         tensor = object.__new__(cls)
         tensor._array = array
@@ -98,9 +91,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
     def __init_subclass__(cls, **kwargs: Any):
         # Subclasses (nn.Parameter) are pytrees too, and come back as their own class.
         super().__init_subclass__(**kwargs)
-        jax.tree_util.register_pytree_node(
-            cls, _flatten_tensor, lambda aux, children: _unflatten(cls, aux, children)
-        )
+        jax.tree_util.register_pytree_node(cls, _flatten_tensor, lambda aux, children: _unflatten(cls, aux, children))
 
     # ---- the array -------------------------------------------------------------------
     @property
@@ -182,10 +173,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
         if value is not None:
             value = value if isinstance(value, Tensor) else Tensor._wrap(jnp.asarray(value))
             if tuple(value.shape) != tuple(self.shape):
-                raise ValueError(
-                    f"grad: assigned grad has shape {tuple(value.shape)}, "
-                    f"expected {tuple(self.shape)}"
-                )
+                raise ValueError(f"grad: assigned grad has shape {tuple(value.shape)}, expected {tuple(self.shape)}")
         self._grad = value
 
     @property
@@ -195,9 +183,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
     def retain_grad(self) -> None:
         """Keeps `.grad` on this non-leaf after backward (leaves keep it anyway)."""
         if not self._requires_grad:
-            raise AutogradError(
-                "retain_grad: can't retain_grad on Tensor that has requires_grad=False"
-            )
+            raise AutogradError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
         if self._node is not None and not self._retains_grad:
             self._retains_grad = True
             self._node.retain(self._output_index, self)
@@ -221,9 +207,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
         return self
 
     def register_hook(self, hook: Any) -> None:
-        raise NotImplementedError(
-            "register_hook: tensor hooks are not supported by functorch_lite's tape"
-        )
+        raise NotImplementedError("register_hook: tensor hooks are not supported by functorch_lite's tape")
 
     # ---- in-place updates -------------------------------------------------------------
     def _inplace(self, fn: Any, *args: Any) -> Tensor:
@@ -250,9 +234,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
     def item(self) -> Any:
         """The single value as a Python number."""
         if self.numel() != 1:
-            raise ValueError(
-                f"item: a Tensor with {self.numel()} elements cannot be converted to Scalar"
-            )
+            raise ValueError(f"item: a Tensor with {self.numel()} elements cannot be converted to Scalar")
         return self._host().reshape(()).item()
 
     def tolist(self) -> Any:
@@ -261,16 +243,14 @@ class Tensor(ArithmeticMixin, ShapeMixin):
     def numpy(self, force: bool = False) -> np.ndarray:
         if self._requires_grad and not force:
             raise AutogradError(
-                "numpy: Can't call numpy() on Tensor that requires grad. "
-                "Use tensor.detach().numpy() instead."
+                "numpy: Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )
         return self._host()
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
             raise ValueError(
-                "Boolean value of Tensor with more than one value is ambiguous "
-                f"(shape {tuple(self.shape)})"
+                f"Boolean value of Tensor with more than one value is ambiguous (shape {tuple(self.shape)})"
             )
         return bool(self._array.reshape(()))
 
@@ -321,13 +301,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
 
     def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
         """Moves to a CUDA device; raises naming the available devices when there is none."""
-        return self.to(
-            "cuda"
-            if device is None
-            else device
-            if not isinstance(device, int)
-            else f"cuda:{device}"
-        )
+        return self.to("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
 
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
@@ -367,8 +341,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
     def __deepcopy__(self, memo: dict) -> Tensor:
         if self._node is not None:
             raise AutogradError(
-                "deepcopy: Only Tensors created explicitly by the user (graph leaves) support "
-                "the deepcopy protocol"
+                "deepcopy: Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol"
             )
         new = type(self)._wrap(self._array, self._requires_grad)
         if type(self) is not Tensor and hasattr(self, "__dict__"):
@@ -408,8 +381,6 @@ def _unflatten(cls: type, aux: tuple[bool], children: Any) -> Tensor:
     return cls._wrap(children[0], aux[0])
 
 
-jax.tree_util.register_pytree_node(
-    Tensor, _flatten_tensor, lambda aux, children: _unflatten(Tensor, aux, children)
-)
+jax.tree_util.register_pytree_node(Tensor, _flatten_tensor, lambda aux, children: _unflatten(Tensor, aux, children))
 tape.register_tensor_type(Tensor)
 __all__ = ["Tensor", "Size", "AutogradError"]

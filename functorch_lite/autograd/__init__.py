@@ -32,10 +32,7 @@ def _output_grads(outputs: list, grads: Any, create_graph: bool, op: str) -> lis
     result = []
     for index, (out, grad) in enumerate(zip(outputs, grads, strict=False)):
         if not out.requires_grad:
-            raise RuntimeError(
-                f"{op}: element {index} of tensors does not require grad and does not have "
-                "a grad_fn"
-            )
+            raise RuntimeError(f"{op}: element {index} of tensors does not require grad and does not have a grad_fn")
         if grad is None:
             if out.numel() != 1:
                 raise RuntimeError(
@@ -110,9 +107,7 @@ def grad(
             else:
                 wrapped.append(None)
                 continue
-        wrapped.append(
-            value if isinstance(value, tape.Tensor) else tape.Tensor._wrap(value)
-        )
+        wrapped.append(value if isinstance(value, tape.Tensor) else tape.Tensor._wrap(value))
     return tuple(wrapped)
 
 

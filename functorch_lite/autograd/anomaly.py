@@ -45,6 +45,4 @@ def check_outputs(arrays: Iterable[Any], op_name: str, phase: str) -> None:
         if array is None or isinstance(array, jax.core.Tracer):
             continue
         if np.dtype(array.dtype).kind in "fc" and bool(np.isnan(np.asarray(array)).any()):
-            raise RuntimeError(
-                f"detect_anomaly: {phase} of '{op_name}' returned NaN values in its output {index}"
-            )
+            raise RuntimeError(f"detect_anomaly: {phase} of '{op_name}' returned NaN values in its output {index}")

@@ -33,9 +33,7 @@ import numpy as np
 from . import anomaly, grad_mode, tape
 from .tape import TapeNode, edge_of
 
-_DIFF = (
-    "<differentiable array>"  # signature markers; static strings are wrapped, so they never clash
-)
+_DIFF = "<differentiable array>"  # signature markers; static strings are wrapped, so they never clash
 _ARRAY = "<array>"
 _STATIC = "<static>"
 _SLICE = "<slice>"
@@ -106,9 +104,7 @@ def _cotangents(out: Any, cotangents: list) -> Any:
     filled = []
     for leaf, ct in zip(leaves, cotangents, strict=False):
         if not jnp.issubdtype(leaf.dtype, jnp.inexact):
-            filled.append(
-                np.zeros(leaf.shape, jax.dtypes.float0)
-            )  # integer outputs have no tangent
+            filled.append(np.zeros(leaf.shape, jax.dtypes.float0))  # integer outputs have no tangent
         elif ct is None:
             filled.append(jnp.zeros(leaf.shape, leaf.dtype))
         else:
@@ -138,10 +134,7 @@ class _Plan:
         args_signature, keyword_names, keyword_signatures = self.signature
         diff_iter, other_iter = iter(diff), iter(other)
         args = [_rebuild(s, diff_iter, other_iter) for s in args_signature]
-        kwargs = {
-            k: _rebuild(s, diff_iter, other_iter)
-            for k, s in zip(keyword_names, keyword_signatures, strict=True)
-        }
+        kwargs = {k: _rebuild(s, diff_iter, other_iter) for k, s in zip(keyword_names, keyword_signatures, strict=True)}
         return self.fn(*args, **kwargs)
 
     def vjp(self, diff: tuple, other: tuple, cotangents: list) -> tuple:
@@ -286,10 +279,7 @@ def _wrap_outputs(out: Any, node: TapeNode | None) -> Any:
         return treedef.unflatten([wrap(leaf) for leaf in leaves])
     node.num_outputs = len(leaves)
     return treedef.unflatten(
-        [
-            wrap(leaf, True, node, i) if _is_inexact(leaf) else wrap(leaf)
-            for i, leaf in enumerate(leaves)
-        ]
+        [wrap(leaf, True, node, i) if _is_inexact(leaf) else wrap(leaf) for i, leaf in enumerate(leaves)]
     )
 
 

@@ -66,9 +66,7 @@ class TapeNode:
 
     def name(self) -> str:
         """PyTorch-style node name, e.g. `MulBackward`."""
-        return (
-            "".join(part.capitalize() for part in self.op_name.strip("_<>").split("_")) + "Backward"
-        )
+        return "".join(part.capitalize() for part in self.op_name.strip("_<>").split("_")) + "Backward"
 
     @property
     def next_functions(self) -> tuple:
@@ -161,9 +159,7 @@ def run_backward(
         wanted = {(id(t._node), t._output_index) for t in inputs if t._node is not None}
 
     previous_mode = grad_mode.is_grad_enabled()
-    grad_mode._set(
-        create_graph
-    )  # the backward computation is itself recorded only for create_graph
+    grad_mode._set(create_graph)  # the backward computation is itself recorded only for create_graph
     try:
         for node in _topological_order(roots):
             cotangents = pending.pop(id(node), None)

@@ -6,6 +6,7 @@
 
 Wrap the arrays in `functorch_lite.utils.data.TensorDataset` to train on them.
 """
+
 from functorch_lite.datasets.digits import digits
 from functorch_lite.datasets.idx import read_idx
 from functorch_lite.datasets.mnist import fashion_mnist, fashion_mnist_classes, mnist

@@ -3,6 +3,7 @@
 The train/test split is stratified and depends only on `seed` and
 `test_fraction`, so every call (and every machine) gets the same split.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -19,9 +20,10 @@ def _load_sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
     try:
         from sklearn.datasets import load_digits
     except ImportError as error:
-        raise ImportError("digits: needs scikit-learn for its bundled digits data; "
-                          "pip install scikit-learn (or pip install functorch-lite[examples])") \
-            from error
+        raise ImportError(
+            "digits: needs scikit-learn for its bundled digits data; "
+            "pip install scikit-learn (or pip install functorch-lite[examples])"
+        ) from error
     bunch = load_digits()
     return bunch.images, bunch.target
 
@@ -37,8 +39,9 @@ def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> np.
     return is_test
 
 
-def digits(train: bool = True, *, image_size: int = 32, test_fraction: float = 0.2,
-           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def digits(
+    train: bool = True, *, image_size: int = 32, test_fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """The train or test part of scikit-learn's digits, ready for a LeNet-style network.
 
     **Arguments:**
@@ -53,11 +56,9 @@ def digits(train: bool = True, *, image_size: int = 32, test_fraction: float = 0
     """
     if not isinstance(train, (bool, np.bool_)):
         raise TypeError(f"digits: train must be a bool, got {train!r}")
-    if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral) \
-            or image_size <= 0:
+    if isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral) or image_size <= 0:
         raise ValueError(f"digits: image_size must be a positive int, got {image_size!r}")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) \
-            or not 0.0 < test_fraction < 1.0:
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) or not 0.0 < test_fraction < 1.0:
         raise ValueError(f"digits: test_fraction must be a number in (0, 1), got {test_fraction!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"digits: seed must be a non-negative int, got {seed!r}")

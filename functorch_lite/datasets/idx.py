@@ -6,6 +6,7 @@ big-endian data. Every way a file can be malformed gets a ValueError naming
 the file. Parsed arrays are cached in memory per (path, mtime, size) and
 returned read-only, so loading a dataset twice costs nothing.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -37,35 +38,38 @@ def _read_bytes(path: str) -> bytes:
     try:
         return gzip.decompress(raw)
     except (EOFError, OSError, zlib.error) as error:
-        raise ValueError(f"read_idx: {path} is a corrupt or truncated gzip file ({error})") \
-            from error
+        raise ValueError(f"read_idx: {path} is a corrupt or truncated gzip file ({error})") from error
 
 
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     """Parses the bytes of an (uncompressed) IDX file; `name` is used in error messages."""
     if len(data) < 4:
-        raise ValueError(f"read_idx: {name} is too short for an IDX header "
-                         f"({len(data)} bytes, need at least 4)")
+        raise ValueError(f"read_idx: {name} is too short for an IDX header ({len(data)} bytes, need at least 4)")
     zero_bytes, dtype_code, ndim = data[:2], data[2], data[3]
     if zero_bytes != b"\x00\x00" or dtype_code not in _IDX_DTYPES:
-        raise ValueError(f"read_idx: {name} has a wrong magic number 0x{data[:4].hex()}; an IDX "
-                         f"file starts with two zero bytes, a dtype code in "
-                         f"{sorted(hex(code) for code in _IDX_DTYPES)} and the number of "
-                         f"dimensions")
+        raise ValueError(
+            f"read_idx: {name} has a wrong magic number 0x{data[:4].hex()}; an IDX "
+            f"file starts with two zero bytes, a dtype code in "
+            f"{sorted(hex(code) for code in _IDX_DTYPES)} and the number of "
+            f"dimensions"
+        )
     if ndim == 0:
         raise ValueError(f"read_idx: {name} declares 0 dimensions; expected at least 1")
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
-        raise ValueError(f"read_idx: {name} is truncated inside its header ({len(data)} bytes, "
-                         f"the {ndim} dimension sizes need {header_size})")
+        raise ValueError(
+            f"read_idx: {name} is truncated inside its header ({len(data)} bytes, "
+            f"the {ndim} dimension sizes need {header_size})"
+        )
     shape = tuple(int(size) for size in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = _IDX_DTYPES[dtype_code]
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     found = len(data) - header_size
     if found != expected:
         problem = "truncated" if found < expected else "longer than its header says"
-        raise ValueError(f"read_idx: {name} is {problem}: shape {shape} of {dtype.name} needs "
-                         f"{expected} data bytes, found {found}")
+        raise ValueError(
+            f"read_idx: {name} is {problem}: shape {shape} of {dtype.name} needs {expected} data bytes, found {found}"
+        )
     array = np.frombuffer(data, dtype=dtype, offset=header_size).reshape(shape)
     if dtype.byteorder == ">":
         array = array.astype(dtype.newbyteorder("="))

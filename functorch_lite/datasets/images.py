@@ -1,4 +1,5 @@
 """Resizing for the offline datasets, in numpy: bilinear resize and zero padding of NCHW images."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,7 @@ def resize_bilinear(images: np.ndarray, size: int) -> np.ndarray:
     # Bilinear interpolation is separable: one matrix product per spatial axis.
     rows = _interpolation_matrix(height, size)
     columns = _interpolation_matrix(width, size)
-    resized = np.einsum("oh,nchw,pw->ncop", rows, images.astype(np.float64), columns,
-                        optimize=True)
+    resized = np.einsum("oh,nchw,pw->ncop", rows, images.astype(np.float64), columns, optimize=True)
     return resized.astype(images.dtype)
 
 
@@ -43,9 +43,10 @@ def pad_images(images: np.ndarray, size: int) -> np.ndarray:
     """Zero-pads NCHW `images` to (size, size), centred (an odd remainder goes bottom/right)."""
     height, width = images.shape[2:]
     if size < height or size < width:
-        raise ValueError(f"pad_images: size {size} is smaller than the images "
-                         f"({height}x{width}); padding only enlarges")
+        raise ValueError(
+            f"pad_images: size {size} is smaller than the images ({height}x{width}); padding only enlarges"
+        )
     top, left = (size - height) // 2, (size - width) // 2
     padded = np.zeros(images.shape[:2] + (size, size), dtype=images.dtype)
-    padded[:, :, top:top + height, left:left + width] = images
+    padded[:, :, top : top + height, left : left + width] = images
     return padded

@@ -45,10 +45,7 @@ def accepts(x: jax.Array, w: jax.Array, stride: Pair, padding: Padding, dilation
     """Whether `conv2d` handles this convolution: stride 1, no dilation, no groups, real
     floating dtype, and gathered rows of at most `MAX_ROWS_ELEMENTS` elements."""
     if not (
-        jnp.issubdtype(x.dtype, jnp.floating)
-        and tuple(stride) == (1, 1)
-        and tuple(dilation) == (1, 1)
-        and groups == 1
+        jnp.issubdtype(x.dtype, jnp.floating) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1) and groups == 1
     ):
         return False
     return rows_elements(x.shape, w.shape, padding) <= MAX_ROWS_ELEMENTS
@@ -121,9 +118,9 @@ def conv2d(x: jax.Array, w: jax.Array, padding: Padding) -> jax.Array:
     if groups == 1:
         cols = xt[:, :, None, :, :win]
     else:
-        cols = jnp.stack([xt[..., g * block: g * block + win] for g in range(groups)], axis=2)
+        cols = jnp.stack([xt[..., g * block : g * block + win] for g in range(groups)], axis=2)
     # (N, Ho, G, kH, C, win): output row y takes input rows y .. y + kH - 1.
-    rows = jnp.stack([cols[:, a: a + ho] for a in range(kh)], axis=3)
+    rows = jnp.stack([cols[:, a : a + ho] for a in range(kh)], axis=3)
     rows = rows.reshape(n * ho * groups, kh * c * win)
     y = jnp.dot(rows, band_matrix(w, block), precision=lax.Precision.HIGHEST)
     y = y.reshape(n, ho, groups, o, block).transpose(0, 3, 1, 2, 4).reshape(n, o, ho, groups * block)

@@ -44,9 +44,7 @@ def as_array(x: Any, name: str, op: str) -> jax.Array:
         try:
             return jnp.asarray(x)
         except (TypeError, ValueError) as err:
-            raise TypeError(
-                f"{op}: {name} must be an array, got {type(x).__name__} ({err})"
-            ) from None
+            raise TypeError(f"{op}: {name} must be an array, got {type(x).__name__} ({err})") from None
     raise TypeError(f"{op}: {name} must be an array, got {type(x).__name__}")
 
 
@@ -82,11 +80,7 @@ def reduce(loss: jax.Array, how: str) -> jax.Array:
 
 
 def probability(p: Any, name: str, op: str) -> float:
-    if (
-        isinstance(p, bool)
-        or not isinstance(p, (int, float, np.floating, np.integer))
-        or not 0.0 <= p <= 1.0
-    ):
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: {name} must be a probability in [0, 1], got {p!r}")
     return float(p)
 

@@ -79,11 +79,18 @@ def _taps(x: jax.Array, kernel: Pair, stride: Pair, padding: Padding, dilation: 
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     ho, wo = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
-    return jnp.stack([
-        jax.lax.slice(x, (0, 0, a * dh, b * dw), (n, c, a * dh + (ho - 1) * sh + 1, b * dw + (wo - 1) * sw + 1),
-                      (1, 1, sh, sw))
-        for a in range(kh) for b in range(kw)
-    ])
+    return jnp.stack(
+        [
+            jax.lax.slice(
+                x,
+                (0, 0, a * dh, b * dw),
+                (n, c, a * dh + (ho - 1) * sh + 1, b * dw + (wo - 1) * sw + 1),
+                (1, 1, sh, sw),
+            )
+            for a in range(kh)
+            for b in range(kw)
+        ]
+    )
 
 
 @partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3, 4))

@@ -97,6 +97,10 @@ def generic_max_pool2d_nchw(x: jax.Array, kernel: Pair, stride: Pair, padding: P
 def sum_pool2d_nchw(x: jax.Array, kernel: Pair, stride: Pair, padding: Padding) -> jax.Array:
     """Sum over windows, zero padding (the numerator of average pooling)."""
     return lax.reduce_window(
-        x, 0.0 if jnp.issubdtype(x.dtype, jnp.floating) else 0, lax.add, (1, 1, *kernel), (1, 1, *stride),
+        x,
+        0.0 if jnp.issubdtype(x.dtype, jnp.floating) else 0,
+        lax.add,
+        (1, 1, *kernel),
+        (1, 1, *stride),
         ((0, 0), (0, 0), *padding),
     )

@@ -42,9 +42,7 @@ def tanh(input: jax.Array) -> jax.Array:
 
 def _softmax_dim(x: jax.Array, dim: int | None, op: str) -> int:
     if dim is None:  # PyTorch's deprecated implicit choice, kept for compatibility
-        warnings.warn(
-            f"{op}: implicit dimension choice is deprecated; pass dim=", UserWarning, stacklevel=3
-        )
+        warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim=", UserWarning, stacklevel=3)
         dim = 0 if x.ndim in (0, 1, 3) else 1
     return _checks.normalize_dim(dim, x.ndim, op)
 

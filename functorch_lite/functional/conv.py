@@ -22,20 +22,13 @@ def conv_padding(
             return ((0, 0), (0, 0))
         if padding == "same":
             if stride != (1, 1):
-                raise ValueError(
-                    f"{op}: padding='same' is not supported for strided convolutions, "
-                    f"got stride={stride}"
-                )
+                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions, got stride={stride}")
             pads = []
             for k, d in zip(kernel, dilation, strict=True):
                 total = d * (k - 1)
-                pads.append(
-                    (total // 2, total - total // 2)
-                )  # PyTorch puts the odd pixel at the end
+                pads.append((total // 2, total - total // 2))  # PyTorch puts the odd pixel at the end
             return tuple(pads)
-        raise ValueError(
-            f"{op}: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}"
-        )
+        raise ValueError(f"{op}: padding must be an int, a pair of ints, 'valid' or 'same', got {padding!r}")
     ph, pw = _checks.pair(padding, "padding", op)
     return ((ph, ph), (pw, pw))
 
@@ -68,17 +61,13 @@ def conv2d(
         x = x[None]
     out_channels, in_per_group = int(w.shape[0]), int(w.shape[1])
     if out_channels % groups:
-        raise ValueError(
-            f"{op}: out_channels ({out_channels}) must be divisible by groups ({groups})"
-        )
+        raise ValueError(f"{op}: out_channels ({out_channels}) must be divisible by groups ({groups})")
     if x.shape[1] != in_per_group * groups:
         raise ValueError(
             f"{op}: expected input with {in_per_group * groups} channels (weight {tuple(w.shape)}, "
             f"groups={groups}), got input of shape {tuple(input.shape)}"
         )
-    for axis, (size, (lo, hi), k, d) in enumerate(
-        zip(x.shape[2:], pads, kernel, dilation, strict=True)
-    ):
+    for axis, (size, (lo, hi), k, d) in enumerate(zip(x.shape[2:], pads, kernel, dilation, strict=True)):
         if size + lo + hi < d * (k - 1) + 1:
             raise ValueError(
                 f"{op}: padded input size {size + lo + hi} along spatial dim {axis} is smaller "
@@ -89,8 +78,6 @@ def conv2d(
     if bias is not None:
         b = _checks.as_array(bias, "bias", op)
         if b.shape != (out_channels,):
-            raise ValueError(
-                f"{op}: expected bias of shape ({out_channels},), got {tuple(b.shape)}"
-            )
+            raise ValueError(f"{op}: expected bias of shape ({out_channels},), got {tuple(b.shape)}")
         y = y + b[:, None, None]
     return y[0] if unbatched else y

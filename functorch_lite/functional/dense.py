@@ -39,15 +39,11 @@ def flatten(input: jax.Array, start_dim: int = 0, end_dim: int = -1) -> jax.Arra
     start = _checks.normalize_dim(start_dim, x.ndim, "flatten")
     end = _checks.normalize_dim(end_dim, x.ndim, "flatten")
     if start > end:
-        raise ValueError(
-            f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})"
-        )
+        raise ValueError(f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})")
     return x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :])
 
 
-def dropout(
-    input: jax.Array, p: float = 0.5, training: bool = True, *, key: jax.Array | None = None
-) -> jax.Array:
+def dropout(input: jax.Array, p: float = 0.5, training: bool = True, *, key: jax.Array | None = None) -> jax.Array:
     """Zeroes each element with probability p and scales the rest by 1/(1-p) when training."""
     op = "dropout"
     p = _checks.probability(p, "p", op)
@@ -55,9 +51,7 @@ def dropout(
     if not training or p == 0.0:
         return x
     if key is None:
-        raise ValueError(
-            f"{op}: training=True with p={p} needs a PRNG key (key=jax.random.key(...))"
-        )
+        raise ValueError(f"{op}: training=True with p={p} needs a PRNG key (key=jax.random.key(...))")
     if p == 1.0:
         return jnp.zeros_like(x)
     keep = jax.random.bernoulli(key, 1.0 - p, x.shape)
@@ -77,9 +71,7 @@ def embedding(input: jax.Array, weight: jax.Array, padding_idx: int | None = Non
         # Check in numpy: jnp ops on a concrete array would still be traced inside jit.
         low, high = int(np.min(np.asarray(idx))), int(np.max(np.asarray(idx)))
         if low < 0 or high >= n:
-            raise ValueError(
-                f"{op}: index out of range: expected indices in [0, {n}), got min {low}, max {high}"
-            )
+            raise ValueError(f"{op}: index out of range: expected indices in [0, {n}), got min {low}, max {high}")
     if padding_idx is not None:
         if not -n <= padding_idx < n:
             raise ValueError(f"{op}: padding_idx must be within [-{n}, {n}), got {padding_idx}")

@@ -44,9 +44,7 @@ def _checked(shape: Shape, op: str) -> tuple[int, ...]:
 def fans(shape: Shape) -> tuple[int, int]:
     """(fan_in, fan_out) as PyTorch computes them."""
     if len(shape) < 2:
-        raise ValueError(
-            f"init: fan in and fan out need a shape with at least 2 dims, got {tuple(shape)}"
-        )
+        raise ValueError(f"init: fan in and fan out need a shape with at least 2 dims, got {tuple(shape)}")
     receptive = math.prod(shape[2:])
     return shape[1] * receptive, shape[0] * receptive
 
@@ -74,16 +72,12 @@ def _fan(shape: Shape, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform(
-    key: jax.Array, shape: Shape, a: float = 0.0, b: float = 1.0, dtype=jnp.float32
-) -> jax.Array:
+def uniform(key: jax.Array, shape: Shape, a: float = 0.0, b: float = 1.0, dtype=jnp.float32) -> jax.Array:
     """U(a, b)."""
     return jax.random.uniform(key, _checked(shape, "init.uniform"), dtype, minval=a, maxval=b)
 
 
-def normal(
-    key: jax.Array, shape: Shape, mean: float = 0.0, std: float = 1.0, dtype=jnp.float32
-) -> jax.Array:
+def normal(key: jax.Array, shape: Shape, mean: float = 0.0, std: float = 1.0, dtype=jnp.float32) -> jax.Array:
     """N(mean, std^2)."""
     return mean + std * jax.random.normal(key, _checked(shape, "init.normal"), dtype)
 
@@ -135,9 +129,7 @@ def kaiming_normal(
     dtype=jnp.float32,
 ) -> jax.Array:
     """N(0, std^2) with std = gain / sqrt(fan)."""
-    return normal(
-        key, shape, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(shape, mode)), dtype
-    )
+    return normal(key, shape, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(shape, mode)), dtype)
 
 
 def default_weight(key: jax.Array, shape: Shape, dtype=jnp.float32) -> jax.Array:

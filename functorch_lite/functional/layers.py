@@ -104,10 +104,7 @@ def Linear(in_features: int, out_features: int, bias: bool = True, dtype=jnp.flo
     def fn(params, x):
         x = _checks.as_array(x, "input", name)
         if x.ndim == 0 or x.shape[-1] != in_features:
-            raise ValueError(
-                f"{name}: expected input with last dimension {in_features}, "
-                f"got shape {tuple(x.shape)}"
-            )
+            raise ValueError(f"{name}: expected input with last dimension {in_features}, got shape {tuple(x.shape)}")
         return linear(x, params["weight"], params.get("bias"))
 
     return _stateless(fn, name, init)
@@ -140,14 +137,9 @@ def Conv2d(
     dilation_p = _checks.pair(dilation, "dilation", op, minimum=1)
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
-            raise ValueError(
-                f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
-            )
+            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
         if padding == "same" and stride_p != (1, 1):
-            raise ValueError(
-                f"{op}: padding='same' is not supported for strided convolutions, "
-                f"got stride={stride}"
-            )
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions, got stride={stride}")
         pad_repr = padding  # PyTorch prints padding=same, unquoted
     else:
         pad_repr = str(_checks.pair(padding, "padding", op))
@@ -175,16 +167,12 @@ def Conv2d(
                 f"({in_channels}, H, W), "
                 f"got {tuple(x.shape)}"
             )
-        return conv2d(
-            x, params["weight"], params.get("bias"), stride_p, padding, dilation_p, groups
-        )
+        return conv2d(x, params["weight"], params.get("bias"), stride_p, padding, dilation_p, groups)
 
     return _stateless(fn, name, init)
 
 
-def _check_pool_arguments(
-    op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1
-) -> None:
+def _check_pool_arguments(op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1) -> None:
     """Constructor-time checks, so a bad size fails where the layer is built, not at first use."""
     _checks.pair(kernel_size, "kernel_size", op, minimum=1)
     if stride is not None:
@@ -206,9 +194,7 @@ def MaxPool2d(
         f"MaxPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, "
         f"padding={padding}, dilation={dilation}, ceil_mode={ceil_mode})"
     )
-    return _stateless(
-        lambda p, x: max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode), name
-    )
+    return _stateless(lambda p, x: max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode), name)
 
 
 def AvgPool2d(
@@ -224,13 +210,10 @@ def AvgPool2d(
     if divisor_override is not None:
         _checks.positive_int(divisor_override, "divisor_override", "AvgPool2d")
     name = (
-        f"AvgPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, "
-        f"padding={padding})"
+        f"AvgPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, padding={padding})"
     )
     return _stateless(
-        lambda p, x: avg_pool2d(
-            x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
-        ),
+        lambda p, x: avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override),
         name,
     )
 
@@ -257,9 +240,7 @@ def ReLU() -> Layer:
 
 def LeakyReLU(negative_slope: float = 0.01) -> Layer:
     _checks.number(negative_slope, "negative_slope", "LeakyReLU")
-    return _stateless(
-        lambda p, x: leaky_relu(x, negative_slope), f"LeakyReLU(negative_slope={negative_slope})"
-    )
+    return _stateless(lambda p, x: leaky_relu(x, negative_slope), f"LeakyReLU(negative_slope={negative_slope})")
 
 
 def GELU(approximate: str = "none") -> Layer:
@@ -298,35 +279,21 @@ def Dropout(p: float = 0.5) -> Layer:
 
     def apply(params, x, *, state=None, key=None, training=True):
         if training and p > 0 and key is None:
-            raise ValueError(
-                f"{name}: training=True needs key= (a PRNG key); pass training=False to evaluate"
-            )
+            raise ValueError(f"{name}: training=True needs key= (a PRNG key); pass training=False to evaluate")
         return dropout(x, p, training, key=key)
 
     return Layer(_no_params, _named(apply, name), name=name)
 
 
-def Embedding(
-    num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype=jnp.float32
-) -> Layer:
+def Embedding(num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype=jnp.float32) -> Layer:
     """A lookup table initialised N(0, 1) (the padding row zero), as in PyTorch."""
     n = _checks.positive_int(num_embeddings, "num_embeddings", "Embedding")
     d = _checks.positive_int(embedding_dim, "embedding_dim", "Embedding")
     if padding_idx is not None:
-        if (
-            isinstance(padding_idx, bool)
-            or not isinstance(padding_idx, int)
-            or not -n <= padding_idx < n
-        ):
-            raise ValueError(
-                f"Embedding: padding_idx must be an int within [-{n}, {n}), got {padding_idx!r}"
-            )
+        if isinstance(padding_idx, bool) or not isinstance(padding_idx, int) or not -n <= padding_idx < n:
+            raise ValueError(f"Embedding: padding_idx must be an int within [-{n}, {n}), got {padding_idx!r}")
         padding_idx %= n  # PyTorch stores (and prints) a negative index as its positive twin
-    name = (
-        f"Embedding({n}, {d}"
-        + ("" if padding_idx is None else f", padding_idx={padding_idx}")
-        + ")"
-    )
+    name = f"Embedding({n}, {d}" + ("" if padding_idx is None else f", padding_idx={padding_idx}") + ")"
 
     @_jit_init
     def init(key):

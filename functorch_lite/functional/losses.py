@@ -45,9 +45,7 @@ def _as_batched(input, target, op):
     t = _checks.as_array(target, "target", op)
     _checks.floating(x, "input", op)
     if x.ndim == 0:
-        raise ValueError(
-            f"{op}: expected input of shape (N, C), (N, C, d1, ...) or (C,), got a scalar"
-        )
+        raise ValueError(f"{op}: expected input of shape (N, C), (N, C, d1, ...) or (C,), got a scalar")
     unbatched = x.ndim == 1
     if unbatched:
         x = x[None]
@@ -59,9 +57,7 @@ def _unbatch(loss: jax.Array, unbatched: bool) -> jax.Array:
     return loss[0] if unbatched and loss.ndim else loss
 
 
-def nll_loss(
-    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
-) -> jax.Array:
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> jax.Array:
     """Negative log-likelihood of class indices under log-probabilities `input` (N, C, ...)."""
     op = "nll_loss"
     how = _checks.reduction(reduction, op)
@@ -116,15 +112,9 @@ def cross_entropy(
         if eps:
             t = t * (1 - eps) + eps / c
         per = -(logp * t if wb is None else logp * t * wb).sum(axis=1)
-        return (
-            jnp.sum(per) / per.size
-            if how == "mean"
-            else _unbatch(_checks.reduce(per, how), unbatched)
-        )
+        return jnp.sum(per) / per.size if how == "mean" else _unbatch(_checks.reduce(per, how), unbatched)
     if not jnp.issubdtype(t.dtype, jnp.integer):
-        raise TypeError(
-            f"{op}: expected integer class indices or float probabilities as target, got {t.dtype}"
-        )
+        raise TypeError(f"{op}: expected integer class indices or float probabilities as target, got {t.dtype}")
     t = _class_targets(logp, t, ignore_index, op)
     nll = _nll(logp, t, w, ignore_index, how, op)
     if not eps:
@@ -148,10 +138,7 @@ def _pointwise(input, target, op, reduction):
     t = _checks.as_array(target, "target", op)
     if x.shape != t.shape:
         # PyTorch only warns and broadcasts here; that silently computes the wrong loss.
-        raise ValueError(
-            f"{op}: input and target must have the same shape, got {tuple(x.shape)} and "
-            f"{tuple(t.shape)}"
-        )
+        raise ValueError(f"{op}: input and target must have the same shape, got {tuple(x.shape)} and {tuple(t.shape)}")
     _checks.floating(x, "input", op)
     return x, t.astype(x.dtype), how
 
@@ -168,9 +155,7 @@ def l1_loss(input, target, reduction: str = "mean") -> jax.Array:
     return _checks.reduce(jnp.abs(x - t), how)
 
 
-def binary_cross_entropy_with_logits(
-    input, target, weight=None, reduction: str = "mean", pos_weight=None
-):
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean", pos_weight=None):
     """Sigmoid + binary cross-entropy in one stable formula; pos_weight weights the positives."""
     op = "binary_cross_entropy_with_logits"
     x, t, how = _pointwise(input, target, op, reduction)
@@ -194,7 +179,6 @@ def _broadcastable(value, name: str, shape: tuple, op: str) -> jax.Array:
         fits = False
     if not fits:
         raise ValueError(
-            f"{op}: {name} of shape {tuple(w.shape)} does not broadcast to the input's shape "
-            f"{tuple(shape)}"
+            f"{op}: {name} of shape {tuple(w.shape)} does not broadcast to the input's shape {tuple(shape)}"
         )
     return w

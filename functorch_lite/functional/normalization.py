@@ -55,10 +55,7 @@ def batch_norm(
         ("bias", bias),
     ):
         if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(
-                f"{op}: expected {name} of shape ({c},) for input {tuple(x.shape)}, "
-                f"got {tuple(t.shape)}"
-            )
+            raise ValueError(f"{op}: expected {name} of shape ({c},) for input {tuple(x.shape)}, got {tuple(t.shape)}")
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
     axes = (0,) + tuple(range(2, x.ndim))
@@ -66,10 +63,7 @@ def batch_norm(
     if use_batch:
         count = x.size // c
         if count <= 1 and training:
-            raise ValueError(
-                f"{op}: expected more than 1 value per channel when training, "
-                f"got input {tuple(x.shape)}"
-            )
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, got input {tuple(x.shape)}")
         mean = jnp.mean(x, axis=axes)
         var = jnp.mean(jnp.square(x - mean.reshape(_channel_shape(x))), axis=axes)
     else:

@@ -25,9 +25,7 @@ def LayerNorm(
 ) -> Layer:
     """Normalises the trailing `normalized_shape` dims; weight ones, bias zeros (PyTorch's init)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if not shape or not all(
-        isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape
-    ):
+    if not shape or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape):
         raise ValueError(
             f"LayerNorm: normalized_shape must be a positive int or a non-empty sequence of "
             f"positive ints, got {normalized_shape!r}"
@@ -43,9 +41,7 @@ def LayerNorm(
             params["bias"] = jnp.zeros(shape, dtype)
         return params
 
-    return _stateless(
-        lambda p, x: layer_norm(x, shape, p.get("weight"), p.get("bias"), eps), name, init
-    )
+    return _stateless(lambda p, x: layer_norm(x, shape, p.get("weight"), p.get("bias"), eps), name, init)
 
 
 def _batch_norm_layer(
@@ -96,9 +92,7 @@ def _batch_norm_layer(
             )
         state = init_state() if state is None else state
         if not track_running_stats:
-            y, _, _ = batch_norm(
-                x, None, None, params.get("weight"), params.get("bias"), True, 0.0, eps
-            )
+            y, _, _ = batch_norm(x, None, None, params.get("weight"), params.get("bias"), True, 0.0, eps)
             return y, state
         count = state["num_batches_tracked"] + 1 if training else state["num_batches_tracked"]
         factor = (1.0 / count) if momentum is None else momentum  # None: cumulative moving average
@@ -144,6 +138,4 @@ def BatchNorm2d(
     bias: bool = True,
 ) -> Layer:
     """Batch normalisation over (N, C, H, W); running statistics are explicit state."""
-    return _batch_norm_layer(
-        "BatchNorm2d", (4,), num_features, eps, momentum, affine, track_running_stats, dtype, bias
-    )
+    return _batch_norm_layer("BatchNorm2d", (4,), num_features, eps, momentum, affine, track_running_stats, dtype, bias)

@@ -86,9 +86,7 @@ def avg_pool2d(
     _checks.flag(count_include_pad, "count_include_pad", op)
     summed = _lowering.sum_pool2d_nchw(x, kernel, stride, pads)
     if divisor_override is not None:
-        divisor = jnp.asarray(
-            _checks.positive_int(divisor_override, "divisor_override", op), x.dtype
-        )
+        divisor = jnp.asarray(_checks.positive_int(divisor_override, "divisor_override", op), x.dtype)
     else:
         # Divisors depend only on static shapes: compute them once in numpy.
         counts = []

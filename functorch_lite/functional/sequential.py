@@ -30,9 +30,7 @@ def Sequential(*layers) -> Layer:
         raise ValueError(f"Sequential: child names must be unique, got {names}")
     for name, layer in named:
         if not isinstance(layer, Layer):
-            raise TypeError(
-                f"Sequential: child {name!r} must be a functional Layer, got {type(layer).__name__}"
-            )
+            raise TypeError(f"Sequential: child {name!r} must be a functional Layer, got {type(layer).__name__}")
     stateful = any(layer.stateful for _, layer in named)
 
     def init(key):
@@ -68,6 +66,4 @@ def Sequential(*layers) -> Layer:
         return (x, new_state) if stateful else x
 
     body = "\n".join(f"  ({name}): {layer.name}" for name, layer in named)
-    return Layer(
-        init, apply, init_state, stateful, f"Sequential(\n{body}\n)" if named else "Sequential()"
-    )
+    return Layer(init, apply, init_state, stateful, f"Sequential(\n{body}\n)" if named else "Sequential()")

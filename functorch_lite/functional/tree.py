@@ -78,13 +78,11 @@ def load_state_dict(
     """
     if not isinstance(layer, Layer):
         raise TypeError(
-            f"load_state_dict: layer must be a functional Layer (e.g. fn.Linear(4, 2)), "
-            f"got {type(layer).__name__}"
+            f"load_state_dict: layer must be a functional Layer (e.g. fn.Linear(4, 2)), got {type(layer).__name__}"
         )
     if not isinstance(state_dict, Mapping):
         raise TypeError(
-            f"load_state_dict: state_dict must be a mapping of names to arrays, "
-            f"got {type(state_dict).__name__}"
+            f"load_state_dict: state_dict must be a mapping of names to arrays, got {type(state_dict).__name__}"
         )
     key = jax.random.key(0) if key is None else key
     params_shapes = _shapes_in_init_order(layer.init, key)
@@ -97,9 +95,7 @@ def load_state_dict(
     if strict and missing:
         errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
     if strict and unexpected:
-        errors.append(
-            "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + "."
-        )
+        errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
     for k, value in given.items():
         if k in expected and tuple(np.shape(value)) != tuple(expected[k].shape):
             errors.append(
@@ -107,10 +103,7 @@ def load_state_dict(
                 f"checkpoint, the shape in current model is {tuple(expected[k].shape)}."
             )
     if errors:
-        raise ValueError(
-            f"Error(s) in loading state_dict for {layer.name.split('(')[0]}:\n\t"
-            + "\n\t".join(errors)
-        )
+        raise ValueError(f"Error(s) in loading state_dict for {layer.name.split('(')[0]}:\n\t" + "\n\t".join(errors))
     defaults = {}
     if missing:
         defaults = {**flatten_dict(layer.init(key)), **flatten_dict(layer.init_state())}

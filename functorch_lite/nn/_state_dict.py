@@ -53,16 +53,15 @@ def _as_array(value: Any, key: str) -> jax.Array:
     try:
         return jnp.array(np.asarray(value), copy=True)
     except (TypeError, ValueError):
-        raise TypeError(f"load_state_dict: value for {key!r} must be a Tensor, jax array or numpy "
-                        f"array, got {type(value).__name__}") from None
+        raise TypeError(
+            f"load_state_dict: value for {key!r} must be a Tensor, jax array or numpy array, got {type(value).__name__}"
+        ) from None
 
 
-def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool,
-                    assign: bool) -> IncompatibleKeys:
+def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool, assign: bool) -> IncompatibleKeys:
     """Checks `state_dict` against `module` and copies the values in (see Module.load_state_dict)."""
     if not isinstance(state_dict, Mapping):
-        raise TypeError(f"load_state_dict: expected state_dict to be dict-like, "
-                        f"got {type(state_dict).__name__}")
+        raise TypeError(f"load_state_dict: expected state_dict to be dict-like, got {type(state_dict).__name__}")
     entries = state_entries(module)
     missing = [key for key in entries if key not in state_dict]
     unexpected = [key for key in state_dict if key not in entries]
@@ -73,32 +72,31 @@ def load_state_dict(module: Module, state_dict: Mapping[str, Any], strict: bool,
         target = getattr(owner, registry)[name]
         array = _as_array(state_dict[key], key)
         if tuple(array.shape) != tuple(target.shape):
-            errors.append(f"size mismatch for {key}: copying a param with shape {Size(array.shape)} "
-                          f"from checkpoint, the shape in current model is {Size(target.shape)}.")
+            errors.append(
+                f"size mismatch for {key}: copying a param with shape {Size(array.shape)} "
+                f"from checkpoint, the shape in current model is {Size(target.shape)}."
+            )
             continue
         values[key] = array
     if strict:
         if unexpected:
-            errors.insert(0, "Unexpected key(s) in state_dict: "
-                          + ", ".join(f'"{key}"' for key in unexpected) + ". ")
+            errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{key}"' for key in unexpected) + ". ")
         if missing:
-            errors.insert(0, "Missing key(s) in state_dict: "
-                          + ", ".join(f'"{key}"' for key in missing) + ". ")
+            errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{key}"' for key in missing) + ". ")
     if errors:
-        raise StateDictError(f"Error(s) in loading state_dict for {type(module).__name__}:\n\t"
-                             + "\n\t".join(errors))
+        raise StateDictError(f"Error(s) in loading state_dict for {type(module).__name__}:\n\t" + "\n\t".join(errors))
     for key, array in values.items():
         owner, name, registry = entries[key]
         target = getattr(owner, registry)[name]
         # A copy on the target's device and dtype, as PyTorch's copy_ does; the slot keeps
         # its object so optimizers still hold it.
-        device = None if isinstance(target.array, jax.core.Tracer) else next(
-            iter(target.array.devices()))
+        device = None if isinstance(target.array, jax.core.Tracer) else next(iter(target.array.devices()))
         new = jnp.array(array, dtype=target.dtype, copy=True)
         new = new if device is None else jax.device_put(new, device)
         if assign:
-            replacement = (Parameter(new, requires_grad=target.requires_grad)
-                           if registry == "_parameters" else Tensor(new))
+            replacement = (
+                Parameter(new, requires_grad=target.requires_grad) if registry == "_parameters" else Tensor(new)
+            )
             getattr(owner, registry)[name] = replacement
         else:
             set_array(target, new)

@@ -22,33 +22,56 @@ from .parameter import set_array
 def _no_legacy(op: str, **legacy: Any) -> None:
     given = [name for name, value in legacy.items() if value is not None]
     if given:
-        raise ValueError(f"{op}: {', '.join(given)} is deprecated and not supported; "
-                         "use reduction='mean' | 'sum' | 'none'")
+        raise ValueError(
+            f"{op}: {', '.join(given)} is deprecated and not supported; use reduction='mean' | 'sum' | 'none'"
+        )
 
 
 def _shape(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1, groups: int = 1) -> Tensor:
-    return apply(fn.conv2d, input, weight, bias, _shape(stride), _shape(padding),
-                 _shape(dilation), groups)
+def conv2d(
+    input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
+) -> Tensor:
+    return apply(fn.conv2d, input, weight, bias, _shape(stride), _shape(padding), _shape(dilation), groups)
 
 
-def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+def max_pool2d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
     if return_indices:
         raise ValueError("max_pool2d: return_indices=True is not supported")
-    return apply(fn.max_pool2d, input, _shape(kernel_size), _shape(stride), _shape(padding),
-                 _shape(dilation), ceil_mode)
+    return apply(
+        fn.max_pool2d, input, _shape(kernel_size), _shape(stride), _shape(padding), _shape(dilation), ceil_mode
+    )
 
 
-def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True,
-               divisor_override: int | None = None) -> Tensor:
-    return apply(fn.avg_pool2d, input, _shape(kernel_size), _shape(stride), _shape(padding),
-                 ceil_mode, count_include_pad, divisor_override)
+def avg_pool2d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    return apply(
+        fn.avg_pool2d,
+        input,
+        _shape(kernel_size),
+        _shape(stride),
+        _shape(padding),
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+    )
 
 
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
@@ -83,8 +106,7 @@ def softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any
     return apply(fn.softmax, input, dim, dtype)
 
 
-def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3,
-                dtype: Any = None) -> Tensor:
+def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     return apply(fn.log_softmax, input, dim, dtype)
 
 
@@ -96,12 +118,18 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     return apply(fn.dropout, input, p, True, key=random.default_generator.next_key())
 
 
-def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = None,
-               bias: Any = None, training: bool = False, momentum: float = 0.1,
-               eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Any,
+    running_mean: Any,
+    running_var: Any,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch normalisation; in training, Tensor running statistics are updated in place."""
-    output, mean, var = apply(fn.batch_norm, input, running_mean, running_var, weight, bias,
-                              training, momentum, eps)
+    output, mean, var = apply(fn.batch_norm, input, running_mean, running_var, weight, bias, training, momentum, eps)
     if training:
         for target, value in ((running_mean, mean), (running_var, var)):
             if isinstance(target, Tensor):
@@ -109,8 +137,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     return output
 
 
-def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
-               eps: float = 1e-5) -> Tensor:
+def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Tensor:
     return apply(fn.layer_norm, input, _shape(normalized_shape), weight, bias, eps)
 
 
@@ -122,43 +149,77 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
     return apply(fn.embedding, input, weight, padding_idx)
 
 
-def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any = None,
-                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     _no_legacy("cross_entropy", size_average=size_average, reduce=reduce)
-    return apply(fn.cross_entropy, input, target, weight, ignore_index, reduction,
-                 label_smoothing)
+    return apply(fn.cross_entropy, input, target, weight, ignore_index, reduction, label_smoothing)
 
 
-def nll_loss(input: Any, target: Any, weight: Any = None, size_average: Any = None,
-             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Tensor:
     _no_legacy("nll_loss", size_average=size_average, reduce=reduce)
     return apply(fn.nll_loss, input, target, weight, ignore_index, reduction)
 
 
-def mse_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
-             reduction: str = "mean") -> Tensor:
+def mse_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     _no_legacy("mse_loss", size_average=size_average, reduce=reduce)
     return apply(fn.mse_loss, input, target, reduction)
 
 
-def l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,
-            reduction: str = "mean") -> Tensor:
+def l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     _no_legacy("l1_loss", size_average=size_average, reduce=reduce)
     return apply(fn.l1_loss, input, target, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
-                                     size_average: Any = None, reduce: Any = None,
-                                     reduction: str = "mean", pos_weight: Any = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Tensor:
     _no_legacy("binary_cross_entropy_with_logits", size_average=size_average, reduce=reduce)
-    return apply(fn.binary_cross_entropy_with_logits, input, target, weight, reduction,
-                 pos_weight)
+    return apply(fn.binary_cross_entropy_with_logits, input, target, weight, reduction, pos_weight)
 
 
 __all__ = [
-    "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "linear", "relu", "leaky_relu",
-    "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "batch_norm", "layer_norm",
-    "flatten", "embedding", "cross_entropy", "nll_loss", "mse_loss", "l1_loss",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "linear",
+    "relu",
+    "leaky_relu",
+    "gelu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "log_softmax",
+    "dropout",
+    "batch_norm",
+    "layer_norm",
+    "flatten",
+    "embedding",
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
     "binary_cross_entropy_with_logits",
 ]

@@ -20,8 +20,9 @@ from ..functional.init import calculate_gain
 from .parameter import set_array
 
 
-def _fill(op: str, tensor: Any, draw: Callable[[jax.Array, tuple, Any], jax.Array],
-          generator: random.Generator | None = None) -> Tensor:
+def _fill(
+    op: str, tensor: Any, draw: Callable[[jax.Array, tuple, Any], jax.Array], generator: random.Generator | None = None
+) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{op}: expected a Tensor (e.g. a Parameter), got {type(tensor).__name__}")
     key = (generator or random.default_generator).next_key()
@@ -29,13 +30,11 @@ def _fill(op: str, tensor: Any, draw: Callable[[jax.Array, tuple, Any], jax.Arra
     return tensor
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
-             generator: random.Generator | None = None) -> Tensor:
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: random.Generator | None = None) -> Tensor:
     return _fill("uniform_", tensor, lambda k, s, d: core.uniform(k, s, a, b, d), generator)
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
-            generator: random.Generator | None = None) -> Tensor:
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: random.Generator | None = None) -> Tensor:
     return _fill("normal_", tensor, lambda k, s, d: core.normal(k, s, mean, std, d), generator)
 
 
@@ -51,31 +50,47 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     return _fill("constant_", tensor, lambda k, s, d: core.constant(k, s, val, d))
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
-                    generator: random.Generator | None = None) -> Tensor:
-    return _fill("xavier_uniform_", tensor, lambda k, s, d: core.xavier_uniform(k, s, gain, d),
-                 generator)
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: random.Generator | None = None) -> Tensor:
+    return _fill("xavier_uniform_", tensor, lambda k, s, d: core.xavier_uniform(k, s, gain, d), generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0,
-                   generator: random.Generator | None = None) -> Tensor:
-    return _fill("xavier_normal_", tensor, lambda k, s, d: core.xavier_normal(k, s, gain, d),
-                 generator)
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: random.Generator | None = None) -> Tensor:
+    return _fill("xavier_normal_", tensor, lambda k, s, d: core.xavier_normal(k, s, gain, d), generator)
 
 
-def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu",
-                     generator: random.Generator | None = None) -> Tensor:
-    return _fill("kaiming_uniform_", tensor,
-                 lambda k, s, d: core.kaiming_uniform(k, s, a, mode, nonlinearity, d), generator)
+def kaiming_uniform_(
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: random.Generator | None = None,
+) -> Tensor:
+    return _fill(
+        "kaiming_uniform_", tensor, lambda k, s, d: core.kaiming_uniform(k, s, a, mode, nonlinearity, d), generator
+    )
 
 
-def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu",
-                    generator: random.Generator | None = None) -> Tensor:
-    return _fill("kaiming_normal_", tensor,
-                 lambda k, s, d: core.kaiming_normal(k, s, a, mode, nonlinearity, d), generator)
+def kaiming_normal_(
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: random.Generator | None = None,
+) -> Tensor:
+    return _fill(
+        "kaiming_normal_", tensor, lambda k, s, d: core.kaiming_normal(k, s, a, mode, nonlinearity, d), generator
+    )
 
 
-__all__ = ["uniform_", "normal_", "zeros_", "ones_", "constant_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "calculate_gain"]
+__all__ = [
+    "uniform_",
+    "normal_",
+    "zeros_",
+    "ones_",
+    "constant_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "calculate_gain",
+]

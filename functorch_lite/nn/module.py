@@ -50,8 +50,10 @@ class Module:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
-            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments "
-                            f"{args or ''}{kwargs or ''}; Module.__init__ takes none")
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got unexpected arguments "
+                f"{args or ''}{kwargs or ''}; Module.__init__ takes none"
+            )
         setter = object.__setattr__
         setter(self, "training", True)
         setter(self, "_parameters", OrderedDict())
@@ -64,8 +66,7 @@ class Module:
     # -- registration --------------------------------------------------------------------------
     def _check_init(self, name: str) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign {name!r} before Module.__init__() call; "
-                                 "call super().__init__() first")
+            raise AttributeError(f"cannot assign {name!r} before Module.__init__() call; call super().__init__() first")
 
     def __setattr__(self, name: str, value: Any) -> None:
         registries = self.__dict__
@@ -79,18 +80,19 @@ class Module:
             self._modules[name] = value
         elif "_parameters" in registries and name in self._parameters:
             if value is not None:
-                raise TypeError(f"cannot assign '{_type_name(value)}' as parameter '{name}' "
-                                "(nn.Parameter or None expected)")
+                raise TypeError(
+                    f"cannot assign '{_type_name(value)}' as parameter '{name}' (nn.Parameter or None expected)"
+                )
             self._parameters[name] = None
         elif "_buffers" in registries and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' "
-                                "(Tensor or None expected)")
+                raise TypeError(f"cannot assign '{_type_name(value)}' as buffer '{name}' (Tensor or None expected)")
             self._buffers[name] = value
         elif "_modules" in registries and name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{_type_name(value)}' as child module '{name}' "
-                                "(nn.Module or None expected)")
+                raise TypeError(
+                    f"cannot assign '{_type_name(value)}' as child module '{name}' (nn.Module or None expected)"
+                )
             self._modules[name] = None
         else:
             object.__setattr__(self, name, value)
@@ -124,8 +126,9 @@ class Module:
         """Adds a parameter (or a None slot) under `name`."""
         self._check_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
-                            "(nn.Parameter or None required)")
+            raise TypeError(
+                f"cannot assign '{_type_name(param)}' object to parameter '{name}' (nn.Parameter or None required)"
+            )
         _discard(name, self._buffers, self._modules, self.__dict__)
         self._parameters[name] = param
 
@@ -135,12 +138,12 @@ class Module:
         if isinstance(tensor, (jax.Array, np.ndarray)):
             tensor = Tensor(tensor)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
-                            "(Tensor, array or None required)")
+            raise TypeError(
+                f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' (Tensor, array or None required)"
+            )
         _discard(name, self._parameters, self._modules, self.__dict__)
         self._buffers[name] = tensor
-        (self._non_persistent_buffers.discard if persistent
-         else self._non_persistent_buffers.add)(name)
+        (self._non_persistent_buffers.discard if persistent else self._non_persistent_buffers.add)(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Adds a child module under `name`."""
@@ -156,8 +159,9 @@ class Module:
         module = self
         for part in target.split(".") if target else []:
             if module._modules.get(part) is None:
-                raise AttributeError(f"{type(module).__name__} has no attribute `{part}` "
-                                     f"(looking up submodule {target!r})")
+                raise AttributeError(
+                    f"{type(module).__name__} has no attribute `{part}` (looking up submodule {target!r})"
+                )
             module = module._modules[part]
         return module
 
@@ -177,8 +181,7 @@ class Module:
 
     # -- calling -------------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(
-            f'Module [{type(self).__name__}] is missing the required "forward" function')
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if not (self._forward_pre_hooks or self._forward_hooks):  # the hot path
@@ -207,8 +210,9 @@ class Module:
         return handle
 
     # -- traversal -----------------------------------------------------------------------------
-    def named_modules(self, memo: set | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         memo = set() if memo is None else memo
         if remove_duplicate:
             if id(self) in memo:
@@ -217,8 +221,7 @@ class Module:
         yield prefix, self
         for name, module in self._modules.items():
             if module is not None:
-                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name,
-                                                remove_duplicate)
+                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
@@ -237,8 +240,7 @@ class Module:
 
     def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool):
         seen = set()
-        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
-                   if recurse else [(prefix, self)])
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for module_prefix, module in modules:
             for name, value in getattr(module, registry).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -246,16 +248,18 @@ class Module:
                 seen.add(id(value))
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True,
-                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True,
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
@@ -263,8 +267,7 @@ class Module:
             yield buffer
 
     # -- state_dict ----------------------------------------------------------------------------
-    def state_dict(self, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict:
+    def state_dict(self, destination: dict | None = None, prefix: str = "", keep_vars: bool = False) -> OrderedDict:
         """Flat name -> Tensor (detached unless keep_vars), PyTorch's keys and order."""
         out = OrderedDict() if destination is None else destination
         for name, value in self._parameters.items():
@@ -278,8 +281,9 @@ class Module:
                 module.state_dict(out, prefix + name + ".", keep_vars)
         return out
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
-                        assign: bool = False) -> IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> IncompatibleKeys:
         """Copies Tensors, jax or numpy arrays into the parameters and buffers of the same keys.
 
         Missing or unexpected keys (with `strict`) and shape mismatches raise a
@@ -356,8 +360,7 @@ class Module:
         return self.to("cpu")
 
     def cuda(self, device: Any = None) -> Module:
-        return self.to("cuda" if device is None else
-                       (f"cuda:{device}" if isinstance(device, int) else device))
+        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
 
     def float(self) -> Module:
         return self.to(_dtypes.float32)
@@ -389,8 +392,7 @@ class Module:
         return f"{self._get_name()}(\n  " + "\n  ".join(extra_lines + children) + "\n)"
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
-                      | set(self._modules))
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
 
 def _discard(name: str, *registries: dict) -> None:
@@ -424,8 +426,7 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
             try:
                 dtype = _dtypes.as_dtype(arg, "Module.to")
             except TypeError:
-                raise TypeError(f"Module.to: expected a device, dtype or Tensor, got {arg!r}"
-                                ) from None
+                raise TypeError(f"Module.to: expected a device, dtype or Tensor, got {arg!r}") from None
     if dtype is not None:
         dtype = _dtypes.as_dtype(dtype, "Module.to")
     return device, dtype

@@ -32,9 +32,13 @@ def _check_non_negative(op: str, name: str, value: Any) -> None:
         raise ValueError(f"{op}: {name} must be a non-negative number, got {value!r}")
 
 
-def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
-                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
-                    foreach: Any = None) -> Tensor:
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: Any = None,
+) -> Tensor:
     """Scales all gradients together so their global norm is at most `max_norm`.
 
     Returns the total norm before clipping, as a Tensor (PyTorch's contract).
@@ -44,19 +48,19 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     params = _with_grads(parameters)
     if not params:
         return Tensor(np.zeros((), np.float32))
-    clipped, total = _clip_norm([p.grad.array for p in params], float(max_norm),
-                                norm_type=norm_type)
+    clipped, total = _clip_norm([p.grad.array for p in params], float(max_norm), norm_type=norm_type)
     if error_if_nonfinite and not np.isfinite(np.asarray(total)):
-        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
-                           "gradients is non-finite, so it cannot be clipped; set "
-                           "error_if_nonfinite=False to clip anyway")
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the "
+            "gradients is non-finite, so it cannot be clipped; set "
+            "error_if_nonfinite=False to clip anyway"
+        )
     for parameter, grad in zip(params, clipped, strict=True):
         set_array(parameter.grad, grad)
     return Tensor._wrap(total)
 
 
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
-                     foreach: Any = None) -> None:
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: Any = None) -> None:
     """Clamps every gradient entry into [-clip_value, clip_value], in place."""
     _check_non_negative("clip_grad_value_", "clip_value", clip_value)
     params = _with_grads(parameters)

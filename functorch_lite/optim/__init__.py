@@ -6,6 +6,7 @@
 - torch.optim's classes (`optimizer.py`: the `Optimizer` base class; `algorithms.py`: `SGD`, `Adam`, ...;
   `lr_scheduler.py`), which call the pure rules.
 """
+
 from functorch_lite.optim.clip import clip_by_global_norm, clip_by_value, global_norm
 from functorch_lite.optim.rules import (
     AdagradState,

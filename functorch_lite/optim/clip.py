@@ -7,6 +7,7 @@ Clipping is a plain function on the gradient tree; call it before the optimizer:
 
 Everything here is jit-able; ``max_norm`` may be a traced scalar.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -23,8 +24,7 @@ def _norm_type(name: str, norm_type: Any) -> float:
         # torch also accepts the string 'inf'.
         return float(norm_type)
     except (TypeError, ValueError):
-        raise TypeError(f"{name}: norm_type must be a number or 'inf', "
-                        f"got {norm_type!r}") from None
+        raise TypeError(f"{name}: norm_type must be a number or 'inf', got {norm_type!r}") from None
 
 
 def global_norm(tree: PyTree, norm_type: float = 2.0) -> jax.Array:
@@ -40,8 +40,7 @@ def global_norm(tree: PyTree, norm_type: float = 2.0) -> jax.Array:
     return jnp.linalg.vector_norm(jnp.stack(norms), ord=order)
 
 
-def clip_by_global_norm(grads: PyTree, max_norm: Any,
-                        norm_type: float = 2.0) -> tuple[PyTree, jax.Array]:
+def clip_by_global_norm(grads: PyTree, max_norm: Any, norm_type: float = 2.0) -> tuple[PyTree, jax.Array]:
     """Scale ``grads`` so that their global norm is at most ``max_norm``.
 
     **Arguments:** ``grads`` any pytree of arrays; ``max_norm`` a non-negative scalar;
@@ -51,10 +50,10 @@ def clip_by_global_norm(grads: PyTree, max_norm: Any,
     ``min(max_norm / (total_norm + 1e-6), 1)`` and ``total_norm`` is the norm before
     clipping, exactly like torch's ``clip_grad_norm_`` (which returns the same norm).
     """
-    if isinstance(max_norm, bool) or (isinstance(max_norm, numbers.Number) and (
-            not isinstance(max_norm, numbers.Real) or not max_norm >= 0)):  # refuses nan too
-        raise ValueError(f"clip_by_global_norm: max_norm must be a non-negative number, "
-                         f"got {max_norm!r}")
+    if isinstance(max_norm, bool) or (
+        isinstance(max_norm, numbers.Number) and (not isinstance(max_norm, numbers.Real) or not max_norm >= 0)
+    ):  # refuses nan too
+        raise ValueError(f"clip_by_global_norm: max_norm must be a non-negative number, got {max_norm!r}")
     total_norm = global_norm(grads, _norm_type("clip_by_global_norm", norm_type))
     # Multiplying even when the coefficient is 1 keeps the program branch-free, as in torch.
     coefficient = jnp.minimum(max_norm / (total_norm + 1e-6), 1.0)
@@ -64,8 +63,8 @@ def clip_by_global_norm(grads: PyTree, max_norm: Any,
 
 def clip_by_value(grads: PyTree, clip_value: Any) -> PyTree:
     """Clamp every gradient entry to ``[-clip_value, clip_value]`` (torch clip_grad_value_)."""
-    if isinstance(clip_value, bool) or (isinstance(clip_value, numbers.Number) and (
-            not isinstance(clip_value, numbers.Real) or not clip_value >= 0)):  # refuses nan too
-        raise ValueError(f"clip_by_value: clip_value must be a non-negative number, "
-                         f"got {clip_value!r}")
+    if isinstance(clip_value, bool) or (
+        isinstance(clip_value, numbers.Number) and (not isinstance(clip_value, numbers.Real) or not clip_value >= 0)
+    ):  # refuses nan too
+        raise ValueError(f"clip_by_value: clip_value must be a non-negative number, got {clip_value!r}")
     return jax.tree.map(lambda grad: jnp.clip(grad, -clip_value, clip_value), grads)

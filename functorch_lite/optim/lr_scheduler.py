@@ -28,15 +28,18 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected a functorch_lite optimizer, got "
-                            f"{type(optimizer).__name__}")
+            raise TypeError(
+                f"{type(self).__name__}: expected a functorch_lite optimizer, got {type(optimizer).__name__}"
+            )
         self.optimizer = optimizer
         if last_epoch != -1:
             for index, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"{type(self).__name__}: param 'initial_lr' is not specified in "
-                                   f"param_groups[{index}] when resuming with last_epoch="
-                                   f"{last_epoch}")
+                    raise KeyError(
+                        f"{type(self).__name__}: param 'initial_lr' is not specified in "
+                        f"param_groups[{index}] when resuming with last_epoch="
+                        f"{last_epoch}"
+                    )
         self.base_lrs = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
@@ -69,20 +72,22 @@ class LRScheduler:
             if isinstance(lr, numbers.Real) and not isinstance(lr, bool):
                 if math.isfinite(lr) and lr >= 0:
                     continue
-            elif isinstance(lr, jax.core.Tracer) or (
-                    hasattr(lr, "dtype") and getattr(lr, "ndim", 1) == 0):
+            elif isinstance(lr, jax.core.Tracer) or (hasattr(lr, "dtype") and getattr(lr, "ndim", 1) == 0):
                 continue
-            raise ValueError(f"{type(self).__name__}: the learning rate for param_groups[{index}] "
-                             f"at epoch {self.last_epoch} must be a finite non-negative number, "
-                             f"got {lr!r}")
+            raise ValueError(
+                f"{type(self).__name__}: the learning rate for param_groups[{index}] "
+                f"at epoch {self.last_epoch} must be a finite non-negative number, "
+                f"got {lr!r}"
+            )
         for group, lr in zip(self.optimizer.param_groups, rates, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
         """Every attribute except the optimizer and the schedule functions."""
-        return {key: value for key, value in self.__dict__.items()
-                if key not in ("optimizer", "_schedules", "lr_lambdas")}
+        return {
+            key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedules", "lr_lambdas")
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.__dict__.update(state_dict)
@@ -92,8 +97,7 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """lr * gamma ** (epoch // step_size)."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -104,8 +108,7 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """lr * gamma ** (number of milestones reached)."""
 
-    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
-                 last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1, last_epoch: int = -1):
         self.milestones, self.gamma = list(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
@@ -127,8 +130,13 @@ class ExponentialLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """eta_min + (lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803
-                 last_epoch: int = -1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_max: int,
+        eta_min: float = 0.0,  # noqa: N803
+        last_epoch: int = -1,
+    ):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
@@ -139,8 +147,14 @@ class CosineAnnealingLR(LRScheduler):
 class LinearLR(LRScheduler):
     """lr times a factor moving linearly from start_factor to end_factor over total_iters."""
 
-    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
-                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ):
         self.start_factor, self.end_factor = start_factor, end_factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
@@ -152,8 +166,7 @@ class LinearLR(LRScheduler):
 class LambdaLR(LRScheduler):
     """base_lr * lr_lambda(epoch); one function, or one per param group."""
 
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence,
-                 last_epoch: int = -1):
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence, last_epoch: int = -1):
         groups = len(optimizer.param_groups)
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != groups:
@@ -162,14 +175,14 @@ class LambdaLR(LRScheduler):
         else:
             self.lr_lambdas = [lr_lambda] * groups
         if not all(callable(f) for f in self.lr_lambdas):
-            raise TypeError(f"LambdaLR: lr_lambda must be a callable or a list of callables, "
-                            f"got {lr_lambda!r}")
+            raise TypeError(f"LambdaLR: lr_lambda must be a callable or a list of callables, got {lr_lambda!r}")
         super().__init__(optimizer, last_epoch)
 
     def _build(self) -> None:
-        self._schedules = [lambda epoch, base=base, f=f: base * f(epoch)
-                           for base, f in zip(self.base_lrs, self.lr_lambdas, strict=True)]
+        self._schedules = [
+            lambda epoch, base=base, f=f: base * f(epoch)
+            for base, f in zip(self.base_lrs, self.lr_lambdas, strict=True)
+        ]
 
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "LinearLR", "LambdaLR"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "LambdaLR"]

@@ -71,8 +71,10 @@ class Optimizer:
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]):
         name = type(self).__name__
         if isinstance(params, Tensor):
-            raise TypeError(f"{name}: params argument given to the optimizer should be an "
-                            f"iterable of Tensors or dicts, but got a Tensor")
+            raise TypeError(
+                f"{name}: params argument given to the optimizer should be an "
+                f"iterable of Tensors or dicts, but got a Tensor"
+            )
         self.defaults = dict(defaults)
         self._check_options(self.defaults)
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
@@ -80,8 +82,10 @@ class Optimizer:
         try:
             groups = list(params)
         except TypeError:
-            raise TypeError(f"{name}: params must be an iterable of Tensors or dicts (such as "
-                            f"model.parameters()), got {type(params).__name__}") from None
+            raise TypeError(
+                f"{name}: params must be an iterable of Tensors or dicts (such as "
+                f"model.parameters()), got {type(params).__name__}"
+            ) from None
         if not groups:
             raise ValueError(f"{name}: optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -98,59 +102,61 @@ class Optimizer:
             lr = lr.array
         if not isinstance(lr, jax.core.Tracer):
             is_number = isinstance(lr, numbers.Real) or (
-                isinstance(lr, (jax.Array, np.ndarray, np.generic)) and np.ndim(lr) == 0
-                and np.issubdtype(np.asarray(lr).dtype, np.number))
+                isinstance(lr, (jax.Array, np.ndarray, np.generic))
+                and np.ndim(lr) == 0
+                and np.issubdtype(np.asarray(lr).dtype, np.number)
+            )
             if isinstance(lr, bool) or not is_number:
                 raise TypeError(f"{name}: lr must be a non-negative number, got {lr!r}")
             # nan and inf would turn every parameter into nan at the first step.
             if not math.isfinite(float(lr)):
-                raise ValueError(f"{name}: Invalid learning rate: lr must be finite (a "
-                                 f"non-negative number), got {lr!r}")
+                raise ValueError(
+                    f"{name}: Invalid learning rate: lr must be finite (a non-negative number), got {lr!r}"
+                )
             if not float(lr) >= 0:
-                raise ValueError(f"{name}: Invalid learning rate: lr must be a non-negative "
-                                 f"number, got {lr!r}")
-        for key in ("eps", "weight_decay", "momentum", "dampening", "lr_decay", "alpha",
-                    "initial_accumulator_value"):
+                raise ValueError(f"{name}: Invalid learning rate: lr must be a non-negative number, got {lr!r}")
+        for key in ("eps", "weight_decay", "momentum", "dampening", "lr_decay", "alpha", "initial_accumulator_value"):
             value = options.get(key, 0.0)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"{name}: Invalid {key} value: must be a non-negative number, "
-                                 f"got {value!r}")
+                raise ValueError(f"{name}: Invalid {key} value: must be a non-negative number, got {value!r}")
             if not math.isfinite(value):
-                raise ValueError(f"{name}: Invalid {key} value: must be finite (a non-negative "
-                                 f"number), got {value!r}")
+                raise ValueError(f"{name}: Invalid {key} value: must be finite (a non-negative number), got {value!r}")
         for key in ("nesterov", "maximize", "amsgrad", "centered", "decoupled_weight_decay"):
             if key in options and not isinstance(options[key], bool):
                 raise TypeError(f"{name}: {key} must be a bool, got {options[key]!r}")
         if "betas" in options:
             betas = options["betas"]
-            if not isinstance(betas, (tuple, list)) or len(betas) != 2 or not all(
-                    isinstance(b, numbers.Real) and 0.0 <= b < 1.0 for b in betas):
-                raise ValueError(f"{name}: Invalid betas: expected a pair of numbers in [0, 1), "
-                                 f"got {betas!r}")
+            if (
+                not isinstance(betas, (tuple, list))
+                or len(betas) != 2
+                or not all(isinstance(b, numbers.Real) and 0.0 <= b < 1.0 for b in betas)
+            ):
+                raise ValueError(f"{name}: Invalid betas: expected a pair of numbers in [0, 1), got {betas!r}")
         if options.get("differentiable"):
-            raise ValueError(f"{name}: differentiable=True is not supported (the update is not "
-                             "recorded on the tape)")
+            raise ValueError(f"{name}: differentiable=True is not supported (the update is not recorded on the tape)")
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Adds a group; options it does not set are taken from the defaults."""
         name = type(self).__name__
         if not isinstance(param_group, dict):
-            raise TypeError(f"{name}: param_group must be a dict, got "
-                            f"{type(param_group).__name__}")
+            raise TypeError(f"{name}: param_group must be a dict, got {type(param_group).__name__}")
         params = param_group.get("params")
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, set):
-            raise TypeError(f"{name}: optimizer parameters need to be organized in ordered "
-                            "collections, but the ordering of tensors in sets will change "
-                            "between runs. Please use a list instead.")
+            raise TypeError(
+                f"{name}: optimizer parameters need to be organized in ordered "
+                "collections, but the ordering of tensors in sets will change "
+                "between runs. Please use a list instead."
+            )
         elif params is None:
             raise ValueError(f"{name}: param_group must have a 'params' entry")
         params = list(params)
         for index, param in enumerate(params):
             if not isinstance(param, Tensor):
-                raise TypeError(f"{name}: optimizer can only optimize Tensors, but params[{index}]"
-                                f" is a {type(param).__name__}")
+                raise TypeError(
+                    f"{name}: optimizer can only optimize Tensors, but params[{index}] is a {type(param).__name__}"
+                )
             if not param.is_leaf:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (params[{index}])")
         if len({id(p) for p in params}) != len(params):
@@ -179,8 +185,9 @@ class Optimizer:
         return self._state_type(*[state.get(field) for field in self._state_type._fields])
 
     def _static_options(self, group: dict[str, Any]) -> tuple:
-        return tuple((key, tuple(group[key]) if isinstance(group[key], list) else group[key])
-                     for key in self._rule_options)
+        return tuple(
+            (key, tuple(group[key]) if isinstance(group[key], list) else group[key]) for key in self._rule_options
+        )
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Drops every gradient (or zeroes it in place with `set_to_none=False`)."""
@@ -206,9 +213,12 @@ class Optimizer:
             update = _fused_update(type(self)._rule, self._static_options(group))
             states = tuple(self._state_tuple(p, group) for p in params)
             lr = group["lr"]
-            new_params, new_states = update(tuple(p._array for p in params),
-                                            tuple(p._grad._array for p in params), states,
-                                            lr.array if isinstance(lr, Tensor) else lr)
+            new_params, new_states = update(
+                tuple(p._array for p in params),
+                tuple(p._grad._array for p in params),
+                states,
+                lr.array if isinstance(lr, Tensor) else lr,
+            )
             for param, array, state in zip(params, new_params, new_states, strict=True):
                 set_array(param, array)
                 self.state[param].update(_as_dict(state))
@@ -232,8 +242,9 @@ class Optimizer:
             groups.append(packed)
         state = {}
         for param, slots in self.state.items():
-            saved = {key: _copy(value) for key, value in slots.items()
-                     if self._saved_keys is None or key in self._saved_keys}
+            saved = {
+                key: _copy(value) for key, value in slots.items() if self._saved_keys is None or key in self._saved_keys
+            }
             if saved and id(param) in index:
                 state[index[id(param)]] = saved
         return {"state": state, "param_groups": groups}
@@ -243,18 +254,24 @@ class Optimizer:
         class: torch tensors are converted)."""
         name = type(self).__name__
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
-            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and "
-                             f"'param_groups', got {type(state_dict).__name__}")
+            raise ValueError(
+                f"{name}.load_state_dict: expected a dict with 'state' and "
+                f"'param_groups', got {type(state_dict).__name__}"
+            )
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{name}.load_state_dict: loaded state dict has a different number "
-                             f"of parameter groups ({len(saved_groups)} vs "
-                             f"{len(self.param_groups)})")
+            raise ValueError(
+                f"{name}.load_state_dict: loaded state dict has a different number "
+                f"of parameter groups ({len(saved_groups)} vs "
+                f"{len(self.param_groups)})"
+            )
         for saved, group in zip(saved_groups, self.param_groups, strict=True):
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"{name}.load_state_dict: loaded state dict contains a parameter "
-                                 f"group that doesn't match the size of optimizer's group "
-                                 f"({len(saved['params'])} vs {len(group['params'])})")
+                raise ValueError(
+                    f"{name}.load_state_dict: loaded state dict contains a parameter "
+                    f"group that doesn't match the size of optimizer's group "
+                    f"({len(saved['params'])} vs {len(group['params'])})"
+                )
         by_index = {}
         for saved, group in zip(saved_groups, self.param_groups, strict=True):
             by_index.update(zip(saved["params"], group["params"], strict=True))
@@ -262,8 +279,9 @@ class Optimizer:
         self.state = defaultdict(dict)
         for index, slots in state_dict["state"].items():
             if index not in by_index:
-                raise ValueError(f"{name}.load_state_dict: state refers to parameter {index}, "
-                                 f"which no parameter group holds")
+                raise ValueError(
+                    f"{name}.load_state_dict: state refers to parameter {index}, which no parameter group holds"
+                )
             param = by_index[index]
             self.state[param] = self._restore(param, slots)
 

@@ -29,6 +29,7 @@ so states stay jit- and donation-friendly.
 
 Arithmetic follows torch's single-tensor (``foreach=False``) code in the same order.
 """
+
 from __future__ import annotations
 
 import math
@@ -125,9 +126,18 @@ def sgd_init(param: jax.Array, *, momentum: float = 0.0) -> SGDState:
     return SGDState(_zero_step(), buffer)
 
 
-def sgd_rule(param: jax.Array, grad: jax.Array, state: SGDState, *, lr: Scalar,
-             momentum: Scalar = 0.0, dampening: Scalar = 0.0, weight_decay: Scalar = 0.0,
-             nesterov: bool = False, maximize: bool = False) -> tuple[jax.Array, SGDState]:
+def sgd_rule(
+    param: jax.Array,
+    grad: jax.Array,
+    state: SGDState,
+    *,
+    lr: Scalar,
+    momentum: Scalar = 0.0,
+    dampening: Scalar = 0.0,
+    weight_decay: Scalar = 0.0,
+    nesterov: bool = False,
+    maximize: bool = False,
+) -> tuple[jax.Array, SGDState]:
     """One torch.optim.SGD step for one array."""
     grad = -grad if maximize else grad
     if not _is_zero(weight_decay):
@@ -144,14 +154,23 @@ def sgd_rule(param: jax.Array, grad: jax.Array, state: SGDState, *, lr: Scalar,
 def adam_init(param: jax.Array, *, amsgrad: bool = False) -> AdamState:
     """Adam/AdamW state for one parameter; ``max_exp_avg_sq`` only with amsgrad."""
     # Separate buffers, never one shared zeros array: a jitted step donates each state leaf.
-    return AdamState(_zero_step(), jnp.zeros_like(param), jnp.zeros_like(param),
-                     jnp.zeros_like(param) if amsgrad else None)
+    return AdamState(
+        _zero_step(), jnp.zeros_like(param), jnp.zeros_like(param), jnp.zeros_like(param) if amsgrad else None
+    )
 
 
-def adam_rule(param: jax.Array, grad: jax.Array, state: AdamState, *, lr: Scalar,
-              betas: tuple[Scalar, Scalar] = (0.9, 0.999), eps: Scalar = 1e-8,
-              weight_decay: Scalar = 0.0, decoupled_weight_decay: bool = False,
-              maximize: bool = False) -> tuple[jax.Array, AdamState]:
+def adam_rule(
+    param: jax.Array,
+    grad: jax.Array,
+    state: AdamState,
+    *,
+    lr: Scalar,
+    betas: tuple[Scalar, Scalar] = (0.9, 0.999),
+    eps: Scalar = 1e-8,
+    weight_decay: Scalar = 0.0,
+    decoupled_weight_decay: bool = False,
+    maximize: bool = False,
+) -> tuple[jax.Array, AdamState]:
     """One torch.optim.Adam step for one array (AdamW with ``decoupled_weight_decay``)."""
     beta1, beta2 = betas
     grad = -grad if maximize else grad
@@ -182,19 +201,29 @@ def adam_rule(param: jax.Array, grad: jax.Array, state: AdamState, *, lr: Scalar
 adamw_rule = partial(adam_rule, decoupled_weight_decay=True)
 
 
-def rmsprop_init(param: jax.Array, *, momentum: float = 0.0,
-                 centered: bool = False) -> RMSpropState:
+def rmsprop_init(param: jax.Array, *, momentum: float = 0.0, centered: bool = False) -> RMSpropState:
     """RMSprop state for one parameter; buffer with ``momentum > 0``, grad_avg if centered."""
     use_momentum = not (isinstance(momentum, numbers.Number) and momentum <= 0)
-    return RMSpropState(_zero_step(), jnp.zeros_like(param),
-                        jnp.zeros_like(param) if use_momentum else None,
-                        jnp.zeros_like(param) if centered else None)
+    return RMSpropState(
+        _zero_step(),
+        jnp.zeros_like(param),
+        jnp.zeros_like(param) if use_momentum else None,
+        jnp.zeros_like(param) if centered else None,
+    )
 
 
-def rmsprop_rule(param: jax.Array, grad: jax.Array, state: RMSpropState, *, lr: Scalar,
-                 alpha: Scalar = 0.99, eps: Scalar = 1e-8, weight_decay: Scalar = 0.0,
-                 momentum: Scalar = 0.0, maximize: bool = False
-                 ) -> tuple[jax.Array, RMSpropState]:
+def rmsprop_rule(
+    param: jax.Array,
+    grad: jax.Array,
+    state: RMSpropState,
+    *,
+    lr: Scalar,
+    alpha: Scalar = 0.99,
+    eps: Scalar = 1e-8,
+    weight_decay: Scalar = 0.0,
+    momentum: Scalar = 0.0,
+    maximize: bool = False,
+) -> tuple[jax.Array, RMSpropState]:
     """One torch.optim.RMSprop step for one array."""
     grad = -grad if maximize else grad
     if not _is_zero(weight_decay):
@@ -222,9 +251,17 @@ def adagrad_init(param: jax.Array, *, initial_accumulator_value: Scalar = 0.0) -
     return AdagradState(_zero_step(), jnp.full_like(param, initial_accumulator_value))
 
 
-def adagrad_rule(param: jax.Array, grad: jax.Array, state: AdagradState, *, lr: Scalar,
-                 lr_decay: Scalar = 0.0, weight_decay: Scalar = 0.0, eps: Scalar = 1e-10,
-                 maximize: bool = False) -> tuple[jax.Array, AdagradState]:
+def adagrad_rule(
+    param: jax.Array,
+    grad: jax.Array,
+    state: AdagradState,
+    *,
+    lr: Scalar,
+    lr_decay: Scalar = 0.0,
+    weight_decay: Scalar = 0.0,
+    eps: Scalar = 1e-10,
+    maximize: bool = False,
+) -> tuple[jax.Array, AdagradState]:
     """One torch.optim.Adagrad step for one array."""
     step = state.step + 1
     grad = -grad if maximize else grad
@@ -247,17 +284,19 @@ def _check_grads(name: str, grads: PyTree, params: PyTree) -> None:
     grad_leaves, grad_def = jax.tree_util.tree_flatten_with_path(grads)
     for (param_path, param), (grad_path, grad) in zip(param_leaves, grad_leaves, strict=False):
         if param_path != grad_path:
-            raise ValueError(f"{name}.update: grads do not match params: params has "
-                             f"{keystr(param_path)} where grads has {keystr(grad_path)}")
+            raise ValueError(
+                f"{name}.update: grads do not match params: params has "
+                f"{keystr(param_path)} where grads has {keystr(grad_path)}"
+            )
         if jnp.shape(param) != jnp.shape(grad):
-            raise ValueError(f"{name}.update: grads{keystr(grad_path)} has shape "
-                             f"{jnp.shape(grad)}, expected the parameter's {jnp.shape(param)}")
+            raise ValueError(
+                f"{name}.update: grads{keystr(grad_path)} has shape "
+                f"{jnp.shape(grad)}, expected the parameter's {jnp.shape(param)}"
+            )
     if param_def != grad_def:
         common = min(len(param_leaves), len(grad_leaves))
-        extras = [f"params has {keystr(path)} but grads do not"
-                  for path, _ in param_leaves[common:common + 1]]
-        extras += [f"grads have {keystr(path)} but params do not"
-                   for path, _ in grad_leaves[common:common + 1]]
+        extras = [f"params has {keystr(path)} but grads do not" for path, _ in param_leaves[common : common + 1]]
+        extras += [f"grads have {keystr(path)} but params do not" for path, _ in grad_leaves[common : common + 1]]
         detail = extras[0] if extras else f"grads are {grad_def}, params are {param_def}"
         raise ValueError(f"{name}.update: grads do not match params: {detail}")
 
@@ -271,10 +310,8 @@ def _split(name: str, state: NamedTuple, treedef, count: int) -> list[NamedTuple
         try:
             columns[slot] = [None] * count if tree is None else treedef.flatten_up_to(tree)
         except (ValueError, TypeError) as error:
-            raise ValueError(f"{name}.update: state.{slot} does not match the structure of "
-                             f"params ({error})") from None
-    return [state._replace(**{slot: column[index] for slot, column in columns.items()})
-            for index in range(count)]
+            raise ValueError(f"{name}.update: state.{slot} does not match the structure of params ({error})") from None
+    return [state._replace(**{slot: column[index] for slot, column in columns.items()}) for index in range(count)]
 
 
 def _merge(state_type: type, states: list[NamedTuple], treedef, step: jax.Array):
@@ -286,8 +323,9 @@ def _merge(state_type: type, states: list[NamedTuple], treedef, step: jax.Array)
     return state_type(step=step, **slots)
 
 
-def _lift_to_pytrees(name: str, state_type: type, init_rule: Callable, update_rule: Callable,
-          lr: LearningRate) -> PureOptimizer:
+def _lift_to_pytrees(
+    name: str, state_type: type, init_rule: Callable, update_rule: Callable, lr: LearningRate
+) -> PureOptimizer:
     """Lift a per-array (init, rule) pair to an PureOptimizer over pytrees."""
 
     def init(params: PyTree) -> NamedTuple:
@@ -297,16 +335,17 @@ def _lift_to_pytrees(name: str, state_type: type, init_rule: Callable, update_ru
 
     def update(grads: PyTree, state: NamedTuple, params: PyTree) -> tuple[PyTree, NamedTuple]:
         if not isinstance(state, state_type):
-            raise TypeError(f"{name}.update: state must be the {state_type.__name__} that "
-                            f"{name}(...).init returns, got {type(state).__name__}")
+            raise TypeError(
+                f"{name}.update: state must be the {state_type.__name__} that "
+                f"{name}(...).init returns, got {type(state).__name__}"
+            )
         _check_grads(name, grads, params)
         param_leaves, treedef = jax.tree.flatten(params)
         grad_leaves = treedef.flatten_up_to(grads)
         lr_value = lr(state.step) if callable(lr) else lr
         per_array = _split(name, state, treedef, len(param_leaves))
         triples = zip(param_leaves, grad_leaves, per_array, strict=True)
-        results = [update_rule(param, grad, param_state, lr=lr_value)
-                   for param, grad, param_state in triples]
+        results = [update_rule(param, grad, param_state, lr=lr_value) for param, grad, param_state in triples]
         new_params = treedef.unflatten([param for param, _ in results])
         new_state = _merge(state_type, [slots for _, slots in results], treedef, state.step + 1)
         return new_params, new_state
@@ -317,14 +356,13 @@ def _lift_to_pytrees(name: str, state_type: type, init_rule: Callable, update_ru
 # ---------------------------------------------------------------- validation
 
 
-def _check(name: str, argument: str, value: Any, ok: Callable[[float], bool],
-           expected: str) -> None:
+def _check(name: str, argument: str, value: Any, ok: Callable[[float], bool], expected: str) -> None:
     """Raise unless ``value`` is a real scalar satisfying ``ok``; traced values pass."""
     if isinstance(value, jax.core.Tracer):
         return
     is_scalar = isinstance(value, numbers.Real) or (
-        hasattr(value, "dtype") and jnp.ndim(value) == 0
-        and jnp.issubdtype(value.dtype, jnp.number))
+        hasattr(value, "dtype") and jnp.ndim(value) == 0 and jnp.issubdtype(value.dtype, jnp.number)
+    )
     if isinstance(value, bool) or not is_scalar:
         raise TypeError(f"{name}: {argument} must be {expected}, got {value!r}")
     # nan fails every comparison, but inf passes `x >= 0` and would make every update nan.
@@ -360,8 +398,14 @@ def _check_betas(name: str, betas: Any) -> None:
 # ---------------------------------------------------------------- factories
 
 
-def sgd(lr: LearningRate = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-        weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False) -> PureOptimizer:
+def sgd(
+    lr: LearningRate = 1e-3,
+    momentum: float = 0.0,
+    dampening: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+    maximize: bool = False,
+) -> PureOptimizer:
     """torch.optim.SGD: momentum, dampening, weight decay and Nesterov momentum.
 
     References: Sutskever et al., 2013 (http://proceedings.mlr.press/v28/sutskever13.html).
@@ -370,26 +414,47 @@ def sgd(lr: LearningRate = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
     _check_non_negative("sgd", momentum=momentum, dampening=dampening, weight_decay=weight_decay)
     _check_flags("sgd", nesterov=nesterov, maximize=maximize)
     if nesterov and (_is_zero(momentum) or not _is_zero(dampening)):
-        raise ValueError("sgd: nesterov=True requires momentum > 0 and dampening == 0, got "
-                         f"momentum={momentum!r}, dampening={dampening!r}")
-    rule = partial(sgd_rule, momentum=momentum, dampening=dampening,
-                   weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+        raise ValueError(
+            "sgd: nesterov=True requires momentum > 0 and dampening == 0, got "
+            f"momentum={momentum!r}, dampening={dampening!r}"
+        )
+    rule = partial(
+        sgd_rule,
+        momentum=momentum,
+        dampening=dampening,
+        weight_decay=weight_decay,
+        nesterov=nesterov,
+        maximize=maximize,
+    )
     return _lift_to_pytrees("sgd", SGDState, partial(sgd_init, momentum=momentum), rule, lr)
 
 
-def _adam_like(name: str, lr, betas, eps, weight_decay, amsgrad, maximize,
-               decoupled_weight_decay: bool) -> PureOptimizer:
+def _adam_like(
+    name: str, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay: bool
+) -> PureOptimizer:
     _check_lr(name, lr)
     _check_non_negative(name, eps=eps, weight_decay=weight_decay)
     _check_betas(name, betas)
     _check_flags(name, amsgrad=amsgrad, maximize=maximize)
-    rule = partial(adam_rule, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                   decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
+    rule = partial(
+        adam_rule,
+        betas=tuple(betas),
+        eps=eps,
+        weight_decay=weight_decay,
+        decoupled_weight_decay=decoupled_weight_decay,
+        maximize=maximize,
+    )
     return _lift_to_pytrees(name, AdamState, partial(adam_init, amsgrad=amsgrad), rule, lr)
 
 
-def adam(lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-         weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False) -> PureOptimizer:
+def adam(
+    lr: LearningRate = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    amsgrad: bool = False,
+    maximize: bool = False,
+) -> PureOptimizer:
     """torch.optim.Adam, with L2 weight decay added to the gradient and optional AMSGrad.
 
     References: Kingma & Ba, 2014 (https://arxiv.org/abs/1412.6980).
@@ -397,8 +462,14 @@ def adam(lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps
     return _adam_like("adam", lr, betas, eps, weight_decay, amsgrad, maximize, False)
 
 
-def adamw(lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-          weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False) -> PureOptimizer:
+def adamw(
+    lr: LearningRate = 1e-3,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 1e-2,
+    amsgrad: bool = False,
+    maximize: bool = False,
+) -> PureOptimizer:
     """torch.optim.AdamW: Adam with decoupled weight decay ``p *= 1 - lr * weight_decay``.
 
     References: Loshchilov & Hutter, 2017 (https://arxiv.org/abs/1711.05101).
@@ -406,35 +477,48 @@ def adamw(lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999), ep
     return _adam_like("adamw", lr, betas, eps, weight_decay, amsgrad, maximize, True)
 
 
-def rmsprop(lr: LearningRate = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-            weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-            maximize: bool = False) -> PureOptimizer:
+def rmsprop(
+    lr: LearningRate = 1e-2,
+    alpha: float = 0.99,
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    momentum: float = 0.0,
+    centered: bool = False,
+    maximize: bool = False,
+) -> PureOptimizer:
     """torch.optim.RMSprop, optionally centered and with momentum.
 
     References: Hinton, Lecture 6e of Neural Networks for Machine Learning, 2012.
     """
     _check_lr("rmsprop", lr)
-    _check_non_negative("rmsprop", alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum)
+    _check_non_negative("rmsprop", alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
     _check_flags("rmsprop", centered=centered, maximize=maximize)
-    rule = partial(rmsprop_rule, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                   momentum=momentum, maximize=maximize)
+    rule = partial(rmsprop_rule, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, maximize=maximize)
     init_rule = partial(rmsprop_init, momentum=momentum, centered=centered)
     return _lift_to_pytrees("rmsprop", RMSpropState, init_rule, rule, lr)
 
 
-def adagrad(lr: LearningRate = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
-            initial_accumulator_value: float = 0.0, eps: float = 1e-10,
-            maximize: bool = False) -> PureOptimizer:
+def adagrad(
+    lr: LearningRate = 1e-2,
+    lr_decay: float = 0.0,
+    weight_decay: float = 0.0,
+    initial_accumulator_value: float = 0.0,
+    eps: float = 1e-10,
+    maximize: bool = False,
+) -> PureOptimizer:
     """torch.optim.Adagrad with learning-rate decay ``lr / (1 + (step - 1) * lr_decay)``.
 
     References: Duchi et al., 2011 (https://jmlr.org/papers/v12/duchi11a.html).
     """
     _check_lr("adagrad", lr)
-    _check_non_negative("adagrad", lr_decay=lr_decay, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, eps=eps)
+    _check_non_negative(
+        "adagrad",
+        lr_decay=lr_decay,
+        weight_decay=weight_decay,
+        initial_accumulator_value=initial_accumulator_value,
+        eps=eps,
+    )
     _check_flags("adagrad", maximize=maximize)
-    rule = partial(adagrad_rule, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                   maximize=maximize)
+    rule = partial(adagrad_rule, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps, maximize=maximize)
     init_rule = partial(adagrad_init, initial_accumulator_value=initial_accumulator_value)
     return _lift_to_pytrees("adagrad", AdagradState, init_rule, rule, lr)

@@ -11,6 +11,7 @@ On a Python integer a schedule returns a Python float computed in double precisi
 (as torch does); on a jax integer array, traced or not, it returns a float32 jax array,
 so a schedule can live inside ``jax.jit``.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -41,8 +42,7 @@ def _check_number(name: str, argument: str, value: Any, minimum: float = 0.0) ->
         raise ValueError(f"{name}: {argument} must be a number >= {minimum}, got {value!r}")
     # nan passes `value < minimum` as well as inf does; either makes every lr nan or inf.
     if not math.isfinite(value):
-        raise ValueError(f"{name}: {argument} must be finite (a number >= {minimum}), "
-                         f"got {value!r}")
+        raise ValueError(f"{name}: {argument} must be finite (a number >= {minimum}), got {value!r}")
 
 
 def _check_positive_int(name: str, argument: str, value: Any) -> None:
@@ -74,10 +74,9 @@ def multistep_lr(lr: float, milestones: Sequence[int], gamma: float = 0.1) -> Sc
     _check_number("multistep_lr", "lr", lr)
     _check_number("multistep_lr", "gamma", gamma)
     if not isinstance(milestones, Sequence) or not all(
-            isinstance(m, numbers.Integral) and not isinstance(m, bool) and m >= 0
-            for m in milestones):
-        raise ValueError("multistep_lr: milestones must be a sequence of non-negative "
-                         f"integers, got {milestones!r}")
+        isinstance(m, numbers.Integral) and not isinstance(m, bool) and m >= 0 for m in milestones
+    ):
+        raise ValueError(f"multistep_lr: milestones must be a sequence of non-negative integers, got {milestones!r}")
     milestones = sorted(int(m) for m in milestones)
 
     def schedule(step):
@@ -117,8 +116,7 @@ def cosine_annealing_lr(lr: float, T_max: int, eta_min: float = 0.0) -> Schedule
     return schedule
 
 
-def linear_lr(lr: float, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
-              total_iters: int = 5) -> Schedule:
+def linear_lr(lr: float, start_factor: float = 1.0 / 3, end_factor: float = 1.0, total_iters: int = 5) -> Schedule:
     """torch LinearLR: ``lr`` times a factor going linearly from ``start_factor`` to
     ``end_factor`` over ``total_iters`` steps, then constant. A linear warm-up."""
     _check_number("linear_lr", "lr", lr)
@@ -140,15 +138,14 @@ def sequential_lr(schedules: Sequence[Schedule], milestones: Sequence[int]) -> S
     """torch SequentialLR: ``schedules[i]`` runs from ``milestones[i - 1]`` on, restarted
     at its own step 0 there (e.g. ``linear_lr`` warm-up, then ``cosine_annealing_lr``)."""
     if not schedules or not all(callable(s) for s in schedules):
-        raise ValueError(f"sequential_lr: schedules must be a non-empty sequence of "
-                         f"schedules, got {schedules!r}")
+        raise ValueError(f"sequential_lr: schedules must be a non-empty sequence of schedules, got {schedules!r}")
     if len(milestones) != len(schedules) - 1:
-        raise ValueError(f"sequential_lr: expected {len(schedules) - 1} milestones for "
-                         f"{len(schedules)} schedules, got {len(milestones)}")
-    if list(milestones) != sorted(milestones) or any(
-            not isinstance(m, numbers.Integral) or m <= 0 for m in milestones):
-        raise ValueError("sequential_lr: milestones must be increasing positive integers, "
-                         f"got {milestones!r}")
+        raise ValueError(
+            f"sequential_lr: expected {len(schedules) - 1} milestones for "
+            f"{len(schedules)} schedules, got {len(milestones)}"
+        )
+    if list(milestones) != sorted(milestones) or any(not isinstance(m, numbers.Integral) or m <= 0 for m in milestones):
+        raise ValueError(f"sequential_lr: milestones must be increasing positive integers, got {milestones!r}")
     starts = [0, *(int(m) for m in milestones)]
 
     def schedule(step):
@@ -157,8 +154,12 @@ def sequential_lr(schedules: Sequence[Schedule], milestones: Sequence[int]) -> S
             return schedules[index](step - starts[index])
         # Traced step: evaluate every piece at a valid local step, then pick one.
         step = jnp.asarray(step)
-        values = jnp.stack([jnp.asarray(piece(jnp.maximum(step - start, 0)), jnp.float32)
-                            for piece, start in zip(schedules, starts, strict=True)])
+        values = jnp.stack(
+            [
+                jnp.asarray(piece(jnp.maximum(step - start, 0)), jnp.float32)
+                for piece, start in zip(schedules, starts, strict=True)
+            ]
+        )
         return values[jnp.sum(jnp.asarray(starts[1:], jnp.int32) <= step)]
 
     return schedule

@@ -22,7 +22,15 @@ from .mesh import (
 from .step import data_parallel
 
 __all__ = [
-    "data_parallel_mesh", "replicated_sharding", "batch_sharding", "replicate", "shard_batch",
-    "process_local_batch", "data_parallel", "initialize_distributed", "process_info",
-    "is_main_process", "ProcessInfo",
+    "data_parallel_mesh",
+    "replicated_sharding",
+    "batch_sharding",
+    "replicate",
+    "shard_batch",
+    "process_local_batch",
+    "data_parallel",
+    "initialize_distributed",
+    "process_info",
+    "is_main_process",
+    "ProcessInfo",
 ]

@@ -26,8 +26,7 @@ class ProcessInfo(NamedTuple):
 
 def process_info() -> ProcessInfo:
     """This process's index, the process count and the local and global device counts."""
-    return ProcessInfo(jax.process_index(), jax.process_count(), jax.local_device_count(),
-                       jax.device_count())
+    return ProcessInfo(jax.process_index(), jax.process_count(), jax.local_device_count(), jax.device_count())
 
 
 def is_main_process() -> bool:
@@ -42,10 +41,14 @@ def _check_count(name: str, value: Any, minimum: int) -> None:
         raise ValueError(f"initialize_distributed: {name} must be an int >= {minimum}, got {value!r}")
 
 
-def initialize_distributed(coordinator_address: str | None = None, num_processes: int | None = None,
-                           process_id: int | None = None, *,
-                           local_device_ids: int | list[int] | None = None,
-                           **jax_options: Any) -> ProcessInfo:
+def initialize_distributed(
+    coordinator_address: str | None = None,
+    num_processes: int | None = None,
+    process_id: int | None = None,
+    *,
+    local_device_ids: int | list[int] | None = None,
+    **jax_options: Any,
+) -> ProcessInfo:
     """Joins this process to a multi-process JAX run; call it once, before any JAX work.
 
     **Arguments:**
@@ -66,14 +69,21 @@ def initialize_distributed(coordinator_address: str | None = None, num_processes
     if coordinator_address is not None:
         host, _, port = str(coordinator_address).rpartition(":")
         if not isinstance(coordinator_address, str) or not host or not port.isdigit():
-            raise ValueError(f"initialize_distributed: coordinator_address must be 'host:port' "
-                             f"(e.g. '10.0.0.1:1234'), got {coordinator_address!r}")
+            raise ValueError(
+                f"initialize_distributed: coordinator_address must be 'host:port' "
+                f"(e.g. '10.0.0.1:1234'), got {coordinator_address!r}"
+            )
     _check_count("num_processes", num_processes, 1)
     _check_count("process_id", process_id, 0)
     if num_processes is not None and process_id is not None and process_id >= num_processes:
-        raise ValueError(f"initialize_distributed: process_id must be < num_processes "
-                         f"({num_processes}), got {process_id}")
-    jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
-                               process_id=process_id, local_device_ids=local_device_ids,
-                               **jax_options)
+        raise ValueError(
+            f"initialize_distributed: process_id must be < num_processes ({num_processes}), got {process_id}"
+        )
+    jax.distributed.initialize(
+        coordinator_address=coordinator_address,
+        num_processes=num_processes,
+        process_id=process_id,
+        local_device_ids=local_device_ids,
+        **jax_options,
+    )
     return process_info()

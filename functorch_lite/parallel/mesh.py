@@ -43,8 +43,10 @@ def data_parallel_mesh(devices: Sequence[Any] | None = None, axis_name: str = "b
         resolved = list(jax.devices())
     else:
         if isinstance(devices, (str, jax.Device, device_name)) or not isinstance(devices, Sequence):
-            raise TypeError(f"data_parallel_mesh: devices must be a list of devices or device strings "
-                            f"(e.g. ['cpu:0', 'cpu:1']) or None, got {devices!r}")
+            raise TypeError(
+                f"data_parallel_mesh: devices must be a list of devices or device strings "
+                f"(e.g. ['cpu:0', 'cpu:1']) or None, got {devices!r}"
+            )
         resolved = [resolve_device(spec) for spec in devices]
     if not resolved:
         raise ValueError("data_parallel_mesh: devices is empty; expected at least one device")
@@ -58,8 +60,9 @@ def data_parallel_mesh(devices: Sequence[Any] | None = None, axis_name: str = "b
 
 def _check_mesh(mesh: Any, function: str) -> Mesh:
     if not isinstance(mesh, Mesh):
-        raise TypeError(f"{function}: mesh must be a jax.sharding.Mesh (see data_parallel_mesh), "
-                        f"got {type(mesh).__name__}")
+        raise TypeError(
+            f"{function}: mesh must be a jax.sharding.Mesh (see data_parallel_mesh), got {type(mesh).__name__}"
+        )
     return mesh
 
 
@@ -70,8 +73,9 @@ def _data_axes(mesh: Mesh, axis_name: AxisName, function: str) -> tuple[str, ...
     names = (axis_name,) if isinstance(axis_name, str) else tuple(axis_name)
     unknown = [name for name in names if name not in mesh.axis_names]
     if unknown or not names:
-        raise ValueError(f"{function}: axis_name {axis_name!r} is not an axis of the mesh, "
-                         f"whose axes are {tuple(mesh.axis_names)}")
+        raise ValueError(
+            f"{function}: axis_name {axis_name!r} is not an axis of the mesh, whose axes are {tuple(mesh.axis_names)}"
+        )
     return names
 
 
@@ -80,8 +84,7 @@ def replicated_sharding(mesh: Mesh) -> NamedSharding:
     return NamedSharding(_check_mesh(mesh, "replicated_sharding"), PartitionSpec())
 
 
-def batch_sharding(mesh: Mesh, axis: int = 0, ndim: int | None = None,
-                   axis_name: AxisName = None) -> NamedSharding:
+def batch_sharding(mesh: Mesh, axis: int = 0, ndim: int | None = None, axis_name: AxisName = None) -> NamedSharding:
     """The placement of a batch: array axis `axis` split over the mesh's data axes.
 
     `axis_name` picks the mesh axes that split the batch (default: all of them, so
@@ -142,26 +145,33 @@ def replicate(tree: PyTree, mesh: Mesh) -> PyTree:
     return jax.tree.map(place, tree)
 
 
-def _check_divisible(name: str, shape: tuple, axis: int, mesh: Mesh, names: tuple[str, ...],
-                     function: str, multi_process: bool) -> None:
+def _check_divisible(
+    name: str, shape: tuple, axis: int, mesh: Mesh, names: tuple[str, ...], function: str, multi_process: bool
+) -> None:
     if len(shape) <= axis:
-        raise ValueError(f"{function}: {name!r} has shape {tuple(shape)}, with no axis {axis} to split "
-                         f"across the mesh; batch inputs need a batch axis")
+        raise ValueError(
+            f"{function}: {name!r} has shape {tuple(shape)}, with no axis {axis} to split "
+            f"across the mesh; batch inputs need a batch axis"
+        )
     slices = int(np.prod([mesh.shape[a] for a in names]))
     size = shape[axis]
     if not multi_process:
         if size % slices:
-            raise ValueError(f"{function}: global batch {size} of {name!r} is not divisible by the "
-                             f"{slices} devices of the mesh; use a batch size that is a multiple of "
-                             f"{slices} or drop_last=True")
+            raise ValueError(
+                f"{function}: global batch {size} of {name!r} is not divisible by the "
+                f"{slices} devices of the mesh; use a batch size that is a multiple of "
+                f"{slices} or drop_last=True"
+            )
         return
     # The process-local rows are split among this process's share of the slices.
     local_slices = max(1, slices * len(mesh.local_devices) // mesh.size)
     if size % local_slices:
-        raise ValueError(f"{function}: process-local batch {size} of {name!r} (process "
-                         f"{jax.process_index()} of {jax.process_count()}) is not divisible by the "
-                         f"{local_slices} mesh devices of this process; use a per-process batch "
-                         f"size that is a multiple of {local_slices} or drop_last=True")
+        raise ValueError(
+            f"{function}: process-local batch {size} of {name!r} (process "
+            f"{jax.process_index()} of {jax.process_count()}) is not divisible by the "
+            f"{local_slices} mesh devices of this process; use a per-process batch "
+            f"size that is a multiple of {local_slices} or drop_last=True"
+        )
 
 
 def shard_batch(tree: PyTree, mesh: Mesh, axis: int = 0, *, axis_name: AxisName = None) -> PyTree:
@@ -179,8 +189,7 @@ def shard_batch(tree: PyTree, mesh: Mesh, axis: int = 0, *, axis_name: AxisName 
     return _shard_batch(tree, mesh, axis, axis_name, "", "parallel.shard_batch")
 
 
-def _shard_batch(tree: PyTree, mesh: Mesh, axis: int, axis_name: AxisName, name: str,
-                 function: str) -> PyTree:
+def _shard_batch(tree: PyTree, mesh: Mesh, axis: int, axis_name: AxisName, name: str, function: str) -> PyTree:
     """`shard_batch`, with the leaf-name prefix and function name its errors use."""
     mesh = _check_mesh(mesh, function)
     names = _data_axes(mesh, axis_name, function)
@@ -203,8 +212,7 @@ def _shard_batch(tree: PyTree, mesh: Mesh, axis: int, axis_name: AxisName, name:
     return jax.tree_util.tree_map_with_path(place, tree)
 
 
-def process_local_batch(tree: PyTree, mesh: Mesh, axis: int = 0, *,
-                        axis_name: AxisName = None) -> PyTree:
+def process_local_batch(tree: PyTree, mesh: Mesh, axis: int = 0, *, axis_name: AxisName = None) -> PyTree:
     """The rows of a global host batch that this process feeds to `shard_batch`.
 
     For runs where every process reads the same global batch (same data, same shuffle
@@ -217,14 +225,14 @@ def process_local_batch(tree: PyTree, mesh: Mesh, axis: int = 0, *,
 
     def rows(path, leaf):
         shape = np.shape(leaf)
-        _check_divisible(_leaf_name(path, ""), shape, axis, mesh, names,
-                         "parallel.process_local_batch", multi_process=False)
+        _check_divisible(
+            _leaf_name(path, ""), shape, axis, mesh, names, "parallel.process_local_batch", multi_process=False
+        )
         sharding = batch_sharding(mesh, axis, len(shape), names)
         # Ask the sharding which global rows this process's devices hold.
         index_map = sharding.addressable_devices_indices_map(tuple(shape))
         starts = [index[axis].start or 0 for index in index_map.values()]
-        stops = [shape[axis] if index[axis].stop is None else index[axis].stop
-                 for index in index_map.values()]
+        stops = [shape[axis] if index[axis].stop is None else index[axis].stop for index in index_map.values()]
         taken = [slice(None)] * len(shape)
         taken[axis] = slice(min(starts), max(stops))
         return leaf[tuple(taken)]

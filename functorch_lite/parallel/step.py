@@ -35,11 +35,12 @@ from .mesh import (
 
 def _argnums(value: Any, argument: str, *, allow_empty: bool = True) -> tuple[int, ...]:
     numbers_ = (value,) if isinstance(value, numbers.Integral) else value
-    if (isinstance(value, bool) or not isinstance(numbers_, Sequence)
-            or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0
-                       for n in numbers_)):
-        raise TypeError(f"data_parallel: {argument} must be a non-negative int or a tuple of them, "
-                        f"got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(numbers_, Sequence)
+        or not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0 for n in numbers_)
+    ):
+        raise TypeError(f"data_parallel: {argument} must be a non-negative int or a tuple of them, got {value!r}")
     if not numbers_ and not allow_empty:
         raise ValueError(f"data_parallel: {argument} must name at least one argument, got {value!r}")
     return tuple(sorted({int(n) for n in numbers_}))
@@ -61,9 +62,15 @@ def _all_placed(tree: Any, sharding: jax.sharding.NamedSharding) -> bool:
     return all(_is_placed(leaf, sharding) for leaf in jax.tree.leaves(tree))
 
 
-def data_parallel(step_fn: Callable, mesh: jax.sharding.Mesh | None = None, *,
-                  batch_argnums: int | Sequence[int], donate_argnums: int | Sequence[int] = (),
-                  batch_outnums: int | Sequence[int] = (), axis_name: AxisName = None) -> Callable:
+def data_parallel(
+    step_fn: Callable,
+    mesh: jax.sharding.Mesh | None = None,
+    *,
+    batch_argnums: int | Sequence[int],
+    donate_argnums: int | Sequence[int] = (),
+    batch_outnums: int | Sequence[int] = (),
+    axis_name: AxisName = None,
+) -> Callable:
     """Compiles `step_fn` once for data-parallel execution over `mesh`.
 
     **Arguments:**
@@ -101,10 +108,11 @@ def data_parallel(step_fn: Callable, mesh: jax.sharding.Mesh | None = None, *,
         if not batch_outputs:
             return jax.lax.with_sharding_constraint(outputs, replicated)
         if not isinstance(outputs, (tuple, list)) or max(batch_outputs) >= len(outputs):
-            got = f"a tuple of {len(outputs)}" if isinstance(outputs, (tuple, list)) \
-                else type(outputs).__name__
-            raise ValueError(f"data_parallel: batch_outnums={batch_outputs} needs step_fn to return a "
-                             f"tuple with those positions, got {got}")
+            got = f"a tuple of {len(outputs)}" if isinstance(outputs, (tuple, list)) else type(outputs).__name__
+            raise ValueError(
+                f"data_parallel: batch_outnums={batch_outputs} needs step_fn to return a "
+                f"tuple with those positions, got {got}"
+            )
         placed = []
         for position, output in enumerate(outputs):
             if position in batch_outputs:
@@ -116,8 +124,10 @@ def data_parallel(step_fn: Callable, mesh: jax.sharding.Mesh | None = None, *,
 
     def split_rows(leaf: jax.Array, position: int) -> jax.Array:
         if leaf.ndim == 0:
-            raise ValueError(f"data_parallel: output {position} is listed in batch_outnums but is a "
-                             f"scalar; only outputs with a batch axis can stay split")
+            raise ValueError(
+                f"data_parallel: output {position} is listed in batch_outnums but is a "
+                f"scalar; only outputs with a batch axis can stay split"
+            )
         return jax.lax.with_sharding_constraint(leaf, batch_sharding(mesh, 0, leaf.ndim, axes))
 
     jitted = jax.jit(constrained_step, donate_argnums=donate_positions)
@@ -128,9 +138,11 @@ def data_parallel(step_fn: Callable, mesh: jax.sharding.Mesh | None = None, *,
     @functools.wraps(step_fn)
     def parallel_step(*args, **kwargs):
         if len(args) <= batch_positions[-1]:
-            raise TypeError(f"data_parallel: batch_argnums={batch_positions} but "
-                            f"{getattr(step_fn, '__name__', 'step_fn')} was called with "
-                            f"{len(args)} positional arguments")
+            raise TypeError(
+                f"data_parallel: batch_argnums={batch_positions} but "
+                f"{getattr(step_fn, '__name__', 'step_fn')} was called with "
+                f"{len(args)} positional arguments"
+            )
         placed = []
         for position, arg in enumerate(args):
             if position in batch_positions:

@@ -50,13 +50,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     target = os.path.abspath(os.fspath(path))
     directory, name = os.path.split(target)
     if not os.path.isdir(directory):
-        raise FileNotFoundError(
-            f"save: directory {directory!r} for {os.fspath(path)!r} does not exist"
-        )
+        raise FileNotFoundError(f"save: directory {directory!r} for {os.fspath(path)!r} does not exist")
     mode = _new_file_mode(target)
-    temporary = tempfile.NamedTemporaryFile(
-        dir=directory, prefix=f".{name}.", suffix=".tmp", delete=False
-    )
+    temporary = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{name}.", suffix=".tmp", delete=False)
     try:
         with temporary:
             write(temporary)

@@ -57,17 +57,13 @@ class SafetensorsError(ValueError):
 def _stored_bytes(array: np.ndarray) -> np.ndarray:
     """The array's bytes in little-endian C order, as a flat uint8 array."""
     array = np.ascontiguousarray(array)
-    big_endian = array.dtype.byteorder == ">" or (
-        array.dtype.byteorder == "=" and sys.byteorder == "big"
-    )
+    big_endian = array.dtype.byteorder == ">" or (array.dtype.byteorder == "=" and sys.byteorder == "big")
     if big_endian:
         array = array.byteswap()
     return array.reshape(-1).view(np.uint8)
 
 
-def write_safetensors(
-    file: BinaryIO, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]
-) -> None:
+def write_safetensors(file: BinaryIO, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> None:
     """Write ``tensors`` (name -> numpy array, in order) and ``metadata`` to ``file``."""
     header: dict[str, object] = {}
     if metadata:
@@ -76,9 +72,7 @@ def write_safetensors(
     for name, array in tensors.items():
         tag = TAG_BY_DTYPE.get(array.dtype.newbyteorder("="))
         if tag is None:
-            raise TypeError(
-                f"save: tensor {name!r} has dtype {array.dtype}, which safetensors cannot store"
-            )
+            raise TypeError(f"save: tensor {name!r} has dtype {array.dtype}, which safetensors cannot store")
         header[name] = {
             "dtype": tag,
             "shape": list(array.shape),
@@ -95,9 +89,7 @@ def write_safetensors(
             file.write(_stored_bytes(array))
 
 
-def _parse_entry(
-    name: str, entry: object, data_size: int, where: str
-) -> tuple[np.dtype, tuple, int, int]:
+def _parse_entry(name: str, entry: object, data_size: int, where: str) -> tuple[np.dtype, tuple, int, int]:
     """Validate one header entry; return (dtype, shape, begin, end)."""
     if not isinstance(entry, dict):
         raise SafetensorsError(f"{where}: header entry {name!r} is not an object")
@@ -108,11 +100,7 @@ def _parse_entry(
     if not isinstance(shape, list) or not all(type(size) is int and size >= 0 for size in shape):
         raise SafetensorsError(f"{where}: tensor {name!r} has invalid shape {shape!r}")
     offsets = entry.get("data_offsets")
-    if (
-        not isinstance(offsets, list)
-        or len(offsets) != 2
-        or not all(type(value) is int for value in offsets)
-    ):
+    if not isinstance(offsets, list) or len(offsets) != 2 or not all(type(value) is int for value in offsets):
         raise SafetensorsError(f"{where}: tensor {name!r} has invalid data_offsets {offsets!r}")
     begin, end = offsets
     if not 0 <= begin <= end <= data_size:

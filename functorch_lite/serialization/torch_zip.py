@@ -96,26 +96,18 @@ _STORAGE_NAMES = {
 
 
 def _check_ints(name: str, values: object) -> tuple[int, ...]:
-    if not isinstance(values, (tuple, list)) or not all(
-        type(value) is int and value >= 0 for value in values
-    ):
+    if not isinstance(values, (tuple, list)) or not all(type(value) is int and value >= 0 for value in values):
         raise ValueError(f"tensor {name} must be a tuple of non-negative ints, got {values!r:.80}")
     return tuple(values)
 
 
-def _rebuild_tensor(
-    storage: object, offset: object, size: object, stride: object, dtype: object = None
-) -> _Tensor:
+def _rebuild_tensor(storage: object, offset: object, size: object, stride: object, dtype: object = None) -> _Tensor:
     if not isinstance(storage, _Storage):
-        raise ValueError(
-            f"tensor storage must come from a storage record, got {type(storage).__name__}"
-        )
+        raise ValueError(f"tensor storage must come from a storage record, got {type(storage).__name__}")
     flat = storage.array
     if isinstance(dtype, _Named) and dtype.dtype is not None:  # v3: untyped bytes + dtype
         if flat.nbytes % dtype.dtype.itemsize:
-            raise ValueError(
-                f"storage of {flat.nbytes} bytes is not a whole number of {dtype.name}"
-            )
+            raise ValueError(f"storage of {flat.nbytes} bytes is not a whole number of {dtype.name}")
         flat = flat.view(dtype.dtype)
     elif dtype is not None:
         raise ValueError(f"tensor dtype must be a torch dtype, got {dtype!r:.80}")
@@ -141,9 +133,7 @@ def _rebuild_tensor(
     return _Tensor(array)
 
 
-def _rebuild_tensor_v2(
-    storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None
-):
+def _rebuild_tensor_v2(storage, offset, size, stride, requires_grad=False, hooks=None, metadata=None):
     return _rebuild_tensor(storage, offset, size, stride)
 
 
@@ -162,11 +152,7 @@ _REBUILDERS = (_rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3, _rebuild
 
 def _rebuild_from_type_v2(function, new_type, args, state):
     """Tensors that carry Python attributes; the attributes are dropped."""
-    if (
-        function not in _REBUILDERS
-        or not isinstance(new_type, _Named)
-        or not isinstance(args, tuple)
-    ):
+    if function not in _REBUILDERS or not isinstance(new_type, _Named) or not isinstance(args, tuple):
         raise ValueError("_rebuild_from_type_v2 may only rebuild plain tensors or parameters")
     return function(*args)
 
@@ -177,9 +163,7 @@ def _torch_size(values=()):
 
 def _torch_device(kind, index=None):
     if not isinstance(kind, str) or not (index is None or type(index) is int):
-        raise ValueError(
-            f"torch.device arguments must be (str, int), got {kind!r:.40}, {index!r:.40}"
-        )
+        raise ValueError(f"torch.device arguments must be (str, int), got {kind!r:.40}, {index!r:.40}")
     return kind if index is None else f"{kind}:{index}"
 
 
@@ -249,9 +233,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
                 raise ValueError(f"storage {member!r} is missing from the archive") from None
             expected = count * storage_type.dtype.itemsize
             if info.file_size != expected:
-                raise ValueError(
-                    f"storage {member!r} has {info.file_size} bytes, expected {expected}"
-                )
+                raise ValueError(f"storage {member!r} has {info.file_size} bytes, expected {expected}")
             array = np.frombuffer(self.archive.read(member), storage_type.dtype)
             if storage_type.name == "UntypedStorage":
                 self.storages[key] = _Storage(array, swap=self.swap)
@@ -285,11 +267,7 @@ def read_torch_zip(file: io.BufferedReader, where: str) -> Any:
     except zipfile.BadZipFile as error:
         raise ValueError(f"{where} starts like a zip archive but is not one ({error})") from None
     with archive:
-        pickles = [
-            name
-            for name in archive.namelist()
-            if name.count("/") == 1 and name.endswith("/data.pkl")
-        ]
+        pickles = [name for name in archive.namelist() if name.count("/") == 1 and name.endswith("/data.pkl")]
         if len(pickles) != 1:
             raise ValueError(
                 f"{where} is a zip archive with {len(pickles)} '<name>/data.pkl' records; "
@@ -308,6 +286,4 @@ def read_torch_zip(file: io.BufferedReader, where: str) -> Any:
         except UnsafeCheckpointError:
             raise
         except Exception as error:  # any malformed stream: report it as a bad file
-            raise ValueError(
-                f"{where} has a malformed PyTorch data.pkl ({type(error).__name__}: {error})"
-            ) from error
+            raise ValueError(f"{where} has a malformed PyTorch data.pkl ({type(error).__name__}: {error})") from error

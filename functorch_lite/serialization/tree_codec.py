@@ -44,8 +44,7 @@ def _to_numpy(value: object, path: str) -> np.ndarray:
         array = np.asarray(value)
     except Exception as error:  # tracers, lazy objects: say where it happened
         raise TypeError(
-            f"save: cannot convert object at {path or '<root>'!r} of type "
-            f"{type(value).__name__} to an array ({error})"
+            f"save: cannot convert object at {path or '<root>'!r} of type {type(value).__name__} to an array ({error})"
         ) from error
     if array.dtype.newbyteorder("=") not in TAG_BY_DTYPE:
         raise TypeError(
@@ -102,14 +101,8 @@ class _Encoder:
         if isinstance(value, dict):
             items = []
             for key, item in value.items():
-                item_path = (
-                    (f"{path}.{key}" if path else key)
-                    if isinstance(key, str)
-                    else f"{path}[{key!r}]"
-                )
-                items.append(
-                    [self.key(key, path), self.node(item, item_path, [*name_parts, str(key)])]
-                )
+                item_path = (f"{path}.{key}" if path else key) if isinstance(key, str) else f"{path}[{key!r}]"
+                items.append([self.key(key, path), self.node(item, item_path, [*name_parts, str(key)])])
             return {"dict": items}
         if _is_namedtuple(value):
             cls = type(value)
@@ -123,10 +116,7 @@ class _Encoder:
                 "values": values,
             }
         if isinstance(value, (list, tuple)):
-            items = [
-                self.node(item, f"{path}[{index}]", [*name_parts, str(index)])
-                for index, item in enumerate(value)
-            ]
+            items = [self.node(item, f"{path}[{index}]", [*name_parts, str(index)]) for index, item in enumerate(value)]
             return {"tuple" if isinstance(value, tuple) else "list": items}
         raise TypeError(
             f"save: cannot serialise object at {path or '<root>'!r} of type "
@@ -197,16 +187,12 @@ class _Decoder:
             return values if "list" in node else tuple(values)
         if "dict" in node:
             items = node["dict"]
-            if not isinstance(items, list) or not all(
-                isinstance(item, list) and len(item) == 2 for item in items
-            ):
+            if not isinstance(items, list) or not all(isinstance(item, list) and len(item) == 2 for item in items):
                 raise self.fail(f"dict node {str(node)[:80]}")
             return {self.key(key): self.node(value) for key, value in items}
         if "namedtuple" in node:
             fields, values = node.get("fields"), node.get("values")
-            if not (isinstance(fields, list) and isinstance(values, list)) or len(fields) != len(
-                values
-            ):
+            if not (isinstance(fields, list) and isinstance(values, list)) or len(fields) != len(values):
                 raise self.fail(f"namedtuple node {str(node)[:80]}")
             decoded = [self.node(value) for value in values]
             cls = _resolve_namedtuple(str(node["namedtuple"]), fields)

@@ -57,9 +57,7 @@ def test_validation_errors_propagate_unchanged():
 
 
 def test_unhashable_static_argument_raises_clear_type_error():
-    with pytest.raises(
-        TypeError, match=r"sum_with: static argument \{1\} of type set is not hashable"
-    ):
+    with pytest.raises(TypeError, match=r"sum_with: static argument \{1\} of type set is not hashable"):
 
         def sum_with(x, extra):
             return x
@@ -72,9 +70,7 @@ def test_integer_labels_made_with_long_work_with_losses():
     labels = fl.tensor([0, 2, 1, 2], dtype=fl.long)
     loss = dispatch.apply(fn.cross_entropy, logits, labels)
     loss.backward()
-    expected = torch.nn.functional.cross_entropy(
-        torch.tensor(logits.numpy(force=True)), torch.tensor([0, 2, 1, 2])
-    )
+    expected = torch.nn.functional.cross_entropy(torch.tensor(logits.numpy(force=True)), torch.tensor([0, 2, 1, 2]))
     np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-5)
     assert logits.grad.shape == (4, 3)
 
@@ -106,9 +102,7 @@ def test_tensors_pass_through_jit_and_vmap_as_pytrees():
     np.testing.assert_allclose(np.asarray(out), [2.0, 4.0])
     leaves, treedef = jax.tree_util.tree_flatten(t)
     assert len(leaves) == 1 and jax.tree_util.tree_unflatten(treedef, leaves).requires_grad
-    np.testing.assert_allclose(
-        jax.vmap(lambda s: (s * s).sum())(fl.ones(3, 2)).array, [2.0, 2.0, 2.0]
-    )
+    np.testing.assert_allclose(jax.vmap(lambda s: (s * s).sum())(fl.ones(3, 2)).array, [2.0, 2.0, 2.0])
     np.testing.assert_allclose(jnp.sin(t), np.sin([1.0, 2.0]), rtol=1e-6)
 
 

@@ -42,10 +42,7 @@ CASES = [
         "var_std",
         [(4, 5)],
         lambda lib, a: (
-            a.var()
-            + a.std(1).sum()
-            + a.var(0, unbiased=False).sum()
-            + a.std(dim=1, correction=0, keepdim=True).sum()
+            a.var() + a.std(1).sum() + a.var(0, unbiased=False).sum() + a.std(dim=1, correction=0, keepdim=True).sum()
         ),
     ),
     ("max_min_dim", [(3, 5)], lambda lib, a: a.max(1)[0].sum() + a.min(dim=0).values.sum() * 2),
@@ -82,19 +79,13 @@ CASES = [
         "indexing",
         [(4, 5)],
         lambda lib, a: (
-            a[1].sum()
-            + a[:, 2:4].pow(2).sum()
-            + a[..., -1].sum()
-            + a[lib.tensor([0, 2, 2])].sum()
-            + a[[1, 3]].sum()
+            a[1].sum() + a[:, 2:4].pow(2).sum() + a[..., -1].sum() + a[lib.tensor([0, 2, 2])].sum() + a[[1, 3]].sum()
         ),
     ),
     (
         "cat_stack",
         [(2, 3), (2, 3)],
-        lambda lib, a, b: (
-            (lib.cat([a, b * 2], 1) ** 2).sum() + lib.stack([a, b], dim=2).pow(3).sum()
-        ),
+        lambda lib, a, b: (lib.cat([a, b * 2], 1) ** 2).sum() + lib.stack([a, b], dim=2).pow(3).sum(),
     ),
     ("reuse", [(3,)], lambda lib, a: ((a * a) * a + a).sum()),
     (

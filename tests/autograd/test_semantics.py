@@ -33,17 +33,13 @@ def test_retain_graph_allows_second_backward_and_freed_graph_raises():
     y.backward(retain_graph=True)
     y.backward()
     np.testing.assert_allclose(a.grad.numpy(), 4 * V)
-    with pytest.raises(
-        RuntimeError, match="backward through the graph a second time.*retain_graph=True"
-    ):
+    with pytest.raises(RuntimeError, match="backward through the graph a second time.*retain_graph=True"):
         y.backward()
 
 
 def test_non_scalar_backward_needs_gradient():
     a = fl.tensor(V, requires_grad=True)
-    with pytest.raises(
-        RuntimeError, match="grad can be implicitly created only for scalar outputs"
-    ):
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
         (a * 2).backward()
     with pytest.raises(RuntimeError, match=r"Mismatch in shape"):
         (a * 2).backward(fl.ones(2))
@@ -96,9 +92,7 @@ def test_grad_modes_as_context_managers_and_decorators():
         return x * 2
 
     assert fl.is_grad_enabled()  # decorating must not leave the mode switched
-    assert (
-        not frozen(a).requires_grad and not bare(a).requires_grad and not switched(a).requires_grad
-    )
+    assert not frozen(a).requires_grad and not bare(a).requires_grad and not switched(a).requires_grad
     with fl.set_grad_enabled(False):
         assert not (a * 2).requires_grad
     fl.set_grad_enabled(False)  # a bare call sets the mode, as in PyTorch
@@ -121,9 +115,7 @@ def test_detach_and_requires_grad_flags():
 
 def test_inplace_on_leaf_that_requires_grad_raises_but_is_allowed_under_no_grad():
     a = fl.tensor(V, requires_grad=True)
-    with pytest.raises(
-        RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"
-    ):
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
         a.add_(1)
     with pytest.raises(RuntimeError, match="in-place"):
         a[0] = 5.0

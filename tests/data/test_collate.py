@@ -1,4 +1,5 @@
 """Tests of numpy_collate and default_collate: structure, dtypes, parity with torch, errors."""
+
 import collections
 
 import numpy as np
@@ -11,8 +12,7 @@ Point = collections.namedtuple("Point", ["x", "y"])
 
 def test_numpy_collate_scalars_and_arrays():
     images = [np.full((1, 2, 2), i, dtype=np.float32) for i in range(3)]
-    batch = fl_data.numpy_collate([(image, label) for image, label in zip(images, [1, 0, 2],
-                                                                          strict=True)])
+    batch = fl_data.numpy_collate([(image, label) for image, label in zip(images, [1, 0, 2], strict=True)])
     assert isinstance(batch, tuple) and len(batch) == 2
     assert batch[0].shape == (3, 1, 2, 2) and batch[0].dtype == np.float32
     assert batch[1].dtype == np.int32 and batch[1].tolist() == [1, 0, 2]
@@ -49,11 +49,17 @@ def test_numpy_collate_stacked_samples_pass_through():
 
 
 def test_numpy_collate_errors():
-    with pytest.raises(ValueError, match=r"numpy_collate: samples have different shapes "
-                                         r"\[\(2,\), \(3,\)\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"numpy_collate: samples have different shapes "
+        r"\[\(2,\), \(3,\)\]",
+    ):
         fl_data.numpy_collate([np.zeros(2), np.zeros(3)])
-    with pytest.raises(ValueError, match="numpy_collate: samples are sequences of different "
-                                         r"lengths \[1, 2\]"):
+    with pytest.raises(
+        ValueError,
+        match="numpy_collate: samples are sequences of different "
+        r"lengths \[1, 2\]",
+    ):
         fl_data.numpy_collate([(1, 2), (3,)])
     with pytest.raises(ValueError, match="numpy_collate: got an empty batch"):
         fl_data.numpy_collate([])

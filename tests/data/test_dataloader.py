@@ -1,4 +1,5 @@
 """Tests of DataLoader: batching, shuffling, resuming, the batch-fetch fast path, errors."""
+
 import numpy as np
 import pytest
 
@@ -32,15 +33,17 @@ class _PerSampleOnly(fl_data.Dataset):
         return len(self.dataset)
 
 
-@pytest.mark.parametrize("size,batch_size,drop_last", [(23, 5, False), (23, 5, True),
-                                                       (20, 5, True), (3, 7, False), (1, 1, True)])
+@pytest.mark.parametrize(
+    "size,batch_size,drop_last", [(23, 5, False), (23, 5, True), (20, 5, True), (3, 7, False), (1, 1, True)]
+)
 def test_len_and_sequential_batches_match_torch(size, batch_size, drop_last):
     torch = pytest.importorskip("torch")
     loader = _loader(size, batch_size=batch_size, drop_last=drop_last)
     reference = torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(torch.arange(size * 2.0).reshape(size, 2),
-                                       torch.arange(size)),
-        batch_size=batch_size, drop_last=drop_last)
+        torch.utils.data.TensorDataset(torch.arange(size * 2.0).reshape(size, 2), torch.arange(size)),
+        batch_size=batch_size,
+        drop_last=drop_last,
+    )
     assert len(loader) == len(reference)
     ours, theirs = list(loader), list(reference)
     assert len(ours) == len(theirs)
@@ -64,22 +67,23 @@ def test_shuffle_visits_every_index_once_per_epoch_and_epochs_differ():
 
 
 def test_same_seed_same_order_and_order_is_function_of_seed_and_epoch():
-    one, other = _loader(batch_size=4, shuffle=True, seed=5), _loader(batch_size=4, shuffle=True,
-                                                                      seed=5)
+    one, other = _loader(batch_size=4, shuffle=True, seed=5), _loader(batch_size=4, shuffle=True, seed=5)
     for _ in range(2):
         assert _epoch_labels(one) == _epoch_labels(other)
     epoch_2 = sum(_epoch_labels(one), [])
     assert epoch_2 == np.random.Generator(np.random.PCG64([5, 2])).permutation(23).tolist()
-    assert _epoch_labels(_loader(batch_size=4, shuffle=True, seed=6)) != \
-        _epoch_labels(_loader(batch_size=4, shuffle=True, seed=5))
+    assert _epoch_labels(_loader(batch_size=4, shuffle=True, seed=6)) != _epoch_labels(
+        _loader(batch_size=4, shuffle=True, seed=5)
+    )
 
 
 def test_generator_argument_int_and_numpy():
-    assert _epoch_labels(_loader(batch_size=4, shuffle=True, generator=5)) == \
-        _epoch_labels(_loader(batch_size=4, shuffle=True, seed=5))
-    assert _epoch_labels(_loader(batch_size=4, shuffle=True,
-                                 generator=np.random.default_rng(3))) == \
-        _epoch_labels(_loader(batch_size=4, shuffle=True, generator=np.random.default_rng(3)))
+    assert _epoch_labels(_loader(batch_size=4, shuffle=True, generator=5)) == _epoch_labels(
+        _loader(batch_size=4, shuffle=True, seed=5)
+    )
+    assert _epoch_labels(_loader(batch_size=4, shuffle=True, generator=np.random.default_rng(3))) == _epoch_labels(
+        _loader(batch_size=4, shuffle=True, generator=np.random.default_rng(3))
+    )
 
 
 def test_getitems_fast_path_gives_the_same_batches_as_per_sample_path():
@@ -87,10 +91,10 @@ def test_getitems_fast_path_gives_the_same_batches_as_per_sample_path():
     calls = []
     fast_fetch = dataset.__getitems__
     dataset.__getitems__ = lambda indices: calls.append(indices) or fast_fetch(indices)
-    fast = fl_data.DataLoader(dataset, batch_size=4, shuffle=True, seed=1,
-                              collate_fn=fl_data.numpy_collate)
-    slow = fl_data.DataLoader(_PerSampleOnly(_dataset()), batch_size=4, shuffle=True, seed=1,
-                              collate_fn=fl_data.numpy_collate)
+    fast = fl_data.DataLoader(dataset, batch_size=4, shuffle=True, seed=1, collate_fn=fl_data.numpy_collate)
+    slow = fl_data.DataLoader(
+        _PerSampleOnly(_dataset()), batch_size=4, shuffle=True, seed=1, collate_fn=fl_data.numpy_collate
+    )
     for fast_batch, slow_batch in zip(fast, slow, strict=True):
         for fast_array, slow_array in zip(fast_batch, slow_batch, strict=True):
             np.testing.assert_array_equal(fast_array, slow_array)
@@ -101,8 +105,7 @@ def test_getitems_fast_path_gives_the_same_batches_as_per_sample_path():
 def test_fast_path_through_subset():
     parts = fl_data.random_split(_dataset(), [13, 10], seed=0)
     fast = fl_data.DataLoader(parts[0], batch_size=5, collate_fn=fl_data.numpy_collate)
-    slow = fl_data.DataLoader(_PerSampleOnly(parts[0]), batch_size=5,
-                              collate_fn=fl_data.numpy_collate)
+    slow = fl_data.DataLoader(_PerSampleOnly(parts[0]), batch_size=5, collate_fn=fl_data.numpy_collate)
     assert _epoch_labels(fast) == _epoch_labels(slow)
     assert sum(_epoch_labels(fast), []) == parts[0].indices
 
@@ -171,20 +174,22 @@ def test_default_collate_is_the_default():
 
 def test_option_errors():
     dataset = _dataset()
-    with pytest.raises(ValueError, match="DataLoader: batch_size should be a positive integer "
-                                         "value, but got batch_size=0"):
+    with pytest.raises(
+        ValueError, match="DataLoader: batch_size should be a positive integer value, but got batch_size=0"
+    ):
         fl_data.DataLoader(dataset, batch_size=0)
-    with pytest.raises(TypeError, match="DataLoader: batch_size should be a positive integer "
-                                        "value, but got batch_size='4'"):
+    with pytest.raises(
+        TypeError, match="DataLoader: batch_size should be a positive integer value, but got batch_size='4'"
+    ):
         fl_data.DataLoader(dataset, batch_size="4")
     with pytest.raises(ValueError, match="DataLoader: batch_size=None"):
         fl_data.DataLoader(dataset, batch_size=None)
-    with pytest.raises(ValueError, match="DataLoader: sampler option is mutually exclusive with "
-                                         "shuffle"):
+    with pytest.raises(ValueError, match="DataLoader: sampler option is mutually exclusive with shuffle"):
         fl_data.DataLoader(dataset, shuffle=True, sampler=[0, 1])
     for options in ({"batch_size": 2}, {"shuffle": True}, {"sampler": [0]}, {"drop_last": True}):
-        with pytest.raises(ValueError, match="DataLoader: batch_sampler option is mutually "
-                                             "exclusive with batch_size, shuffle, sampler"):
+        with pytest.raises(
+            ValueError, match="DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, sampler"
+        ):
             fl_data.DataLoader(dataset, batch_sampler=[[0]], **options)
     with pytest.raises(TypeError, match="DataLoader: shuffle should be a boolean value"):
         fl_data.DataLoader(dataset, shuffle="yes")
@@ -197,8 +202,11 @@ def test_option_errors():
 
 
 def test_loaders_that_would_yield_nothing_are_refused():
-    with pytest.raises(ValueError, match=r"DataLoader: this loader would yield no batches "
-                                         r"\(len\(dataset\)=5, batch_size=8, drop_last=True\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"DataLoader: this loader would yield no batches "
+        r"\(len\(dataset\)=5, batch_size=8, drop_last=True\)",
+    ):
         _loader(5, batch_size=8, drop_last=True)
     with pytest.raises(ValueError, match=r"would yield no batches \(len\(dataset\)=0"):
         fl_data.DataLoader(fl_data.TensorDataset(np.zeros((0, 2))), batch_size=2)

@@ -1,4 +1,5 @@
 """Tests of the map-style datasets and random_split in functorch_lite.utils.data."""
+
 import numpy as np
 import pytest
 
@@ -109,8 +110,9 @@ def test_random_split_numpy_generator_is_reproducible():
     assert first[1].indices == second[1].indices
 
 
-@pytest.mark.parametrize("size,fractions", [(10, [0.3, 0.7]), (11, [0.5, 0.25, 0.25]),
-                                            (7, [0.1, 0.1, 0.8]), (100, [0.33, 0.33, 0.34])])
+@pytest.mark.parametrize(
+    "size,fractions", [(10, [0.3, 0.7]), (11, [0.5, 0.25, 0.25]), (7, [0.1, 0.1, 0.8]), (100, [0.33, 0.33, 0.34])]
+)
 def test_random_split_fraction_lengths_match_torch(size, fractions):
     torch = pytest.importorskip("torch")
     dataset, _, _ = _dataset(size)
@@ -128,8 +130,11 @@ def test_random_split_warns_on_empty_split():
 
 def test_random_split_bad_lengths():
     dataset, _, _ = _dataset(10)
-    with pytest.raises(ValueError, match=r"random_split: sum of input lengths \[6, 5\] = 11 does "
-                                         r"not equal the length of the input dataset \(10\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"random_split: sum of input lengths \[6, 5\] = 11 does "
+        r"not equal the length of the input dataset \(10\)",
+    ):
         fl_data.random_split(dataset, [6, 5], seed=0)
     with pytest.raises(ValueError, match="random_split: fractional lengths must sum to 1"):
         fl_data.random_split(dataset, [0.5, 0.4], seed=0)

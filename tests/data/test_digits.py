@@ -1,4 +1,5 @@
 """Tests of datasets.digits (scikit-learn's 8x8 digits) and the numpy bilinear resize."""
+
 import chex
 import numpy as np
 import pytest
@@ -64,8 +65,9 @@ def test_image_size_and_test_fraction():
 def test_resize_bilinear_matches_torch_interpolate(size):
     torch = pytest.importorskip("torch")
     images = np.random.default_rng(0).random((3, 2, 8, 8)).astype(np.float32)
-    expected = torch.nn.functional.interpolate(torch.from_numpy(images), size=(size, size),
-                                               mode="bilinear", align_corners=False).numpy()
+    expected = torch.nn.functional.interpolate(
+        torch.from_numpy(images), size=(size, size), mode="bilinear", align_corners=False
+    ).numpy()
     np.testing.assert_allclose(resize_bilinear(images, size), expected, atol=1e-6)
 
 

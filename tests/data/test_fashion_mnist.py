@@ -1,4 +1,5 @@
 """Tests of datasets.fashion_mnist on the real files of the Debian package dataset-fashion-mnist."""
+
 import gzip
 import os
 
@@ -12,8 +13,8 @@ from functorch_lite.utils import data as fl_data
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 
 pytestmark = pytest.mark.skipif(
-    not os.path.isdir(DEBIAN_DIR),
-    reason=f"{DEBIAN_DIR} is absent (apt-get install dataset-fashion-mnist)")
+    not os.path.isdir(DEBIAN_DIR), reason=f"{DEBIAN_DIR} is absent (apt-get install dataset-fashion-mnist)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +63,9 @@ def test_class_names():
 
 
 def test_loader_over_fashion_mnist(test):
-    loader = fl_data.DataLoader(fl_data.TensorDataset(*test), batch_size=256, shuffle=True,
-                                seed=0, collate_fn=fl_data.numpy_collate)
+    loader = fl_data.DataLoader(
+        fl_data.TensorDataset(*test), batch_size=256, shuffle=True, seed=0, collate_fn=fl_data.numpy_collate
+    )
     assert len(loader) == 40
     images, labels = next(iter(loader))
     chex.assert_shape(images, (256, 1, 28, 28))

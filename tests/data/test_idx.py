@@ -1,4 +1,5 @@
 """Tests of the IDX reader and of mnist() on small IDX files written to tmp_path."""
+
 import gzip
 import os
 import struct
@@ -30,8 +31,9 @@ def test_read_idx_uint8_round_trip(tmp_path, compress):
     assert not loaded.flags.writeable
 
 
-@pytest.mark.parametrize("dtype_code,big_endian", [(0x0B, ">i2"), (0x0C, ">i4"), (0x0D, ">f4"),
-                                                   (0x0E, ">f8"), (0x09, "i1")])
+@pytest.mark.parametrize(
+    "dtype_code,big_endian", [(0x0B, ">i2"), (0x0C, ">i4"), (0x0D, ">f4"), (0x0E, ">f8"), (0x09, "i1")]
+)
 def test_read_idx_wider_dtypes_are_big_endian(tmp_path, dtype_code, big_endian):
     array = np.array([[-3, 2], [7, 1000 if dtype_code != 0x09 else 100]])
     path = _write(tmp_path / "b.idx", _idx_bytes(array, dtype_code, big_endian))
@@ -48,17 +50,23 @@ def test_read_idx_cache_sees_a_rewritten_file(tmp_path):
     np.testing.assert_array_equal(fl_datasets.read_idx(path), np.ones(5))
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"\x00\x00", "too short for an IDX header"),
-    (b"\x01\x00\x08\x01" + struct.pack(">I", 1) + b"\x00", "wrong magic number 0x01000801"),
-    (b"\x00\x00\x07\x01" + struct.pack(">I", 1) + b"\x00", "wrong magic number 0x00000701"),
-    (b"\x00\x00\x08\x00", "declares 0 dimensions"),
-    (b"\x00\x00\x08\x03" + struct.pack(">I", 2), "truncated inside its header"),
-    (b"\x00\x00\x08\x01" + struct.pack(">I", 5) + b"\x00\x01", r"is truncated: shape \(5,\) "
-                                                                "of uint8 needs 5 data bytes, "
-                                                                "found 2"),
-    (b"\x00\x00\x08\x01" + struct.pack(">I", 1) + b"\x00\x01", "longer than its header says"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"\x00\x00", "too short for an IDX header"),
+        (b"\x01\x00\x08\x01" + struct.pack(">I", 1) + b"\x00", "wrong magic number 0x01000801"),
+        (b"\x00\x00\x07\x01" + struct.pack(">I", 1) + b"\x00", "wrong magic number 0x00000701"),
+        (b"\x00\x00\x08\x00", "declares 0 dimensions"),
+        (b"\x00\x00\x08\x03" + struct.pack(">I", 2), "truncated inside its header"),
+        (
+            b"\x00\x00\x08\x01" + struct.pack(">I", 5) + b"\x00\x01",
+            r"is truncated: shape \(5,\) "
+            "of uint8 needs 5 data bytes, "
+            "found 2",
+        ),
+        (b"\x00\x00\x08\x01" + struct.pack(">I", 1) + b"\x00\x01", "longer than its header says"),
+    ],
+)
 def test_read_idx_rejects_corrupt_files(tmp_path, content, message):
     path = _write(tmp_path / "bad-idx", content)
     with pytest.raises(ValueError, match=f"read_idx: .*bad-idx .*{message}"):
@@ -107,8 +115,11 @@ def test_mnist_pads_to_32_and_finds_torchvision_layout(tmp_path):
 
 def test_mnist_count_mismatch_and_bad_shape(tmp_path):
     _write_mnist(tmp_path / "mismatch", count=5, label_count=4)
-    with pytest.raises(ValueError, match="mnist: count mismatch: .*train-images-idx3-ubyte.gz "
-                                         "holds 5 images but .*train-labels-idx1-ubyte holds 4"):
+    with pytest.raises(
+        ValueError,
+        match="mnist: count mismatch: .*train-images-idx3-ubyte.gz "
+        "holds 5 images but .*train-labels-idx1-ubyte holds 4",
+    ):
         fl_datasets.mnist(tmp_path / "mismatch")
     _write_mnist(tmp_path / "small", image_side=8)
     with pytest.raises(ValueError, match=r"shape \(N, 28, 28\), got uint8 \(5, 8, 8\)"):
@@ -119,8 +130,12 @@ def test_mnist_missing_files_lists_every_path_and_the_remedy(tmp_path):
     with pytest.raises(FileNotFoundError) as caught:
         fl_datasets.mnist(tmp_path, train=False)
     message = str(caught.value)
-    for name in ("t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte",
-                 "t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte"):
+    for name in (
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte.gz",
+        "t10k-labels-idx1-ubyte",
+    ):
         assert os.path.join(str(tmp_path), name) in message
         assert os.path.join(str(tmp_path), "MNIST", "raw", name) in message
     assert "get the four IDX files" in message

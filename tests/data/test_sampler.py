@@ -1,4 +1,5 @@
 """Tests of the samplers in functorch_lite.utils.data: orders, seeding by (seed, epoch), errors."""
+
 import numpy as np
 import pytest
 
@@ -24,8 +25,7 @@ def test_random_sampler_order_is_a_function_of_seed_and_epoch():
     expected_epoch_3 = np.random.Generator(np.random.PCG64([7, 3])).permutation(20).tolist()
     one.set_epoch(3)
     assert list(one) == expected_epoch_3
-    assert list(fl_data.RandomSampler(range(20), generator=7)) == \
-        list(fl_data.RandomSampler(range(20), seed=7))
+    assert list(fl_data.RandomSampler(range(20), generator=7)) == list(fl_data.RandomSampler(range(20), seed=7))
 
 
 def test_random_sampler_without_seed_records_one():
@@ -43,8 +43,9 @@ def test_random_sampler_num_samples_and_replacement():
 
 
 def test_random_sampler_errors():
-    with pytest.raises(ValueError, match="RandomSampler: num_samples should be a positive "
-                                         "integer value, but got num_samples=0"):
+    with pytest.raises(
+        ValueError, match="RandomSampler: num_samples should be a positive integer value, but got num_samples=0"
+    ):
         fl_data.RandomSampler([])
     with pytest.raises(TypeError, match="RandomSampler: replacement should be a boolean"):
         fl_data.RandomSampler(range(3), replacement=1)
@@ -61,13 +62,11 @@ def test_subset_random_sampler():
     assert first == list(fl_data.SubsetRandomSampler([10, 20, 30, 40], seed=1))
 
 
-@pytest.mark.parametrize("size,batch_size,drop_last", [(10, 3, False), (10, 3, True),
-                                                       (9, 3, True), (2, 5, False)])
+@pytest.mark.parametrize("size,batch_size,drop_last", [(10, 3, False), (10, 3, True), (9, 3, True), (2, 5, False)])
 def test_batch_sampler_matches_torch(size, batch_size, drop_last):
     torch = pytest.importorskip("torch")
     ours = fl_data.BatchSampler(fl_data.SequentialSampler(range(size)), batch_size, drop_last)
-    theirs = torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(range(size)),
-                                           batch_size, drop_last)
+    theirs = torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(range(size)), batch_size, drop_last)
     assert list(ours) == list(theirs)
     assert len(ours) == len(theirs)
     # A plain iterable sampler takes the generic path and agrees too.
@@ -78,16 +77,19 @@ def test_batch_sampler_forwards_epochs():
     sampler = fl_data.RandomSampler(range(6), seed=2)
     batches = fl_data.BatchSampler(sampler, 4, False)
     batches.set_epoch(5)
-    assert sum(list(batches), []) == \
-        np.random.Generator(np.random.PCG64([2, 5])).permutation(6).tolist()
+    assert sum(list(batches), []) == np.random.Generator(np.random.PCG64([2, 5])).permutation(6).tolist()
 
 
 def test_batch_sampler_errors():
-    with pytest.raises(ValueError, match="BatchSampler: batch_size should be a positive integer "
-                                         "value, but got batch_size=0"):
+    with pytest.raises(
+        ValueError, match="BatchSampler: batch_size should be a positive integer value, but got batch_size=0"
+    ):
         fl_data.BatchSampler(range(3), 0, False)
-    with pytest.raises(TypeError, match="BatchSampler: batch_size should be a positive integer "
-                                        r"value, but got batch_size=2.0 \(float\)"):
+    with pytest.raises(
+        TypeError,
+        match="BatchSampler: batch_size should be a positive integer "
+        r"value, but got batch_size=2.0 \(float\)",
+    ):
         fl_data.BatchSampler(range(3), 2.0, False)
     with pytest.raises(TypeError, match="BatchSampler: drop_last should be a boolean value"):
         fl_data.BatchSampler(range(3), 2, "yes")

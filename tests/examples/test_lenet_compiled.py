@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
-                                reason="scikit-learn provides the digits data")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("sklearn") is None, reason="scikit-learn provides the digits data"
+)
 # 750 steps of the seed's settings (batch 4, lr 0.001): enough for the loss to fall and accuracy to leave chance
 # (0.44-0.68 for seeds 0-2).
 SHORT_RUN = ["--subset", "1000", "--epochs", "3", "--seed", "0"]
@@ -35,8 +36,9 @@ def test_short_run_learns_reports_speedup_and_matches_the_eager_example(capsys):
     assert accuracy > 0.2, out  # chance is 0.1
     first_step = re.search(r"^time to first compiled step: (\d+\.\d+) s", out, re.MULTILINE)
     assert first_step and float(first_step.group(1)) > 0, out
-    speed = re.search(r"^compiled step: (\d+) samples/s, eager step: (\d+) samples/s, speedup (\d+\.\d)x$",
-                      out, re.MULTILINE)
+    speed = re.search(
+        r"^compiled step: (\d+) samples/s, eager step: (\d+) samples/s, speedup (\d+\.\d)x$", out, re.MULTILINE
+    )
     assert speed and int(speed.group(1)) > 0 and int(speed.group(2)) > 0, out
 
     # The eager example with the same seed and settings prints the same epoch losses.

@@ -13,8 +13,9 @@ from tests.examples.script_runs import ROOT, kill_once_checkpoint_exists, run_sc
 from tests.nn.test_seed_program import SEED_PROGRAM
 
 SCRIPT = ROOT / "examples" / "lenet_imperative.py"
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
-                                reason="scikit-learn provides the digits data")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("sklearn") is None, reason="scikit-learn provides the digits data"
+)
 
 # The seed's training loop body (section 4 of the seed article), which the example must keep:
 # the epoch loop's body in the seed's text that tests/nn/test_seed_program.py runs.
@@ -39,8 +40,9 @@ def _state(path: Path) -> dict:
 
 def test_seed_loop_body_is_kept_verbatim():
     source = SCRIPT.read_text(encoding="utf-8")
-    loop = re.search(r"\n( *)for epoch in [^\n]*# loop over the dataset multiple times\n(.*?)\n *# ---- end",
-                     source, re.S)
+    loop = re.search(
+        r"\n( *)for epoch in [^\n]*# loop over the dataset multiple times\n(.*?)\n *# ---- end", source, re.S
+    )
     assert loop is not None, "the seed's epoch loop is missing"
     body = re.sub(r"  # noqa[^\n]*", "", textwrap.dedent(loop.group(2)))
     assert body + "\n" == SEED_LOOP_BODY
@@ -71,18 +73,29 @@ def test_killed_run_resumed_from_checkpoint_equals_uninterrupted_run_bitwise(tmp
 
 def test_resume_with_other_settings_is_refused(tmp_path, capsys):
     checkpoint = tmp_path / "c.safetensors"
-    fl.save({"model": {}, "optimizer": {}, "rng": np.zeros(2, np.uint32), "epoch": 1,
-             "loader": {"seed": 0, "epoch": 1, "batches_yielded": 0},
-             "args": {"dataset": "digits", "batch_size": 4, "seed": 0, "subset": None}}, checkpoint)
+    fl.save(
+        {
+            "model": {},
+            "optimizer": {},
+            "rng": np.zeros(2, np.uint32),
+            "epoch": 1,
+            "loader": {"seed": 0, "epoch": 1, "batches_yielded": 0},
+            "args": {"dataset": "digits", "batch_size": 4, "seed": 0, "subset": None},
+        },
+        checkpoint,
+    )
     with pytest.raises(SystemExit) as exit_info:
         _example_module().main(["--batch-size", "8", "--resume", str(checkpoint)])
     assert "--batch-size 4 -> 8" in str(exit_info.value)
 
 
-@pytest.mark.parametrize("content, message", [
-    (None, "no such file"),
-    ({"model": {}, "epoch": 1}, "not a checkpoint written by --checkpoint"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no such file"),
+        ({"model": {}, "epoch": 1}, "not a checkpoint written by --checkpoint"),
+    ],
+)
 def test_resume_from_a_missing_or_foreign_file_fails_clearly(tmp_path, content, message):
     path = tmp_path / "c.safetensors"
     if content is not None:

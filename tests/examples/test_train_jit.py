@@ -49,24 +49,48 @@ def test_killed_run_resumed_from_checkpoint_equals_uninterrupted_run_bitwise(tmp
 
 def test_resume_with_other_settings_is_refused(tmp_path):
     ckpt = tmp_path / "c.safetensors"
-    fl.save({"params": {}, "opt_state": {}, "epoch": 1, "loader": {"seed": 0, "epoch": 1, "batches_yielded": 0},
-             "args": {"dataset": "digits", "epochs": 3, "batch_size": 64, "lr": 0.02, "optimizer": "sgd",
-                      "momentum": 0.9, "weight_decay": 0.0, "shift": 2, "seed": 0}}, ckpt)
-    result = subprocess.run([sys.executable, str(SCRIPT), "--epochs", "3", "--lr", "0.1", "--resume", str(ckpt)],
-                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    fl.save(
+        {
+            "params": {},
+            "opt_state": {},
+            "epoch": 1,
+            "loader": {"seed": 0, "epoch": 1, "batches_yielded": 0},
+            "args": {
+                "dataset": "digits",
+                "epochs": 3,
+                "batch_size": 64,
+                "lr": 0.02,
+                "optimizer": "sgd",
+                "momentum": 0.9,
+                "weight_decay": 0.0,
+                "shift": 2,
+                "seed": 0,
+            },
+        },
+        ckpt,
+    )
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--epochs", "3", "--lr", "0.1", "--resume", str(ckpt)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert result.returncode != 0
     assert "--lr 0.02 -> 0.1" in result.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--epochs", "0"], "--epochs must be positive"),
-    (["--batch-size", "-4"], "--batch-size must be positive"),
-    (["--dataset", "cifar"], "invalid choice"),
-    (["--device", "cuda:3"], "not available"),
-    (["--dataset", "mnist"], "needs --data-dir"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--epochs", "0"], "--epochs must be positive"),
+        (["--batch-size", "-4"], "--batch-size must be positive"),
+        (["--dataset", "cifar"], "invalid choice"),
+        (["--device", "cuda:3"], "not available"),
+        (["--dataset", "mnist"], "needs --data-dir"),
+    ],
+)
 def test_bad_command_lines_fail_with_a_clear_message(args, message):
-    result = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120,
-                            cwd=ROOT)
+    result = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode != 0
     assert message in result.stderr

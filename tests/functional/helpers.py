@@ -76,8 +76,7 @@ def check_vs_torch(
     """
     jargs = [jax.numpy.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
     targs = [
-        to_torch(a, requires_grad=i in grad_argnums) if isinstance(a, np.ndarray) else a
-        for i, a in enumerate(args)
+        to_torch(a, requires_grad=i in grad_argnums) if isinstance(a, np.ndarray) else a for i, a in enumerate(args)
     ]
     t_out = torch_fn(*targs)
 
@@ -99,11 +98,7 @@ def check_vs_torch(
     assert_close(j_out, t_out, rtol, atol, "forward")
     if not grad_argnums:
         return
-    t_grads = torch.autograd.grad(
-        t_out, [targs[i] for i in grad_argnums], to_torch(cotangent), allow_unused=True
-    )
+    t_grads = torch.autograd.grad(t_out, [targs[i] for i in grad_argnums], to_torch(cotangent), allow_unused=True)
     for i, jg, tg in zip(grad_argnums, j_grads, t_grads, strict=True):
         expected = np.zeros_like(to_numpy(jg)) if tg is None else tg
-        assert_close(
-            jg, expected, rtol, atol if grad_atol is None else grad_atol, f"grad of argument {i}"
-        )
+        assert_close(jg, expected, rtol, atol if grad_atol is None else grad_atol, f"grad of argument {i}")

@@ -60,9 +60,7 @@ MAX_POOL_CASES = [
 
 @pytest.mark.parametrize("shape,kwargs", MAX_POOL_CASES)
 def test_max_pool2d_matches_torch(shape, kwargs):
-    check_vs_torch(
-        lambda x: fn.max_pool2d(x, **kwargs), lambda x: F.max_pool2d(x, **kwargs), [randn(shape, 4)]
-    )
+    check_vs_torch(lambda x: fn.max_pool2d(x, **kwargs), lambda x: F.max_pool2d(x, **kwargs), [randn(shape, 4)])
 
 
 DILATED_MAX_POOL_CASES = [
@@ -83,9 +81,7 @@ def test_dilated_max_pool2d_forward_matches_torch(shape, kwargs):
 
 @pytest.mark.parametrize("shape,kwargs", DILATED_MAX_POOL_CASES)
 def test_dilated_max_pool2d_gradient_matches_torch(shape, kwargs):
-    check_vs_torch(
-        lambda x: fn.max_pool2d(x, **kwargs), lambda x: F.max_pool2d(x, **kwargs), [randn(shape, 4)]
-    )
+    check_vs_torch(lambda x: fn.max_pool2d(x, **kwargs), lambda x: F.max_pool2d(x, **kwargs), [randn(shape, 4)])
 
 
 AVG_POOL_CASES = [
@@ -104,17 +100,13 @@ AVG_POOL_CASES = [
 @pytest.mark.parametrize("shape,kwargs", AVG_POOL_CASES)
 def test_avg_pool2d_matches_torch(shape, kwargs, count_include_pad):
     kwargs = dict(kwargs, count_include_pad=count_include_pad)
-    check_vs_torch(
-        lambda x: fn.avg_pool2d(x, **kwargs), lambda x: F.avg_pool2d(x, **kwargs), [randn(shape, 5)]
-    )
+    check_vs_torch(lambda x: fn.avg_pool2d(x, **kwargs), lambda x: F.avg_pool2d(x, **kwargs), [randn(shape, 5)])
 
 
 @pytest.mark.parametrize("shape,kwargs", [AVG_POOL_CASES[2], AVG_POOL_CASES[5], AVG_POOL_CASES[7]])
 def test_avg_pool2d_divisor_override_matches_torch(shape, kwargs):
     kwargs = dict(kwargs, divisor_override=5)  # overrides both count_include_pad settings
-    check_vs_torch(
-        lambda x: fn.avg_pool2d(x, **kwargs), lambda x: F.avg_pool2d(x, **kwargs), [randn(shape, 5)]
-    )
+    check_vs_torch(lambda x: fn.avg_pool2d(x, **kwargs), lambda x: F.avg_pool2d(x, **kwargs), [randn(shape, 5)])
 
 
 @pytest.mark.parametrize(

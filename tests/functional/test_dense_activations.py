@@ -50,9 +50,7 @@ def test_gradient_at_zero_matches_torch(ours, theirs):
 
 
 @pytest.mark.parametrize("op", ["softmax", "log_softmax"])
-@pytest.mark.parametrize(
-    "shape,dim", [((7,), 0), ((4, 6), 1), ((4, 6), 0), ((2, 3, 4), -1), ((2, 3, 4), 1)]
-)
+@pytest.mark.parametrize("shape,dim", [((7,), 0), ((4, 6), 1), ((4, 6), 0), ((2, 3, 4), -1), ((2, 3, 4), 1)])
 def test_softmax_matches_torch(op, shape, dim):
     x = randn(shape, 5) * 4
     check_vs_torch(lambda x: getattr(fn, op)(x, dim=dim), lambda x: getattr(F, op)(x, dim=dim), [x])
@@ -115,16 +113,10 @@ def test_dropout_is_deterministic_given_key_and_differs_across_keys():
 def test_dropout_eval_and_edge_probabilities():
     x = jnp.asarray(randn((8, 9), 10))
     np.testing.assert_array_equal(np.asarray(fn.dropout(x, 0.5, training=False)), np.asarray(x))
-    np.testing.assert_array_equal(
-        np.asarray(fn.dropout(x, 0.0, training=True, key=jax.random.key(0))), np.asarray(x)
-    )
-    np.testing.assert_array_equal(
-        np.asarray(fn.dropout(x, 1.0, training=True, key=jax.random.key(0))), 0.0
-    )
+    np.testing.assert_array_equal(np.asarray(fn.dropout(x, 0.0, training=True, key=jax.random.key(0))), np.asarray(x))
+    np.testing.assert_array_equal(np.asarray(fn.dropout(x, 1.0, training=True, key=jax.random.key(0))), 0.0)
     # torch agrees on the deterministic cases
-    assert_close(
-        fn.dropout(x, 0.5, training=False), F.dropout(to_torch(x), 0.5, training=False), atol=0
-    )
+    assert_close(fn.dropout(x, 0.5, training=False), F.dropout(to_torch(x), 0.5, training=False), atol=0)
     assert_close(fn.dropout(x, 1.0, key=jax.random.key(0)), F.dropout(to_torch(x), 1.0), atol=0)
 
 

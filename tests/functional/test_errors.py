@@ -25,15 +25,11 @@ def test_wrong_input_rank():
         match=r"max_pool2d: expected input of rank 3 or 4 .* got shape \(2, 2, 3, 8, 8\)",
     ):
         fn.max_pool2d(jnp.ones((2, 2, 3, 8, 8)), 2)
-    with pytest.raises(
-        ValueError, match=r"avg_pool2d: expected input of rank 3 or 4 .* got shape \(8,\)"
-    ):
+    with pytest.raises(ValueError, match=r"avg_pool2d: expected input of rank 3 or 4 .* got shape \(8,\)"):
         fn.avg_pool2d(jnp.ones(8), 2)
     with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: expected input of rank 3 or 4"):
         fn.adaptive_avg_pool2d(jnp.ones((8, 8)), 2)
-    with pytest.raises(
-        ValueError, match=r"batch_norm: expected input of rank 2 or 3 or 4 or 5 \(N, C, \.\.\.\)"
-    ):
+    with pytest.raises(ValueError, match=r"batch_norm: expected input of rank 2 or 3 or 4 or 5 \(N, C, \.\.\.\)"):
         fn.batch_norm(jnp.ones(3), None, None, training=True)
     with pytest.raises(
         ValueError,
@@ -99,9 +95,7 @@ def test_kernel_larger_than_padded_input():
         r"input shape \(1, 2, 2\)",
     ):
         fn.max_pool2d(jnp.ones((1, 2, 2)), 3)
-    with pytest.raises(
-        ValueError, match=r"avg_pool2d: kernel size 5 is larger than the padded input size 4"
-    ):
+    with pytest.raises(ValueError, match=r"avg_pool2d: kernel size 5 is larger than the padded input size 4"):
         fn.avg_pool2d(jnp.ones((1, 1, 2, 2)), 5, padding=1)
 
 
@@ -116,9 +110,7 @@ def test_pool_padding_larger_than_half_the_kernel():
 
 def test_non_integer_labels():
     x = jnp.ones((4, 3))
-    with pytest.raises(
-        TypeError, match=r"nll_loss: expected integer class indices as target, got dtype float32"
-    ):
+    with pytest.raises(TypeError, match=r"nll_loss: expected integer class indices as target, got dtype float32"):
         fn.nll_loss(x, jnp.zeros(4))
     with pytest.raises(
         ValueError,
@@ -166,9 +158,7 @@ def test_labels_out_of_range_outside_jit():
     [fn.cross_entropy, fn.nll_loss, fn.mse_loss, fn.l1_loss, fn.binary_cross_entropy_with_logits],
 )
 def test_unknown_reduction(loss):
-    target = (
-        jnp.zeros(4, jnp.int32) if loss in (fn.cross_entropy, fn.nll_loss) else jnp.zeros((4, 3))
-    )
+    target = jnp.zeros(4, jnp.int32) if loss in (fn.cross_entropy, fn.nll_loss) else jnp.zeros((4, 3))
     with pytest.raises(
         ValueError,
         match=rf"{loss.__name__}: reduction must be one of \('mean', 'sum', 'none'\), "
@@ -184,9 +174,7 @@ def test_padding_mode_errors():
         r"got 'full'",
     ):
         fn.conv2d(X4, W, padding="full")
-    with pytest.raises(
-        ValueError, match=r"Conv2d: padding must be an int, a pair, 'valid' or 'same', got 'full'"
-    ):
+    with pytest.raises(ValueError, match=r"Conv2d: padding must be an int, a pair, 'valid' or 'same', got 'full'"):
         fn.Conv2d(3, 4, 3, padding="full")
     with pytest.raises(
         ValueError,
@@ -200,9 +188,7 @@ def test_padding_mode_errors():
         r"got stride=2",
     ):
         fn.Conv2d(3, 4, 3, stride=2, padding="same")
-    with pytest.raises(
-        TypeError, match=r"conv2d: padding must be an int or a pair of ints, got \(1, 2, 3\)"
-    ):
+    with pytest.raises(TypeError, match=r"conv2d: padding must be an int or a pair of ints, got \(1, 2, 3\)"):
         fn.conv2d(X4, W, padding=(1, 2, 3))
     with pytest.raises(ValueError, match=r"conv2d: padding must be >= 0, got -1"):
         fn.conv2d(X4, W, padding=-1)
@@ -264,16 +250,12 @@ def test_dropout_errors():
         fn.dropout(jnp.ones(3), 1.5, training=False)
     with pytest.raises(ValueError, match=r"dropout: training=True with p=0.5 needs a PRNG key"):
         fn.dropout(jnp.ones(3), 0.5)
-    with pytest.raises(
-        ValueError, match=r"Dropout\(p=0.5, inplace=False\): training=True needs key="
-    ):
+    with pytest.raises(ValueError, match=r"Dropout\(p=0.5, inplace=False\): training=True needs key="):
         fn.Dropout().apply({}, jnp.ones(3))
 
 
 def test_int_input_to_float_ops():
-    with pytest.raises(
-        TypeError, match=r"conv2d: expected a floating-point input, got dtype int32"
-    ):
+    with pytest.raises(TypeError, match=r"conv2d: expected a floating-point input, got dtype int32"):
         fn.conv2d(jnp.ones((2, 3, 8, 8), jnp.int32), W)
     with pytest.raises(
         TypeError,
@@ -281,13 +263,9 @@ def test_int_input_to_float_ops():
         r"bfloat16",
     ):
         fn.conv2d(X4, W.astype(jnp.bfloat16))
-    with pytest.raises(
-        TypeError, match=r"linear: expected a floating-point input, got dtype int32"
-    ):
+    with pytest.raises(TypeError, match=r"linear: expected a floating-point input, got dtype int32"):
         fn.linear(jnp.ones((2, 3), jnp.int32), jnp.ones((2, 3)))
-    with pytest.raises(
-        TypeError, match=r"avg_pool2d: expected a floating-point input, got dtype int32"
-    ):
+    with pytest.raises(TypeError, match=r"avg_pool2d: expected a floating-point input, got dtype int32"):
         fn.avg_pool2d(jnp.ones((1, 1, 4, 4), jnp.int32), 2)
     with pytest.raises(TypeError, match=r"conv2d: input must be an array, got str"):
         fn.conv2d("image", W)
@@ -310,17 +288,11 @@ def test_other_argument_errors():
         r"got \(4,\)",
     ):
         fn.batch_norm(jnp.ones((2, 3)), jnp.zeros(4), jnp.ones(3))
-    with pytest.raises(
-        ValueError, match=r"layer_norm: expected input with trailing shape \(4,\), got \(2, 3\)"
-    ):
+    with pytest.raises(ValueError, match=r"layer_norm: expected input with trailing shape \(4,\), got \(2, 3\)"):
         fn.layer_norm(jnp.ones((2, 3)), 4)
-    with pytest.raises(
-        ValueError, match=r"cross_entropy: label_smoothing must be a probability in \[0, 1\], got 2"
-    ):
+    with pytest.raises(ValueError, match=r"cross_entropy: label_smoothing must be a probability in \[0, 1\], got 2"):
         fn.cross_entropy(jnp.ones((2, 3)), jnp.zeros(2, jnp.int32), label_smoothing=2)
-    with pytest.raises(
-        ValueError, match=r"cross_entropy: expected weight of shape \(3,\), got \(2,\)"
-    ):
+    with pytest.raises(ValueError, match=r"cross_entropy: expected weight of shape \(3,\), got \(2,\)"):
         fn.cross_entropy(jnp.ones((2, 3)), jnp.zeros(2, jnp.int32), weight=jnp.ones(2))
     with pytest.raises(
         ValueError,
@@ -328,15 +300,9 @@ def test_other_argument_errors():
         r"got \(3,\)",
     ):
         fn.nll_loss(jnp.ones((2, 3)), jnp.zeros(3, jnp.int32))
-    with pytest.raises(
-        ValueError, match=r"flatten: start_dim \(2\) must not come after end_dim \(1\)"
-    ):
+    with pytest.raises(ValueError, match=r"flatten: start_dim \(2\) must not come after end_dim \(1\)"):
         fn.flatten(jnp.ones((2, 3, 4)), 2, 1)
-    with pytest.raises(
-        ValueError, match=r"Sequential: child names must be unique, got \['a', 'a'\]"
-    ):
+    with pytest.raises(ValueError, match=r"Sequential: child names must be unique, got \['a', 'a'\]"):
         fn.Sequential(("a", fn.ReLU()), ("a", fn.Tanh()))
-    with pytest.raises(
-        TypeError, match=r"Sequential: child '0' must be a functional Layer, got function"
-    ):
+    with pytest.raises(TypeError, match=r"Sequential: child '0' must be a functional Layer, got function"):
         fn.Sequential(lambda x: x)

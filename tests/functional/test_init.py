@@ -60,9 +60,7 @@ def test_fans_match_torch(shape):
     ],
 )
 def test_calculate_gain_matches_torch(nonlinearity, param):
-    assert init.calculate_gain(nonlinearity, param) == pytest.approx(
-        torch.nn.init.calculate_gain(nonlinearity, param)
-    )
+    assert init.calculate_gain(nonlinearity, param) == pytest.approx(torch.nn.init.calculate_gain(nonlinearity, param))
 
 
 @pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
@@ -70,9 +68,7 @@ def test_calculate_gain_matches_torch(nonlinearity, param):
 def test_kaiming_matches_torch_formula(mode, nonlinearity, a):
     shape = (128, 64, 3, 3)
     fan_in, fan_out = 64 * 9, 128 * 9
-    std = torch.nn.init.calculate_gain(nonlinearity, a) / math.sqrt(
-        fan_in if mode == "fan_in" else fan_out
-    )
+    std = torch.nn.init.calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
     check_uniform(init.kaiming_uniform(KEY, shape, a, mode, nonlinearity), math.sqrt(3) * std)
     check_normal(init.kaiming_normal(KEY, shape, a, mode, nonlinearity), std)
     # torch's own draws obey the same bound
@@ -121,9 +117,7 @@ def test_layer_default_init_distribution_matches_torch(ours, theirs):
     check_uniform(params["weight"], bound)
     check_uniform(module.weight.detach().numpy(), bound)  # the reference obeys the same bound
     bias = np.asarray(params["bias"])
-    assert (
-        np.abs(bias).max() <= bound and bias.std() > bound / 4
-    )  # few values: bounds and spread only
+    assert np.abs(bias).max() <= bound and bias.std() > bound / 4  # few values: bounds and spread only
 
 
 def test_init_is_deterministic_per_key_and_differs_between_keys():
@@ -135,9 +129,7 @@ def test_init_is_deterministic_per_key_and_differs_between_keys():
     )
     np.testing.assert_array_equal(np.asarray(a["weight"]), np.asarray(b["weight"]))
     assert (np.asarray(a["weight"]) != np.asarray(c["weight"])).any()
-    assert (
-        np.asarray(a["weight"])[:10, 0] != np.asarray(a["bias"])
-    ).all()  # weight and bias use split keys
+    assert (np.asarray(a["weight"])[:10, 0] != np.asarray(a["bias"])).all()  # weight and bias use split keys
 
 
 def test_embedding_init_is_standard_normal_with_zero_padding_row():

@@ -114,9 +114,7 @@ def test_layer_reprs_match_torch():
         if not name.startswith("Sequential"):
             assert repr(ours()) == repr(theirs()), name
     assert repr(fn.BatchNorm2d(3)) == repr(nn.BatchNorm2d(3))
-    assert repr(fn.BatchNorm1d(3, momentum=None, affine=False)) == repr(
-        nn.BatchNorm1d(3, momentum=None, affine=False)
-    )
+    assert repr(fn.BatchNorm1d(3, momentum=None, affine=False)) == repr(nn.BatchNorm1d(3, momentum=None, affine=False))
     assert repr(fn.Embedding(7, 3, padding_idx=-1)) == repr(nn.Embedding(7, 3, padding_idx=-1))
     assert repr(fn.Dropout(0.25)) == repr(nn.Dropout(0.25))
     assert repr(fn.Embedding(7, 3, padding_idx=0)) == repr(nn.Embedding(7, 3, padding_idx=0))
@@ -179,9 +177,7 @@ def test_batch_norm_layer_train_and_eval_with_explicit_state(ours, theirs, shape
     x = randn(shape, 20)
     y, state_after = apply(params, x, state, False)
     assert_close(y, module(to_torch(x)), atol=1e-5, what="eval")
-    jax.tree.map(
-        lambda a, b: np.testing.assert_array_equal(np.asarray(a), np.asarray(b)), state_after, state
-    )
+    jax.tree.map(lambda a, b: np.testing.assert_array_equal(np.asarray(a), np.asarray(b)), state_after, state)
 
 
 def test_dropout_layer_with_explicit_key():
@@ -221,9 +217,7 @@ def test_embedding_layer_matches_torch_and_padding_row_gets_no_gradient():
 def test_sequential_with_batch_norm_returns_nested_state():
     net = fn.Sequential(("conv", fn.Conv2d(1, 2, 3)), ("bn", fn.BatchNorm2d(2)), ("act", fn.ReLU()))
     module = nn.Sequential(
-        __import__("collections").OrderedDict(
-            conv=nn.Conv2d(1, 2, 3), bn=nn.BatchNorm2d(2), act=nn.ReLU()
-        )
+        __import__("collections").OrderedDict(conv=nn.Conv2d(1, 2, 3), bn=nn.BatchNorm2d(2), act=nn.ReLU())
     )
     assert net.stateful
     params, state = fn.load_state_dict(net, torch_state_dict_numpy(module))
@@ -267,8 +261,10 @@ def test_load_state_dict_copies_so_later_writes_to_the_source_do_not_leak_in():
     # loaded params and state must be private copies.
     layer = fn.BatchNorm2d(3)
     source = {
-        "weight": np.full(3, 2.0, np.float32), "bias": np.zeros(3, np.float32),
-        "running_mean": np.ones(3, np.float32), "running_var": np.ones(3, np.float32),
+        "weight": np.full(3, 2.0, np.float32),
+        "bias": np.zeros(3, np.float32),
+        "running_mean": np.ones(3, np.float32),
+        "running_var": np.ones(3, np.float32),
         "num_batches_tracked": np.array(0, np.int64),
     }
     params, state = fn.load_state_dict(layer, source)

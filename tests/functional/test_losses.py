@@ -71,11 +71,7 @@ def test_cross_entropy_class_indices_matches_torch(shape, kwargs):
     x = randn(shape, 3) * 2
     check_vs_torch(
         ours(lambda x, w, reduction: fn.cross_entropy(x, target, w, reduction=reduction, **kwargs)),
-        theirs(
-            lambda x, w, reduction: F.cross_entropy(
-                x, to_torch(target), w, reduction=reduction, **kwargs
-            )
-        ),
+        theirs(lambda x, w, reduction: F.cross_entropy(x, to_torch(target), w, reduction=reduction, **kwargs)),
         [x, weight],
         (0,),
     )
@@ -92,16 +88,8 @@ def test_cross_entropy_class_probabilities_matches_torch(shape, weight, smoothin
     probs = (probs / probs.sum(axis=axis, keepdims=True)).astype(np.float32)
     w = np.abs(randn((c,), 5)) + 0.1 if weight else None
     check_vs_torch(
-        ours(
-            lambda x, p, w, reduction: fn.cross_entropy(
-                x, p, w, reduction=reduction, label_smoothing=smoothing
-            )
-        ),
-        theirs(
-            lambda x, p, w, reduction: F.cross_entropy(
-                x, p, w, reduction=reduction, label_smoothing=smoothing
-            )
-        ),
+        ours(lambda x, p, w, reduction: fn.cross_entropy(x, p, w, reduction=reduction, label_smoothing=smoothing)),
+        theirs(lambda x, p, w, reduction: F.cross_entropy(x, p, w, reduction=reduction, label_smoothing=smoothing)),
         [randn(shape, 6), probs, w],
         (0, 1),
     )
@@ -118,15 +106,9 @@ def test_nll_loss_matches_torch(shape, weight, ignore):
     w = np.abs(randn((c,), 8)) + 0.1 if weight else None
     ignore_index = -100 if ignore is None else ignore
     check_vs_torch(
-        ours(
-            lambda x, w, reduction: fn.nll_loss(
-                x, target, w, ignore_index=ignore_index, reduction=reduction
-            )
-        ),
+        ours(lambda x, w, reduction: fn.nll_loss(x, target, w, ignore_index=ignore_index, reduction=reduction)),
         theirs(
-            lambda x, w, reduction: F.nll_loss(
-                x, to_torch(target), w, ignore_index=ignore_index, reduction=reduction
-            )
+            lambda x, w, reduction: F.nll_loss(x, to_torch(target), w, ignore_index=ignore_index, reduction=reduction)
         ),
         [randn(shape, 9), w],
         (0,),
@@ -143,9 +125,7 @@ def test_pointwise_losses_match_torch(op):
     )
 
 
-@pytest.mark.parametrize(
-    "weight,pos_weight", [(False, False), (True, False), (False, True), (True, True)]
-)
+@pytest.mark.parametrize("weight,pos_weight", [(False, False), (True, False), (False, True), (True, True)])
 def test_bce_with_logits_matches_torch(weight, pos_weight):
     x = randn((6, 4), 12) * 3
     x[0] = [100.0, -100.0, 100.0, -100.0]  # extreme logits: torch stays finite, so must we
@@ -154,9 +134,7 @@ def test_bce_with_logits_matches_torch(weight, pos_weight):
     t[1] = [0.25, 0.5, 0.75, 1.0]  # soft targets
     w = np.abs(randn((6, 4), 14)) if weight else None
     pw = np.abs(randn((4,), 15)) + 0.5 if pos_weight else None
-    loss = ours(
-        lambda x, t, w, pw, reduction: fn.binary_cross_entropy_with_logits(x, t, w, reduction, pw)
-    )
+    loss = ours(lambda x, t, w, pw, reduction: fn.binary_cross_entropy_with_logits(x, t, w, reduction, pw))
     check_vs_torch(
         loss,
         theirs(

@@ -92,8 +92,9 @@ def test_fast_conv_matches_generic_and_torch(xshape, wshape, padding, torch_padd
 def test_conv_shapes_outside_the_fast_path_use_the_generic_lowering(xshape, wshape, stride, dilation, groups):
     x, w = jnp.asarray(randn(xshape)), jnp.asarray(randn(wshape, 1))
     assert not _lowering.uses_fast_conv(x, w, stride, NO_PAD, dilation, groups)
-    torch_y = torch.nn.functional.conv2d(torch.tensor(np.asarray(x)), torch.tensor(np.asarray(w)), stride=stride,
-                                         dilation=dilation, groups=groups)
+    torch_y = torch.nn.functional.conv2d(
+        torch.tensor(np.asarray(x)), torch.tensor(np.asarray(w)), stride=stride, dilation=dilation, groups=groups
+    )
     assert_close(fn.conv2d(x, w, stride=stride, dilation=dilation, groups=groups), torch_y.numpy())
 
 
@@ -183,14 +184,24 @@ def test_fast_max_pool_routes_nan_gradients_like_torch():
 @needs_cpu
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(kernel_size=2, stride=1), dict(kernel_size=2, padding=1), dict(kernel_size=2, dilation=2),
-     dict(kernel_size=2, ceil_mode=True)],
+    [
+        dict(kernel_size=2, stride=1),
+        dict(kernel_size=2, padding=1),
+        dict(kernel_size=2, dilation=2),
+        dict(kernel_size=2, ceil_mode=True),
+    ],
 )
 def test_max_pool_shapes_outside_the_fast_path_use_the_generic_lowering(kwargs):
     x = randn((2, 3, 7, 7), 6)
-    geometry = fn.pooling._pool_geometry(jnp.asarray(x), kwargs["kernel_size"], kwargs.get("stride"),
-                                         kwargs.get("padding", 0), kwargs.get("dilation", 1),
-                                         kwargs.get("ceil_mode", False), "max_pool2d")
+    geometry = fn.pooling._pool_geometry(
+        jnp.asarray(x),
+        kwargs["kernel_size"],
+        kwargs.get("stride"),
+        kwargs.get("padding", 0),
+        kwargs.get("dilation", 1),
+        kwargs.get("ceil_mode", False),
+        "max_pool2d",
+    )
     _, _, kernel, stride, pads, dilation, _ = geometry
     assert not _lowering.uses_fast_max_pool(jnp.asarray(x), kernel, stride, pads, dilation)
     assert_close(fn.max_pool2d(x, **kwargs), torch.nn.functional.max_pool2d(torch.tensor(x), **kwargs).numpy())
@@ -286,8 +297,10 @@ def test_dilated_max_pool_gradient_matches_torch(kwargs):
     y, (grad,) = vjp_all(lambda x: fn.max_pool2d(x, **kwargs), (x,), cotangent)
     assert_close(y, yt.detach().numpy())
     assert_close(grad, xt.grad.numpy())
-    assert_close(jax.jit(jax.jacfwd(lambda x: fn.max_pool2d(x, **kwargs)))(x[:1, :1]).sum(axis=(4, 5, 6, 7)),
-                 np.ones(tuple(yt[:1, :1].shape)))
+    assert_close(
+        jax.jit(jax.jacfwd(lambda x: fn.max_pool2d(x, **kwargs)))(x[:1, :1]).sum(axis=(4, 5, 6, 7)),
+        np.ones(tuple(yt[:1, :1].shape)),
+    )
 
 
 @needs_cpu
@@ -306,8 +319,10 @@ def test_fast_conv_under_jvp_and_vmapped_reverse_mode():
 
     assert_close(jax.jit(lambda t: jax.jvp(fast, (w,), (t,))[1])(tw), jax.jvp(generic, (w,), (tw,))[1])
     tx = jnp.asarray(randn(x.shape, 14))
-    assert_close(jax.jvp(lambda x: _lowering.conv2d_nchw(x, w, (1, 1), pad, (1, 1), 1), (x,), (tx,))[1],
-                 jax.jvp(lambda x: _lowering.generic_conv2d_nchw(x, w, (1, 1), pad, (1, 1), 1), (x,), (tx,))[1])
+    assert_close(
+        jax.jvp(lambda x: _lowering.conv2d_nchw(x, w, (1, 1), pad, (1, 1), 1), (x,), (tx,))[1],
+        jax.jvp(lambda x: _lowering.generic_conv2d_nchw(x, w, (1, 1), pad, (1, 1), 1), (x,), (tx,))[1],
+    )
     weights = jnp.stack([w, -2 * w])
     cotangent = jnp.asarray(randn(generic(w).shape, 13))
 

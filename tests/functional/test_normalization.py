@@ -80,7 +80,5 @@ def test_layer_norm_matches_torch(shape, normalized, affine):
 
 
 def test_layer_norm_rejects_parameters_of_the_wrong_shape():
-    with pytest.raises(
-        ValueError, match=r"layer_norm: expected weight of shape \(5,\), got \(4,\)"
-    ):
+    with pytest.raises(ValueError, match=r"layer_norm: expected weight of shape \(5,\), got \(4,\)"):
         fn.layer_norm(jnp.ones((2, 5)), 5, jnp.ones(4))

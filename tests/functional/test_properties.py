@@ -19,10 +19,18 @@ from .helpers import check_vs_torch, randn, to_torch
 torch = pytest.importorskip("torch")
 T = torch.nn.functional
 
-FAST = settings(max_examples=15, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-SLOW = settings(max_examples=150, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+SLOW = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 FEW = settings(FAST, max_examples=10)  # each example compiles several programs
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
 small = st.integers
@@ -43,17 +51,29 @@ def conv_cases(draw, size=7):
     for length, pad, k, d in zip(spatial, pads, kernel, dilation):
         assume(padding == "same" or length + 2 * pad >= d * (k - 1) + 1)
     batch = draw(small(1, 2))
-    return dict(shape=(batch, in_channels, *spatial), weight=(out_channels, in_channels // groups, *kernel),
-                bias=draw(st.booleans()), stride=stride, padding=padding, dilation=dilation, groups=groups,
-                seed=draw(small(0, 2**16)))
+    return dict(
+        shape=(batch, in_channels, *spatial),
+        weight=(out_channels, in_channels // groups, *kernel),
+        bias=draw(st.booleans()),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        seed=draw(small(0, 2**16)),
+    )
 
 
 def _conv(case):
     x, w = randn(case["shape"], case["seed"]), randn(case["weight"], case["seed"] + 1)
     b = randn(case["weight"][:1], case["seed"] + 2) if case["bias"] else None
     options = {key: case[key] for key in ("stride", "padding", "dilation", "groups")}
-    check_vs_torch(lambda x, w, b: fn.conv2d(x, w, b, **options), lambda x, w, b: T.conv2d(x, w, b, **options),
-                   [x, w, b], (0, 1, 2) if case["bias"] else (0, 1), **TOLERANCE)
+    check_vs_torch(
+        lambda x, w, b: fn.conv2d(x, w, b, **options),
+        lambda x, w, b: T.conv2d(x, w, b, **options),
+        [x, w, b],
+        (0, 1, 2) if case["bias"] else (0, 1),
+        **TOLERANCE,
+    )
 
 
 @FAST
@@ -78,9 +98,16 @@ def pool_cases(draw, size=7, dilated=True):
     spatial = (draw(small(1, size)), draw(small(1, size)))
     for length, pad, k, d in zip(spatial, padding, kernel, dilation):
         assume(length + 2 * pad >= d * (k - 1) + 1)
-    return dict(shape=(draw(small(1, 2)), draw(small(1, 3)), *spatial), kernel=kernel, stride=stride,
-                padding=padding, dilation=dilation, ceil_mode=draw(st.booleans()),
-                count_include_pad=draw(st.booleans()), seed=draw(small(0, 2**16)))
+    return dict(
+        shape=(draw(small(1, 2)), draw(small(1, 3)), *spatial),
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=draw(st.booleans()),
+        count_include_pad=draw(st.booleans()),
+        seed=draw(small(0, 2**16)),
+    )
 
 
 def _max_pool(case):
@@ -120,12 +147,19 @@ def test_pools_many_geometries(case):
 
 
 @FAST
-@given(st.tuples(small(1, 2), small(1, 3), small(1, 9), small(1, 9)),
-       st.tuples(st.one_of(st.none(), small(1, 5)), small(1, 5)), small(0, 2**16))
+@given(
+    st.tuples(small(1, 2), small(1, 3), small(1, 9), small(1, 9)),
+    st.tuples(st.one_of(st.none(), small(1, 5)), small(1, 5)),
+    small(0, 2**16),
+)
 def test_adaptive_avg_pool2d(shape, output_size, seed):
     x = randn(shape, seed)
-    check_vs_torch(lambda x: fn.adaptive_avg_pool2d(x, output_size), lambda x: T.adaptive_avg_pool2d(x, output_size),
-                   [x], **TOLERANCE)
+    check_vs_torch(
+        lambda x: fn.adaptive_avg_pool2d(x, output_size),
+        lambda x: T.adaptive_avg_pool2d(x, output_size),
+        [x],
+        **TOLERANCE,
+    )
 
 
 @FAST
@@ -145,11 +179,14 @@ def cross_entropy_cases(draw):
     ignore_index = draw(st.sampled_from([-100, 0, classes - 1]))
     if draw(st.booleans()):  # some labels ignored
         labels.flat[: draw(small(1, labels.size))] = ignore_index
-    return dict(logits=randn(shape, seed), labels=labels, ignore_index=ignore_index,
-                weight=np.random.default_rng(seed).uniform(0.5, 2, classes).astype(np.float32)
-                if draw(st.booleans()) else None,
-                reduction=draw(st.sampled_from(["mean", "sum", "none"])),
-                label_smoothing=draw(st.sampled_from([0.0, 0.1, 0.35])))
+    return dict(
+        logits=randn(shape, seed),
+        labels=labels,
+        ignore_index=ignore_index,
+        weight=np.random.default_rng(seed).uniform(0.5, 2, classes).astype(np.float32) if draw(st.booleans()) else None,
+        reduction=draw(st.sampled_from(["mean", "sum", "none"])),
+        label_smoothing=draw(st.sampled_from([0.0, 0.1, 0.35])),
+    )
 
 
 @FEW
@@ -157,26 +194,40 @@ def cross_entropy_cases(draw):
 def test_cross_entropy_with_ignore_index_and_label_smoothing(case):
     options = {key: case[key] for key in ("ignore_index", "reduction", "label_smoothing")}
     labels, weight = case["labels"], case["weight"]
-    check_vs_torch(lambda x: fn.cross_entropy(x, labels, weight, **options),
-                   lambda x: T.cross_entropy(x, torch.from_numpy(labels),
-                                             None if weight is None else torch.from_numpy(weight), **options),
-                   [case["logits"]], (0,), **TOLERANCE)
+    check_vs_torch(
+        lambda x: fn.cross_entropy(x, labels, weight, **options),
+        lambda x: T.cross_entropy(
+            x, torch.from_numpy(labels), None if weight is None else torch.from_numpy(weight), **options
+        ),
+        [case["logits"]],
+        (0,),
+        **TOLERANCE,
+    )
 
 
 @FEW
-@given(st.tuples(small(2, 4), small(1, 3)), st.lists(small(1, 3), max_size=2), st.booleans(), st.booleans(),
-       st.sampled_from([0.1, 0.5]), small(0, 2**16))
-def test_batch_norm_output_gradients_and_running_statistics(batch_channels, spatial, training, affine, momentum,
-                                                            seed):
+@given(
+    st.tuples(small(2, 4), small(1, 3)),
+    st.lists(small(1, 3), max_size=2),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([0.1, 0.5]),
+    small(0, 2**16),
+)
+def test_batch_norm_output_gradients_and_running_statistics(batch_channels, spatial, training, affine, momentum, seed):
     shape = (*batch_channels, *spatial)
     channels = shape[1]
     x = randn(shape, seed)
     mean, var = randn((channels,), seed + 1), 0.5 + np.abs(randn((channels,), seed + 2))
     weight, bias = (randn((channels,), seed + 3), randn((channels,), seed + 4)) if affine else (None, None)
     grads = (0, 1, 2) if affine else (0,)
-    check_vs_torch(lambda x, w, b: fn.batch_norm(x, mean, var, w, b, training, momentum)[0],
-                   lambda x, w, b: T.batch_norm(x, to_torch(mean), to_torch(var), w, b, training, momentum),
-                   [x, weight, bias], grads, **TOLERANCE)
+    check_vs_torch(
+        lambda x, w, b: fn.batch_norm(x, mean, var, w, b, training, momentum)[0],
+        lambda x, w, b: T.batch_norm(x, to_torch(mean), to_torch(var), w, b, training, momentum),
+        [x, weight, bias],
+        grads,
+        **TOLERANCE,
+    )
     new_mean, new_var = jax.jit(lambda x: fn.batch_norm(x, mean, var, weight, bias, training, momentum)[1:])(x)
     torch_mean, torch_var = to_torch(mean), to_torch(var)  # torch updates these in place
     T.batch_norm(to_torch(x), torch_mean, torch_var, None, None, training, momentum)

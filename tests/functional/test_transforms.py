@@ -81,9 +81,7 @@ def test_op_under_jit_vmap_jacrev_eval_shape(name):
     close(jitted(*args), eager)
 
     shape = jax.eval_shape(f, *args)
-    assert jax.tree.map(lambda s: (s.shape, s.dtype), shape) == jax.tree.map(
-        lambda y: (y.shape, y.dtype), eager
-    )
+    assert jax.tree.map(lambda s: (s.shape, s.dtype), shape) == jax.tree.map(lambda y: (y.shape, y.dtype), eager)
 
     stacked = [jnp.stack([x, 2 * x]) for x in args]
     doubled = jitted(*[2 * x for x in args])  # same shapes: reuses the compiled program

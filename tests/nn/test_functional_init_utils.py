@@ -24,10 +24,13 @@ def test_functional_ops_match_torch_and_record_grads():
     actual.sum().backward()
     assert_close(weight.grad.numpy(), tw.grad.numpy(), rtol=1e-4, atol=1e-4)
     flat = x.reshape(2, -1)
-    assert_close(F.log_softmax(flat, dim=1).numpy(),
-                 torch.nn.functional.log_softmax(torch.from_numpy(flat), dim=1).numpy())
-    assert_close(F.gelu(flat, approximate="tanh").numpy(),
-                 torch.nn.functional.gelu(torch.from_numpy(flat), approximate="tanh").numpy())
+    assert_close(
+        F.log_softmax(flat, dim=1).numpy(), torch.nn.functional.log_softmax(torch.from_numpy(flat), dim=1).numpy()
+    )
+    assert_close(
+        F.gelu(flat, approximate="tanh").numpy(),
+        torch.nn.functional.gelu(torch.from_numpy(flat), approximate="tanh").numpy(),
+    )
 
 
 def test_functional_batch_norm_updates_running_stats_in_place():
@@ -35,8 +38,7 @@ def test_functional_batch_norm_updates_running_stats_in_place():
     mean, var = Tensor(np.zeros(3, np.float32)), Tensor(np.ones(3, np.float32))
     t_mean, t_var = torch.zeros(3), torch.ones(3)
     out = F.batch_norm(x, mean, var, training=True, momentum=0.2)
-    expected = torch.nn.functional.batch_norm(torch.from_numpy(x), t_mean, t_var, training=True,
-                                              momentum=0.2)
+    expected = torch.nn.functional.batch_norm(torch.from_numpy(x), t_mean, t_var, training=True, momentum=0.2)
     assert_close(out.numpy(), expected.numpy())
     assert_close(mean.numpy(), t_mean.numpy())
     assert_close(var.numpy(), t_var.numpy())

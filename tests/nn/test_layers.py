@@ -44,8 +44,7 @@ def test_layer_forward_and_input_grad_match_torch(name):
     (expected * torch.from_numpy(weights)).sum().backward()
     (actual * Tensor(weights)).sum().backward()
     assert_close(x_tensor.grad.numpy(), tx.grad.numpy())
-    for (_, param), (_, torch_param) in zip(layer.named_parameters(),
-                                              reference.named_parameters()):
+    for (_, param), (_, torch_param) in zip(layer.named_parameters(), reference.named_parameters()):
         assert_close(param.grad.numpy(), torch_param.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
@@ -95,13 +94,19 @@ def test_default_init_has_torch_bounds():
 
 def test_wrong_channel_count_or_rank_names_the_layer():
     conv = nn.Conv2d(1, 6, 5)
-    with pytest.raises(ValueError, match=r"Conv2d\(1, 6, kernel_size=\(5, 5\), stride=\(1, 1\)\): "
-                                         r"expected input of shape \(N, 1, H, W\).*got \(2, 3, 32, 32\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Conv2d\(1, 6, kernel_size=\(5, 5\), stride=\(1, 1\)\): "
+        r"expected input of shape \(N, 1, H, W\).*got \(2, 3, 32, 32\)",
+    ):
         conv(np.zeros((2, 3, 32, 32), np.float32))
     with pytest.raises(ValueError, match=r"Conv2d\(1, 6.*got \(32, 32\)"):
         conv(np.zeros((32, 32), np.float32))
-    with pytest.raises(ValueError, match=r"Linear\(in_features=400, out_features=120, bias=True\): "
-                                         r"expected input with last dimension 400, got shape \(2, 256\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Linear\(in_features=400, out_features=120, bias=True\): "
+        r"expected input with last dimension 400, got shape \(2, 256\)",
+    ):
         nn.Linear(400, 120)(jnp.zeros((2, 256)))
     with pytest.raises(ValueError, match=r"BatchNorm2d\(3.*expected input of rank 4 with 3 channels"):
         nn.BatchNorm2d(3)(np.zeros((2, 4, 5, 5), np.float32))
@@ -127,8 +132,7 @@ def test_losses_match_torch():
         (lambda lib, w: lib.BCEWithLogitsLoss(pos_weight=w), logits, (targets > 0) * 1.0),
     ]
     for make, x, t in cases:
-        expected = make(torch.nn, torch.from_numpy(weight))(torch.from_numpy(x),
-                                                            torch.from_numpy(np.asarray(t)))
+        expected = make(torch.nn, torch.from_numpy(weight))(torch.from_numpy(x), torch.from_numpy(np.asarray(t)))
         actual = make(nn, weight)(x, np.asarray(t, dtype=np.asarray(t).dtype))
         assert_close(actual.detach().numpy(), expected.numpy())
     assert list(nn.CrossEntropyLoss(weight=weight).state_dict()) == ["weight"]

@@ -21,8 +21,10 @@ def _pair():
 
 def _batches(count, batch=16):
     rng = np.random.default_rng(0)
-    return [(rng.standard_normal((batch, 1, 32, 32), dtype=np.float32),
-             rng.integers(0, 10, batch).astype(np.int64)) for _ in range(count)]
+    return [
+        (rng.standard_normal((batch, 1, 32, 32), dtype=np.float32), rng.integers(0, 10, batch).astype(np.int64))
+        for _ in range(count)
+    ]
 
 
 def test_state_dict_keys_equal_torch():
@@ -33,7 +35,7 @@ def test_state_dict_keys_equal_torch():
 
 def test_forward_and_grads_match_torch():
     reference, net = _pair()
-    (x, y), = _batches(1)
+    ((x, y),) = _batches(1)
     expected = reference(torch.from_numpy(x))
     outputs = net(x)
     assert_close(outputs.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -46,20 +48,22 @@ def test_forward_and_grads_match_torch():
         assert_close(param.grad.numpy(), torch_grads[name], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("make", [
-    lambda lib, params: lib.SGD(params, lr=0.001, momentum=0.9),
-    lambda lib, params: lib.Adam(params, lr=0.001),
-    lambda lib, params: lib.AdamW(params, lr=0.001),
-], ids=["SGD", "Adam", "AdamW"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib, params: lib.SGD(params, lr=0.001, momentum=0.9),
+        lambda lib, params: lib.Adam(params, lr=0.001),
+        lambda lib, params: lib.AdamW(params, lr=0.001),
+    ],
+    ids=["SGD", "Adam", "AdamW"],
+)
 def test_twenty_steps_match_torch(make):
     reference, net = _pair()
-    torch_optimizer, optimizer = make(torch.optim, reference.parameters()), make(optim,
-                                                                                net.parameters())
+    torch_optimizer, optimizer = make(torch.optim, reference.parameters()), make(optim, net.parameters())
     torch_losses, losses = [], []
     for x, y in _batches(20):
         torch_optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(reference(torch.from_numpy(x)),
-                                                 torch.from_numpy(y))
+        loss = torch.nn.functional.cross_entropy(reference(torch.from_numpy(x)), torch.from_numpy(y))
         loss.backward()
         torch_optimizer.step()
         torch_losses.append(loss.item())

@@ -14,8 +14,14 @@ torch = pytest.importorskip("torch")
 
 def _models(lib):
     """A small model with BatchNorm2d and Dropout, the same on both libraries."""
-    return lib.Sequential(lib.Conv2d(3, 4, 3, padding=1), lib.BatchNorm2d(4), lib.ReLU(),
-                          lib.Dropout(0.25), lib.Flatten(), lib.Linear(4 * 8 * 8, 5))
+    return lib.Sequential(
+        lib.Conv2d(3, 4, 3, padding=1),
+        lib.BatchNorm2d(4),
+        lib.ReLU(),
+        lib.Dropout(0.25),
+        lib.Flatten(),
+        lib.Linear(4 * 8 * 8, 5),
+    )
 
 
 def test_state_dict_keys_with_batchnorm_and_dropout_equal_torch():
@@ -86,9 +92,12 @@ def test_load_state_dict_reports_missing_unexpected_and_mis_shaped_keys():
         model.load_state_dict({"weight": good["weight"]})
     with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "extra"'):
         model.load_state_dict({**good, "extra": np.zeros(1)})
-    with pytest.raises(ValueError, match=r"size mismatch for weight: copying a param with shape "
-                                         r"torch.Size\(\[3, 3\]\) from checkpoint, the shape in "
-                                         r"current model is torch.Size\(\[2, 3\]\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"size mismatch for weight: copying a param with shape "
+        r"torch.Size\(\[3, 3\]\) from checkpoint, the shape in "
+        r"current model is torch.Size\(\[2, 3\]\)",
+    ):
         model.load_state_dict({**good, "weight": np.zeros((3, 3), np.float32)})
     np.testing.assert_array_equal(np.asarray(model.weight.detach()), before)  # nothing copied
     result = model.load_state_dict({"weight": good["weight"], "extra": 1.0}, strict=False)
@@ -131,11 +140,17 @@ def test_to_device_and_dtype_and_unknown_device():
 
 def test_repr_matches_torch():
     assert repr(_models(nn)) == repr(_models(torch.nn))
-    for make in (lambda lib: lib.Linear(3, 2, bias=False), lambda lib: lib.LeakyReLU(0.2),
-                 lambda lib: lib.AvgPool2d(2), lambda lib: lib.Embedding(10, 3, padding_idx=1),
-                 lambda lib: lib.LayerNorm(4), lambda lib: lib.Softmax(dim=1),
-                 lambda lib: lib.CrossEntropyLoss(), lambda lib: lib.GELU(),
-                 lambda lib: lib.AdaptiveAvgPool2d((2, 3))):
+    for make in (
+        lambda lib: lib.Linear(3, 2, bias=False),
+        lambda lib: lib.LeakyReLU(0.2),
+        lambda lib: lib.AvgPool2d(2),
+        lambda lib: lib.Embedding(10, 3, padding_idx=1),
+        lambda lib: lib.LayerNorm(4),
+        lambda lib: lib.Softmax(dim=1),
+        lambda lib: lib.CrossEntropyLoss(),
+        lambda lib: lib.GELU(),
+        lambda lib: lib.AdaptiveAvgPool2d((2, 3)),
+    ):
         assert repr(make(nn)) == repr(make(torch.nn))
 
 

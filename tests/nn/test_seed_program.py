@@ -10,7 +10,7 @@ from functorch_lite.utils.data import DataLoader, TensorDataset
 
 # Section 4 of the seed, character for character from `class Net` on, except the imports
 # (replaced as the seed FAQ's users would) and `range(10)` -> `range(1)` (one epoch).
-SEED_PROGRAM = '''
+SEED_PROGRAM = """
 import functorch_lite as torch
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
@@ -63,7 +63,7 @@ for epoch in range(1):  # loop over the dataset multiple times
         # 打印训练损失
         running_loss += loss.item()
     print('Epoch: %d loss: %.3f' % (epoch + 1, running_loss / len(trainloader)))
-'''
+"""
 
 
 def _full_loss(net, images, labels):

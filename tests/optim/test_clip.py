@@ -1,4 +1,5 @@
 """Gradient clipping equals torch.nn.utils.clip_grad_norm_ / clip_grad_value_ over pytrees."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -14,8 +15,10 @@ GRADS = [RNG.standard_normal(shape).astype(np.float32) for shape in SHAPES]
 
 
 def grad_tree():
-    return {"layer": {"weight": jnp.asarray(GRADS[0]), "bias": jnp.asarray(GRADS[1])},
-            "kernels": [jnp.asarray(GRADS[2]), None]}
+    return {
+        "layer": {"weight": jnp.asarray(GRADS[0]), "bias": jnp.asarray(GRADS[1])},
+        "kernels": [jnp.asarray(GRADS[2]), None],
+    }
 
 
 def flat(tree):
@@ -63,16 +66,31 @@ def test_clip_by_value_matches_torch():
         np.testing.assert_array_equal(actual, parameter.grad.numpy())
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: fo.clip_by_global_norm(grad_tree(), -1.0), ValueError,
-     r"clip_by_global_norm: max_norm must be a non-negative number, got -1.0"),
-    (lambda: fo.clip_by_global_norm(grad_tree(), 1.0, norm_type="two"), TypeError,
-     r"clip_by_global_norm: norm_type must be a number or 'inf', got 'two'"),
-    (lambda: fo.global_norm(grad_tree(), norm_type=None), TypeError,
-     r"global_norm: norm_type must be a number or 'inf'"),
-    (lambda: fo.clip_by_value(grad_tree(), -0.1), ValueError,
-     r"clip_by_value: clip_value must be a non-negative number, got -0.1"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: fo.clip_by_global_norm(grad_tree(), -1.0),
+            ValueError,
+            r"clip_by_global_norm: max_norm must be a non-negative number, got -1.0",
+        ),
+        (
+            lambda: fo.clip_by_global_norm(grad_tree(), 1.0, norm_type="two"),
+            TypeError,
+            r"clip_by_global_norm: norm_type must be a number or 'inf', got 'two'",
+        ),
+        (
+            lambda: fo.global_norm(grad_tree(), norm_type=None),
+            TypeError,
+            r"global_norm: norm_type must be a number or 'inf'",
+        ),
+        (
+            lambda: fo.clip_by_value(grad_tree(), -0.1),
+            ValueError,
+            r"clip_by_value: clip_value must be a non-negative number, got -0.1",
+        ),
+    ],
+)
 def test_clip_arguments_are_validated(call, error, message):
     with pytest.raises(error, match=message):
         call()

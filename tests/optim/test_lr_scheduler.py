@@ -20,10 +20,14 @@ SCHEDULERS = {
 
 
 def _optimizers():
-    torch_groups = [{"params": [torch.nn.Parameter(torch.zeros(2))]},
-                    {"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.05}]
-    groups = [{"params": [Parameter(np.zeros(2, np.float32))]},
-              {"params": [Parameter(np.zeros(2, np.float32))], "lr": 0.05}]
+    torch_groups = [
+        {"params": [torch.nn.Parameter(torch.zeros(2))]},
+        {"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.05},
+    ]
+    groups = [
+        {"params": [Parameter(np.zeros(2, np.float32))]},
+        {"params": [Parameter(np.zeros(2, np.float32))], "lr": 0.05},
+    ]
     return torch.optim.SGD(torch_groups, lr=0.1), optim.SGD(groups, lr=0.1)
 
 

@@ -27,8 +27,12 @@ def _pair(name, shapes=((3, 2), (4,))):
     cls = name.split("-")[0]
     torch_params = [torch.nn.Parameter(torch.from_numpy(v.copy())) for v in values]
     params = [Parameter(v) for v in values]
-    return (getattr(torch.optim, cls)(torch_params, **CASES[name]), torch_params,
-            getattr(optim, cls)(params, **CASES[name]), params)
+    return (
+        getattr(torch.optim, cls)(torch_params, **CASES[name]),
+        torch_params,
+        getattr(optim, cls)(params, **CASES[name]),
+        params,
+    )
 
 
 def _set_grads(step, torch_params, params):
@@ -53,8 +57,7 @@ def test_updates_and_state_dict_match_torch(name):
     for index, slots in expected["state"].items():
         assert list(actual["state"][index]) == list(slots)
         for key, value in slots.items():
-            np.testing.assert_allclose(np.asarray(actual["state"][index][key]), value.numpy(),
-                                       rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(np.asarray(actual["state"][index][key]), value.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam"])
@@ -124,8 +127,7 @@ def test_bad_input_raises_clear_errors():
     param = Parameter(np.ones(2, np.float32))
     with pytest.raises(ValueError, match="SGD: optimizer got an empty parameter list"):
         optim.SGD([], lr=0.1)
-    with pytest.raises(ValueError, match="Adam: Invalid learning rate: lr must be a non-negative "
-                                         "number, got -0.1"):
+    with pytest.raises(ValueError, match="Adam: Invalid learning rate: lr must be a non-negative number, got -0.1"):
         optim.Adam([param], lr=-0.1)
     with pytest.raises(TypeError, match="momentom"):
         optim.SGD([param], lr=0.1, momentom=0.9)

@@ -1,4 +1,5 @@
 """Parity of functorch_lite.optim's pure optimizers with torch.optim, plus their pytree contract."""
+
 import functools
 
 import jax
@@ -39,9 +40,10 @@ def jax_loss(params, sign):
 
 def jax_params():
     # A None leaf and nested list/dict exercise the pytree lifting.
-    return {"linear": {"weight": jnp.asarray(INITIAL["weight"]),
-                       "bias": jnp.asarray(INITIAL["bias"])},
-            "extra": [jnp.asarray(INITIAL["kernel"]), None]}
+    return {
+        "linear": {"weight": jnp.asarray(INITIAL["weight"]), "bias": jnp.asarray(INITIAL["bias"])},
+        "extra": [jnp.asarray(INITIAL["kernel"]), None],
+    }
 
 
 def flat(params):
@@ -88,8 +90,7 @@ CASES = [
 
 
 def run_torch(class_name, kwargs, steps=STEPS, scheduler=None):
-    tensors = [torch.tensor(INITIAL[name], requires_grad=True)
-               for name in ("weight", "bias", "kernel")]
+    tensors = [torch.tensor(INITIAL[name], requires_grad=True) for name in ("weight", "bias", "kernel")]
     optimizer = getattr(torch.optim, class_name)(tensors, foreach=False, **kwargs)
     lr_scheduler = scheduler(optimizer) if scheduler else None
     sign = -1.0 if kwargs.get("maximize") else 1.0
@@ -118,12 +119,10 @@ def run_jax(optimizer, maximize, steps=STEPS):
 
 
 def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
-    np.testing.assert_allclose(np.asarray(actual), expected.detach().numpy(),
-                               rtol=rtol, atol=atol)
+    np.testing.assert_allclose(np.asarray(actual), expected.detach().numpy(), rtol=rtol, atol=atol)
 
 
-@pytest.mark.parametrize("name,options", CASES,
-                         ids=[f"{n}-{'-'.join(o) or 'default'}" for n, o in CASES])
+@pytest.mark.parametrize("name,options", CASES, ids=[f"{n}-{'-'.join(o) or 'default'}" for n, o in CASES])
 def test_matches_torch_for_50_steps(name, options):
     factory, class_name, lr = OPTIMIZERS[name]
     kwargs = {"lr": lr, **options}
@@ -135,8 +134,7 @@ def test_matches_torch_for_50_steps(name, options):
     assert int(state.step) == STEPS and state.step.dtype == jnp.int32
     for index, tensor in enumerate(tensors):
         torch_state = torch_optimizer.state[tensor]
-        slots = {slot: value for slot, value in state._asdict().items()
-                 if slot != "step" and value is not None}
+        slots = {slot: value for slot, value in state._asdict().items() if slot != "step" and value is not None}
         expected_keys = set(slots) | ({"step"} if name != "sgd" else set())
         assert {key for key, value in torch_state.items() if value is not None} == expected_keys
         # Slots shrink as the problem converges, so they get an absolute tolerance on the
@@ -146,23 +144,44 @@ def test_matches_torch_for_50_steps(name, options):
 
 
 SCHEDULE_CASES = [
-    ("adam", {}, fo.cosine_annealing_lr(0.01, T_max=20),
-     lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=20)),
-    ("sgd", {"momentum": 0.9}, fo.step_lr(0.05, step_size=10, gamma=0.5),
-     lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)),
-    ("adagrad", {"lr_decay": 0.01}, fo.exponential_lr(0.1, gamma=0.95),
-     lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.95)),
-    ("adamw", {"weight_decay": 0.1}, fo.sequential_lr(
-        [fo.linear_lr(0.01, start_factor=0.1, total_iters=5),
-         fo.cosine_annealing_lr(0.01, T_max=45)], milestones=[5]),
-     lambda opt: torch.optim.lr_scheduler.SequentialLR(opt, [
-         torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=5),
-         torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=45)], milestones=[5])),
+    (
+        "adam",
+        {},
+        fo.cosine_annealing_lr(0.01, T_max=20),
+        lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=20),
+    ),
+    (
+        "sgd",
+        {"momentum": 0.9},
+        fo.step_lr(0.05, step_size=10, gamma=0.5),
+        lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5),
+    ),
+    (
+        "adagrad",
+        {"lr_decay": 0.01},
+        fo.exponential_lr(0.1, gamma=0.95),
+        lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.95),
+    ),
+    (
+        "adamw",
+        {"weight_decay": 0.1},
+        fo.sequential_lr(
+            [fo.linear_lr(0.01, start_factor=0.1, total_iters=5), fo.cosine_annealing_lr(0.01, T_max=45)],
+            milestones=[5],
+        ),
+        lambda opt: torch.optim.lr_scheduler.SequentialLR(
+            opt,
+            [
+                torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=5),
+                torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=45),
+            ],
+            milestones=[5],
+        ),
+    ),
 ]
 
 
-@pytest.mark.parametrize("name,options,schedule,scheduler", SCHEDULE_CASES,
-                         ids=[case[0] for case in SCHEDULE_CASES])
+@pytest.mark.parametrize("name,options,schedule,scheduler", SCHEDULE_CASES, ids=[case[0] for case in SCHEDULE_CASES])
 def test_schedule_as_lr_matches_torch_scheduler(name, options, schedule, scheduler):
     factory, class_name, lr = OPTIMIZERS[name]
     params, _ = run_jax(factory(lr=schedule, **options), False)
@@ -171,9 +190,15 @@ def test_schedule_as_lr_matches_torch_scheduler(name, options, schedule, schedul
         assert_close(actual, expected)
 
 
-@pytest.mark.parametrize("optimizer", [
-    fo.adam(amsgrad=True, weight_decay=0.1), fo.sgd(0.1, momentum=0.9, nesterov=True),
-    fo.rmsprop(centered=True, momentum=0.5), fo.adagrad(lr_decay=0.1)])
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        fo.adam(amsgrad=True, weight_decay=0.1),
+        fo.sgd(0.1, momentum=0.9, nesterov=True),
+        fo.rmsprop(centered=True, momentum=0.5),
+        fo.adagrad(lr_decay=0.1),
+    ],
+)
 def test_jit_update_equals_eager_update(optimizer):
     params = jax_params()
     eager, compiled = (params, optimizer.init(params)), (params, optimizer.init(params))
@@ -189,22 +214,43 @@ def test_jit_update_equals_eager_update(optimizer):
 
 
 RULES = [
-    (fo.sgd_init, {"momentum": 0.9}, fo.sgd_rule,
-     {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}, {"nesterov": False}),
-    (fo.adam_init, {"amsgrad": True}, fo.adam_rule,
-     {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01}, {}),
-    (fo.adam_init, {}, fo.adamw_rule, {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1},
-     {}),
-    (fo.rmsprop_init, {"momentum": 0.5, "centered": True}, fo.rmsprop_rule,
-     {"lr": 0.01, "alpha": 0.9, "eps": 1e-8, "weight_decay": 0.01, "momentum": 0.5}, {}),
-    (fo.adagrad_init, {"initial_accumulator_value": 0.1}, fo.adagrad_rule,
-     {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.01, "eps": 1e-10}, {"maximize": True}),
+    (
+        fo.sgd_init,
+        {"momentum": 0.9},
+        fo.sgd_rule,
+        {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01},
+        {"nesterov": False},
+    ),
+    (
+        fo.adam_init,
+        {"amsgrad": True},
+        fo.adam_rule,
+        {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01},
+        {},
+    ),
+    (fo.adam_init, {}, fo.adamw_rule, {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1}, {}),
+    (
+        fo.rmsprop_init,
+        {"momentum": 0.5, "centered": True},
+        fo.rmsprop_rule,
+        {"lr": 0.01, "alpha": 0.9, "eps": 1e-8, "weight_decay": 0.01, "momentum": 0.5},
+        {},
+    ),
+    (
+        fo.adagrad_init,
+        {"initial_accumulator_value": 0.1},
+        fo.adagrad_rule,
+        {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.01, "eps": 1e-10},
+        {"maximize": True},
+    ),
 ]
 
 
-@pytest.mark.parametrize("init, init_flags, rule, hyper, flags", RULES,
-                         ids=[case[2].func.__name__ if isinstance(case[2], functools.partial)
-                              else case[2].__name__ for case in RULES])
+@pytest.mark.parametrize(
+    "init, init_flags, rule, hyper, flags",
+    RULES,
+    ids=[case[2].func.__name__ if isinstance(case[2], functools.partial) else case[2].__name__ for case in RULES],
+)
 def test_rule_accepts_traced_hyperparameters(init, init_flags, rule, hyper, flags):
     param = jnp.asarray(INITIAL["weight"])
     grads = [jnp.asarray(RNG.standard_normal((3, 4)), jnp.float32) for _ in range(4)]
@@ -254,50 +300,57 @@ def test_update_rejects_mismatched_grads():
     optimizer = fo.adam()
     params = {"bias": jnp.zeros(2), "weight": jnp.zeros((2, 3))}
     state = optimizer.init(params)
-    with pytest.raises(ValueError, match=r"adam.update: grads\['weight'\] has shape \(3, 2\), "
-                                         r"expected the parameter's \(2, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"adam.update: grads\['weight'\] has shape \(3, 2\), "
+        r"expected the parameter's \(2, 3\)",
+    ):
         optimizer.update({"bias": jnp.zeros(2), "weight": jnp.zeros((3, 2))}, state, params)
-    with pytest.raises(ValueError, match=r"adam.update: grads do not match params: "
-                                         r"params has \['weight'\] but grads do not"):
+    with pytest.raises(
+        ValueError,
+        match=r"adam.update: grads do not match params: "
+        r"params has \['weight'\] but grads do not",
+    ):
         optimizer.update({"bias": jnp.zeros(2)}, state, params)
     with pytest.raises(ValueError, match=r"grads have \['z'\] but params do not"):
         optimizer.update({**params, "z": jnp.zeros(1)}, state, params)
     with pytest.raises(ValueError, match=r"params has \['bias'\] where grads has \['b'\]"):
         optimizer.update({"b": jnp.zeros(2), "weight": jnp.zeros((2, 3))}, state, params)
     with pytest.raises(ValueError, match=r"grads are PyTreeDef\(\(\*, \*\)\)"):
-        optimizer.update((jnp.zeros(2), jnp.zeros(3)), fo.adam().init([jnp.zeros(2)] * 2),
-                         [jnp.zeros(2), jnp.zeros(3)])
-    with pytest.raises(TypeError, match=r"adam.update: state must be the AdamState that "
-                                        r"adam\(...\).init returns, got SGDState"):
+        optimizer.update((jnp.zeros(2), jnp.zeros(3)), fo.adam().init([jnp.zeros(2)] * 2), [jnp.zeros(2), jnp.zeros(3)])
+    with pytest.raises(
+        TypeError,
+        match=r"adam.update: state must be the AdamState that "
+        r"adam\(...\).init returns, got SGDState",
+    ):
         optimizer.update(params, fo.sgd().init(params), params)
     with pytest.raises(ValueError, match=r"adam.update: state.exp_avg does not match"):
         optimizer.update(params, optimizer.init({"bias": jnp.zeros(2)}), params)
 
 
-@pytest.mark.parametrize("factory, kwargs, error, message", [
-    (fo.sgd, {"lr": -0.1}, ValueError,
-     r"sgd: lr must be a non-negative number or a schedule, got -0.1"),
-    (fo.sgd, {"lr": "fast"}, TypeError, r"sgd: lr must be a non-negative number"),
-    (fo.sgd, {"momentum": -0.5}, ValueError, r"sgd: momentum must be a non-negative number"),
-    (fo.sgd, {"weight_decay": -1.0}, ValueError, r"sgd: weight_decay must be"),
-    (fo.sgd, {"nesterov": True}, ValueError,
-     r"sgd: nesterov=True requires momentum > 0 and dampening == 0"),
-    (fo.sgd, {"momentum": 0.9, "dampening": 0.1, "nesterov": True}, ValueError,
-     r"dampening=0.1"),
-    (fo.sgd, {"maximize": 1}, TypeError, r"sgd: maximize must be a bool, got 1"),
-    (fo.adam, {"eps": -1e-8}, ValueError, r"adam: eps must be a non-negative number"),
-    (fo.adam, {"betas": (1.0, 0.999)}, ValueError, r"adam: betas\[0\] must be in \[0, 1\)"),
-    (fo.adamw, {"betas": (0.9, -0.1)}, ValueError, r"adamw: betas\[1\] must be in \[0, 1\)"),
-    (fo.adam, {"betas": 0.9}, ValueError, r"adam: betas must be a pair"),
-    (fo.adam, {"amsgrad": "yes"}, TypeError, r"adam: amsgrad must be a bool"),
-    (fo.adamw, {"weight_decay": -0.01}, ValueError, r"adamw: weight_decay must be"),
-    (fo.rmsprop, {"alpha": -0.1}, ValueError, r"rmsprop: alpha must be a non-negative"),
-    (fo.rmsprop, {"momentum": -0.1}, ValueError, r"rmsprop: momentum must be"),
-    (fo.adagrad, {"lr_decay": -1.0}, ValueError, r"adagrad: lr_decay must be"),
-    (fo.adagrad, {"initial_accumulator_value": -1.0}, ValueError,
-     r"adagrad: initial_accumulator_value must be"),
-    (fo.adam, {"momentum": 0.9}, TypeError, r"unexpected keyword argument 'momentum'"),
-])
+@pytest.mark.parametrize(
+    "factory, kwargs, error, message",
+    [
+        (fo.sgd, {"lr": -0.1}, ValueError, r"sgd: lr must be a non-negative number or a schedule, got -0.1"),
+        (fo.sgd, {"lr": "fast"}, TypeError, r"sgd: lr must be a non-negative number"),
+        (fo.sgd, {"momentum": -0.5}, ValueError, r"sgd: momentum must be a non-negative number"),
+        (fo.sgd, {"weight_decay": -1.0}, ValueError, r"sgd: weight_decay must be"),
+        (fo.sgd, {"nesterov": True}, ValueError, r"sgd: nesterov=True requires momentum > 0 and dampening == 0"),
+        (fo.sgd, {"momentum": 0.9, "dampening": 0.1, "nesterov": True}, ValueError, r"dampening=0.1"),
+        (fo.sgd, {"maximize": 1}, TypeError, r"sgd: maximize must be a bool, got 1"),
+        (fo.adam, {"eps": -1e-8}, ValueError, r"adam: eps must be a non-negative number"),
+        (fo.adam, {"betas": (1.0, 0.999)}, ValueError, r"adam: betas\[0\] must be in \[0, 1\)"),
+        (fo.adamw, {"betas": (0.9, -0.1)}, ValueError, r"adamw: betas\[1\] must be in \[0, 1\)"),
+        (fo.adam, {"betas": 0.9}, ValueError, r"adam: betas must be a pair"),
+        (fo.adam, {"amsgrad": "yes"}, TypeError, r"adam: amsgrad must be a bool"),
+        (fo.adamw, {"weight_decay": -0.01}, ValueError, r"adamw: weight_decay must be"),
+        (fo.rmsprop, {"alpha": -0.1}, ValueError, r"rmsprop: alpha must be a non-negative"),
+        (fo.rmsprop, {"momentum": -0.1}, ValueError, r"rmsprop: momentum must be"),
+        (fo.adagrad, {"lr_decay": -1.0}, ValueError, r"adagrad: lr_decay must be"),
+        (fo.adagrad, {"initial_accumulator_value": -1.0}, ValueError, r"adagrad: initial_accumulator_value must be"),
+        (fo.adam, {"momentum": 0.9}, TypeError, r"unexpected keyword argument 'momentum'"),
+    ],
+)
 def test_construction_validates_arguments(factory, kwargs, error, message):
     with pytest.raises(error, match=message):
         factory(**kwargs)

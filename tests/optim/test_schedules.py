@@ -1,4 +1,5 @@
 """Schedules equal torch.optim.lr_scheduler's learning rates, on Python ints and under jit."""
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,31 +14,46 @@ LR = 0.1
 lr_scheduler = torch.optim.lr_scheduler
 
 CASES = {
-    "step_lr": (fo.step_lr(LR, step_size=7, gamma=0.5),
-                lambda opt: lr_scheduler.StepLR(opt, step_size=7, gamma=0.5)),
+    "step_lr": (fo.step_lr(LR, step_size=7, gamma=0.5), lambda opt: lr_scheduler.StepLR(opt, step_size=7, gamma=0.5)),
     # A repeated milestone decays twice, as torch's Counter of milestones does.
-    "multistep_lr": (fo.multistep_lr(LR, milestones=[20, 5, 12, 12], gamma=0.3),
-                     lambda opt: lr_scheduler.MultiStepLR(opt, [5, 12, 12, 20], gamma=0.3)),
-    "exponential_lr": (fo.exponential_lr(LR, gamma=0.9),
-                       lambda opt: lr_scheduler.ExponentialLR(opt, gamma=0.9)),
+    "multistep_lr": (
+        fo.multistep_lr(LR, milestones=[20, 5, 12, 12], gamma=0.3),
+        lambda opt: lr_scheduler.MultiStepLR(opt, [5, 12, 12, 20], gamma=0.3),
+    ),
+    "exponential_lr": (fo.exponential_lr(LR, gamma=0.9), lambda opt: lr_scheduler.ExponentialLR(opt, gamma=0.9)),
     # T_max < STEPS: the closed form keeps following torch past T_max.
-    "cosine_annealing_lr": (fo.cosine_annealing_lr(LR, T_max=10, eta_min=0.001),
-                            lambda opt: lr_scheduler.CosineAnnealingLR(opt, 10, eta_min=0.001)),
-    "linear_lr_warmup": (fo.linear_lr(LR, start_factor=0.25, total_iters=8),
-                         lambda opt: lr_scheduler.LinearLR(opt, start_factor=0.25,
-                                                           total_iters=8)),
-    "linear_lr_decay": (fo.linear_lr(LR, start_factor=1.0, end_factor=0.2, total_iters=12),
-                        lambda opt: lr_scheduler.LinearLR(opt, start_factor=1.0,
-                                                          end_factor=0.2, total_iters=12)),
+    "cosine_annealing_lr": (
+        fo.cosine_annealing_lr(LR, T_max=10, eta_min=0.001),
+        lambda opt: lr_scheduler.CosineAnnealingLR(opt, 10, eta_min=0.001),
+    ),
+    "linear_lr_warmup": (
+        fo.linear_lr(LR, start_factor=0.25, total_iters=8),
+        lambda opt: lr_scheduler.LinearLR(opt, start_factor=0.25, total_iters=8),
+    ),
+    "linear_lr_decay": (
+        fo.linear_lr(LR, start_factor=1.0, end_factor=0.2, total_iters=12),
+        lambda opt: lr_scheduler.LinearLR(opt, start_factor=1.0, end_factor=0.2, total_iters=12),
+    ),
     "linear_lr_default": (fo.linear_lr(LR), lambda opt: lr_scheduler.LinearLR(opt)),
     "sequential_lr": (
-        fo.sequential_lr([fo.linear_lr(LR, start_factor=0.1, total_iters=5),
-                          fo.cosine_annealing_lr(LR, T_max=15),
-                          fo.constant(0.01)], milestones=[5, 20]),
-        lambda opt: lr_scheduler.SequentialLR(opt, [
-            lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=5),
-            lr_scheduler.CosineAnnealingLR(opt, T_max=15),
-            lr_scheduler.LambdaLR(opt, lambda _: 0.1)], milestones=[5, 20])),
+        fo.sequential_lr(
+            [
+                fo.linear_lr(LR, start_factor=0.1, total_iters=5),
+                fo.cosine_annealing_lr(LR, T_max=15),
+                fo.constant(0.01),
+            ],
+            milestones=[5, 20],
+        ),
+        lambda opt: lr_scheduler.SequentialLR(
+            opt,
+            [
+                lr_scheduler.LinearLR(opt, start_factor=0.1, total_iters=5),
+                lr_scheduler.CosineAnnealingLR(opt, T_max=15),
+                lr_scheduler.LambdaLR(opt, lambda _: 0.1),
+            ],
+            milestones=[5, 20],
+        ),
+    ),
 }
 
 
@@ -70,21 +86,30 @@ def test_constant_schedule():
     assert jax.jit(fo.constant(0.5))(jnp.int32(7)).dtype == jnp.float32
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: fo.step_lr(0.1, step_size=0), r"step_lr: step_size must be a positive integer, got 0"),
-    (lambda: fo.step_lr(-0.1, step_size=3), r"step_lr: lr must be a number >= 0.0, got -0.1"),
-    (lambda: fo.multistep_lr(0.1, milestones=[3, -1]),
-     r"multistep_lr: milestones must be a sequence of non-negative integers"),
-    (lambda: fo.exponential_lr(0.1, gamma=-0.5), r"exponential_lr: gamma must be a number"),
-    (lambda: fo.cosine_annealing_lr(0.1, T_max=0), r"cosine_annealing_lr: T_max must be"),
-    (lambda: fo.linear_lr(0.1, start_factor=0.0), r"linear_lr: start_factor must be in \(0, 1\]"),
-    (lambda: fo.linear_lr(0.1, end_factor=1.5), r"linear_lr: end_factor must be in \[0, 1\]"),
-    (lambda: fo.sequential_lr([fo.constant(0.1)], milestones=[3]),
-     r"sequential_lr: expected 0 milestones for 1 schedules, got 1"),
-    (lambda: fo.sequential_lr([fo.constant(0.1), fo.constant(0.2)], milestones=[0]),
-     r"sequential_lr: milestones must be increasing positive integers"),
-    (lambda: fo.sequential_lr([], milestones=[]), r"sequential_lr: schedules must be"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: fo.step_lr(0.1, step_size=0), r"step_lr: step_size must be a positive integer, got 0"),
+        (lambda: fo.step_lr(-0.1, step_size=3), r"step_lr: lr must be a number >= 0.0, got -0.1"),
+        (
+            lambda: fo.multistep_lr(0.1, milestones=[3, -1]),
+            r"multistep_lr: milestones must be a sequence of non-negative integers",
+        ),
+        (lambda: fo.exponential_lr(0.1, gamma=-0.5), r"exponential_lr: gamma must be a number"),
+        (lambda: fo.cosine_annealing_lr(0.1, T_max=0), r"cosine_annealing_lr: T_max must be"),
+        (lambda: fo.linear_lr(0.1, start_factor=0.0), r"linear_lr: start_factor must be in \(0, 1\]"),
+        (lambda: fo.linear_lr(0.1, end_factor=1.5), r"linear_lr: end_factor must be in \[0, 1\]"),
+        (
+            lambda: fo.sequential_lr([fo.constant(0.1)], milestones=[3]),
+            r"sequential_lr: expected 0 milestones for 1 schedules, got 1",
+        ),
+        (
+            lambda: fo.sequential_lr([fo.constant(0.1), fo.constant(0.2)], milestones=[0]),
+            r"sequential_lr: milestones must be increasing positive integers",
+        ),
+        (lambda: fo.sequential_lr([], milestones=[]), r"sequential_lr: schedules must be"),
+    ],
+)
 def test_schedule_arguments_are_validated(make, message):
     with pytest.raises(ValueError, match=message):
         make()

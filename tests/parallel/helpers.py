@@ -22,8 +22,11 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 def device_environment(device_count: int) -> dict[str, str]:
     """The environment of a child process with `device_count` CPU devices and this checkout."""
     env = dict(os.environ)
-    flags = [flag for flag in env.get("XLA_FLAGS", "").split()
-             if not flag.startswith("--xla_force_host_platform_device_count")]
+    flags = [
+        flag
+        for flag in env.get("XLA_FLAGS", "").split()
+        if not flag.startswith("--xla_force_host_platform_device_count")
+    ]
     env["XLA_FLAGS"] = " ".join([*flags, f"--xla_force_host_platform_device_count={device_count}"])
     env["JAX_PLATFORMS"] = "cpu"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
@@ -32,9 +35,14 @@ def device_environment(device_count: int) -> dict[str, str]:
 
 def start_script(script: str, device_count: int, *args: str) -> subprocess.Popen:
     """Starts `script` (dedented) with `device_count` CPU devices; argv[1:] are `args`."""
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args],
-                            cwd=REPO_ROOT, env=device_environment(device_count),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        cwd=REPO_ROOT,
+        env=device_environment(device_count),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def script_result(process: subprocess.Popen, timeout: float = 120) -> Any:

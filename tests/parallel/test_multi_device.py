@@ -177,9 +177,11 @@ def test_replicate_puts_a_copy_on_every_device(result):
 def test_indivisible_batch_raises_a_clear_error(result):
     assert result["errors"]["step"] == (
         "data_parallel: global batch 30 of 'x' is not divisible by the 4 devices of the mesh; "
-        "use a batch size that is a multiple of 4 or drop_last=True")
+        "use a batch size that is a multiple of 4 or drop_last=True"
+    )
     assert result["errors"]["shard_batch"].startswith(
-        "parallel.shard_batch: global batch 30 of 'inputs.image' is not divisible by the 4 devices")
+        "parallel.shard_batch: global batch 30 of 'inputs.image' is not divisible by the 4 devices"
+    )
 
 
 def test_mesh_from_device_strings(result):

@@ -114,21 +114,26 @@ def test_two_processes_train_like_one():
         assert result["x_shard_rows"] == [4, 4]  # 2 of the 4 global slices live here
         assert result["losses"] == pytest.approx(losses, rel=1e-5)
         for key, value in params.items():
-            np.testing.assert_allclose(np.asarray(result["params"][key]), np.asarray(value),
-                                       rtol=1e-5, atol=1e-6, err_msg=key)
+            np.testing.assert_allclose(
+                np.asarray(result["params"][key]), np.asarray(value), rtol=1e-5, atol=1e-6, err_msg=key
+            )
         assert result["error"].startswith(
             "data_parallel: process-local batch 3 of 'x' (process "
-            f"{process_id} of 2) is not divisible by the 2 mesh devices of this process")
+            f"{process_id} of 2) is not divisible by the 2 mesh devices of this process"
+        )
 
 
 def test_import_starts_no_backend():
     # initialize_distributed must run before any JAX work, so importing the library
     # (which a program does before calling it) must not start JAX's backend.
-    result = run_script("""
+    result = run_script(
+        """
         import json
         import functorch_lite
         import functorch_lite.parallel
         from jax._src import xla_bridge
         print(json.dumps(xla_bridge.backends_are_initialized()))
-    """, 1)
+    """,
+        1,
+    )
     assert result is False

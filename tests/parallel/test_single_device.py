@@ -33,8 +33,12 @@ def linear_step(w, x, y):
 
 def test_train_step_equals_plain_jit(mesh):
     # A small conv net: the same code path as LeNet-5 (test_multi_device), compiled faster.
-    model = fn.Sequential(("conv1", fn.Conv2d(1, 4, 5, stride=4)), ("relu1", fn.ReLU()),
-                          ("flatten", fn.Flatten()), ("fc1", fn.Linear(4 * 7 * 7, 10)))
+    model = fn.Sequential(
+        ("conv1", fn.Conv2d(1, 4, 5, stride=4)),
+        ("relu1", fn.ReLU()),
+        ("flatten", fn.Flatten()),
+        ("fc1", fn.Linear(4 * 7 * 7, 10)),
+    )
     opt = optim.sgd(0.05, momentum=0.9)
 
     def train_step(params, opt_state, x, y):
@@ -43,9 +47,10 @@ def test_train_step_equals_plain_jit(mesh):
         return params, opt_state, loss
 
     runs = {}
-    steps = {"jit": jax.jit(train_step),
-             "parallel": parallel.data_parallel(train_step, mesh, batch_argnums=(2, 3),
-                                                donate_argnums=(0, 1))}
+    steps = {
+        "jit": jax.jit(train_step),
+        "parallel": parallel.data_parallel(train_step, mesh, batch_argnums=(2, 3), donate_argnums=(0, 1)),
+    }
     for name, step in steps.items():
         params = model.init(jax.random.key(0))
         opt_state = opt.init(params)
@@ -98,12 +103,15 @@ def test_process_info_in_one_process():
     assert parallel.is_main_process()
 
 
-@pytest.mark.parametrize("devices, error, message", [
-    ("cpu", TypeError, r"data_parallel_mesh: devices must be a list of devices or device strings"),
-    ([], ValueError, r"data_parallel_mesh: devices is empty"),
-    (["cpu:0", "cpu:0"], ValueError, r"data_parallel_mesh: devices lists a device twice"),
-    (["cpu:99"], ValueError, r"device: 'cpu:99' is not available"),
-])
+@pytest.mark.parametrize(
+    "devices, error, message",
+    [
+        ("cpu", TypeError, r"data_parallel_mesh: devices must be a list of devices or device strings"),
+        ([], ValueError, r"data_parallel_mesh: devices is empty"),
+        (["cpu:0", "cpu:0"], ValueError, r"data_parallel_mesh: devices lists a device twice"),
+        (["cpu:99"], ValueError, r"device: 'cpu:99' is not available"),
+    ],
+)
 def test_bad_mesh_devices(devices, error, message):
     with pytest.raises(error, match=message):
         parallel.data_parallel_mesh(devices)
@@ -119,8 +127,11 @@ def test_bad_shard_batch_inputs(mesh):
         parallel.shard_batch({"y": np.float32(1.0)}, mesh)
     with pytest.raises(TypeError, match=r"parallel.shard_batch: axis must be a non-negative int, got -1"):
         parallel.shard_batch(IMAGES, mesh, axis=-1)
-    with pytest.raises(ValueError, match=r"axis_name 'model' is not an axis of the mesh, whose axes "
-                                         r"are \('batch',\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"axis_name 'model' is not an axis of the mesh, whose axes "
+        r"are \('batch',\)",
+    ):
         parallel.shard_batch(IMAGES, mesh, axis_name="model")
     with pytest.raises(TypeError, match=r"parallel.shard_batch: mesh must be a jax.sharding.Mesh"):
         parallel.shard_batch(IMAGES, jax.devices())
@@ -129,24 +140,36 @@ def test_bad_shard_batch_inputs(mesh):
 def test_bad_data_parallel_arguments(mesh):
     with pytest.raises(TypeError, match=r"data_parallel: step_fn must be callable, got int"):
         parallel.data_parallel(3, mesh, batch_argnums=0)
-    with pytest.raises(TypeError, match=r"data_parallel: batch_argnums must be a non-negative int "
-                                        r"or a tuple of them, got \(-1,\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"data_parallel: batch_argnums must be a non-negative int "
+        r"or a tuple of them, got \(-1,\)",
+    ):
         parallel.data_parallel(linear_step, mesh, batch_argnums=(-1,))
     with pytest.raises(ValueError, match=r"data_parallel: batch_argnums must name at least one"):
         parallel.data_parallel(linear_step, mesh, batch_argnums=())
     with pytest.raises(TypeError, match=r"donate_argnums must be a non-negative int .* got 'params'"):
         parallel.data_parallel(linear_step, mesh, batch_argnums=1, donate_argnums="params")
     step = parallel.data_parallel(linear_step, mesh, batch_argnums=(1, 2))
-    with pytest.raises(TypeError, match=r"data_parallel: batch_argnums=\(1, 2\) but linear_step was "
-                                        r"called with 2 positional arguments"):
+    with pytest.raises(
+        TypeError,
+        match=r"data_parallel: batch_argnums=\(1, 2\) but linear_step was "
+        r"called with 2 positional arguments",
+    ):
         step(np.ones((3, 1)), np.ones((4, 3)))
     wrong_outputs = parallel.data_parallel(linear_step, mesh, batch_argnums=(1, 2), batch_outnums=5)
-    with pytest.raises(ValueError, match=r"data_parallel: batch_outnums=\(5,\) needs step_fn to "
-                                         r"return a tuple with those positions, got a tuple of 2"):
+    with pytest.raises(
+        ValueError,
+        match=r"data_parallel: batch_outnums=\(5,\) needs step_fn to "
+        r"return a tuple with those positions, got a tuple of 2",
+    ):
         wrong_outputs(np.ones((3, 1)), np.ones((4, 3)), np.ones((4, 1)))
     scalar_rows = parallel.data_parallel(linear_step, mesh, batch_argnums=(1, 2), batch_outnums=1)
-    with pytest.raises(ValueError, match=r"data_parallel: output 1 is listed in batch_outnums but "
-                                         r"is a scalar"):
+    with pytest.raises(
+        ValueError,
+        match=r"data_parallel: output 1 is listed in batch_outnums but "
+        r"is a scalar",
+    ):
         scalar_rows(np.ones((3, 1)), np.ones((4, 3)), np.ones((4, 1)))
 
 
@@ -161,12 +184,15 @@ def test_named_tuple_outputs_keep_their_type(mesh):
     np.testing.assert_array_equal(np.asarray(out.rows), np.full((4, 3), 2.0))
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"coordinator_address": "10.0.0.1"}, r"coordinator_address must be 'host:port'"),
-    ({"num_processes": 0}, r"num_processes must be an int >= 1, got 0"),
-    ({"process_id": -1}, r"process_id must be an int >= 0, got -1"),
-    ({"num_processes": 2, "process_id": 2}, r"process_id must be < num_processes \(2\), got 2"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"coordinator_address": "10.0.0.1"}, r"coordinator_address must be 'host:port'"),
+        ({"num_processes": 0}, r"num_processes must be an int >= 1, got 0"),
+        ({"process_id": -1}, r"process_id must be an int >= 0, got -1"),
+        ({"num_processes": 2, "process_id": 2}, r"process_id must be < num_processes \(2\), got 2"),
+    ],
+)
 def test_bad_initialize_distributed_arguments(arguments, message):
     # The checks run before jax.distributed.initialize is called, so this starts nothing.
     with pytest.raises(ValueError, match=r"initialize_distributed: " + message):

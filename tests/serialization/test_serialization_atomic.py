@@ -109,9 +109,7 @@ def test_process_killed_mid_save_leaves_previous_file(tmp_path, previous):
         """
     )
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "JAX_PLATFORMS": "cpu"}
-    child = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, env=environment, text=True
-    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=environment, text=True)
     try:
         assert child.stdout.readline().strip() == "written"
         child.send_signal(signal.SIGKILL)

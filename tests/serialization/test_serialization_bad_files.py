@@ -96,9 +96,7 @@ def test_truncated_checkpoint_names_the_tensor(tmp_path):
 def test_zip_without_data_pkl(tmp_path):
     with zipfile.ZipFile(tmp_path / "foreign.zip", "w") as archive:
         archive.writestr("readme.txt", "not a checkpoint")
-    with pytest.raises(
-        ValueError, match=r"foreign\.zip' is a zip archive with 0 '<name>/data.pkl'"
-    ):
+    with pytest.raises(ValueError, match=r"foreign\.zip' is a zip archive with 0 '<name>/data.pkl'"):
         load(tmp_path / "foreign.zip")
 
 

@@ -70,9 +70,7 @@ def test_nested_structure_round_trips_with_types(tmp_path):
         },
         "optimizer": {
             "state": {0: {"step": np.array(3.0, np.float32), "exp_avg": np.ones(2, np.float32)}},
-            "param_groups": [
-                {"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 1], "nesterov": False}
-            ],
+            "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 1], "nesterov": False}],
         },
         "scheduler": {"last_epoch": 7, "name": "step", "gamma": None},
         "rng": jax.random.key_data(jax.random.PRNGKey(42)),

@@ -38,18 +38,6 @@ def _torch_bn_drop_net():
     return bn_dropout_net(torch.nn, torch.nn.functional)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 # name -> (our model, torch model, input shape)
 MODELS = {
     "lenet": (Net, _torch_net, (1, 32, 32)),
@@ -170,8 +158,7 @@ def test_torch_saved_lenet_loads_into_pure_lenet5(tmp_path):
     assert state == {}
     assert fn.flatten_dict(params).keys() == torch_net.state_dict().keys()
     x = _inputs((1, 32, 32))
-    np.testing.assert_allclose(np.asarray(model.apply(params, x)), _torch_forward(torch_net, x),
-                               atol=TOLERANCE, rtol=0)
+    np.testing.assert_allclose(np.asarray(model.apply(params, x)), _torch_forward(torch_net, x), atol=TOLERANCE, rtol=0)
 
 
 def test_pure_lenet5_params_load_into_torch(tmp_path):
@@ -184,8 +171,7 @@ def test_pure_lenet5_params_load_into_torch(tmp_path):
     torch_net = _torch_net()
     torch_net.load_state_dict(safetensors_torch.load_file(str(path)))
     x = _inputs((1, 32, 32))
-    np.testing.assert_allclose(_torch_forward(torch_net, x), np.asarray(model.apply(params, x)),
-                               atol=TOLERANCE, rtol=0)
+    np.testing.assert_allclose(_torch_forward(torch_net, x), np.asarray(model.apply(params, x)), atol=TOLERANCE, rtol=0)
 
 
 def test_torch_checkpoint_with_wrong_model_fails_with_key_names(tmp_path):
@@ -213,8 +199,15 @@ def test_torch_training_checkpoint_continues_in_functorch_lite_as_in_torch(tmp_p
         torch_step(torch_model, torch_optimizer, x, y)
     torch_scheduler.step()
     path = tmp_path / "training.pt"
-    torch.save({"model": torch_model.state_dict(), "optimizer": torch_optimizer.state_dict(),
-                "scheduler": torch_scheduler.state_dict(), "epoch": 1}, path)
+    torch.save(
+        {
+            "model": torch_model.state_dict(),
+            "optimizer": torch_optimizer.state_dict(),
+            "scheduler": torch_scheduler.state_dict(),
+            "epoch": 1,
+        },
+        path,
+    )
 
     checkpoint = fl.load(path)
     model = nn.Linear(4, 3)
@@ -232,8 +225,9 @@ def test_torch_training_checkpoint_continues_in_functorch_lite_as_in_torch(tmp_p
         F.cross_entropy(model(fl.tensor(x)), fl.tensor(y)).backward()
         optimizer.step()
     for key, value in torch_model.state_dict().items():
-        np.testing.assert_allclose(np.asarray(model.state_dict()[key].numpy()), value.numpy(),
-                                   atol=1e-6, rtol=1e-6, err_msg=key)
+        np.testing.assert_allclose(
+            np.asarray(model.state_dict()[key].numpy()), value.numpy(), atol=1e-6, rtol=1e-6, err_msg=key
+        )
 
 
 def test_model_part_of_a_training_checkpoint_loads_into_torch(tmp_path):

@@ -21,9 +21,6 @@ def BNDropNet():  # noqa: N802 - stands for a model class
     return bn_dropout_net(nn, F)
 
 
-
-
-
 OPTIMIZERS = {
     "sgd-momentum": lambda params: fl.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1e-3),
     "adam": lambda params: fl.optim.Adam(params, lr=1e-2),
@@ -32,8 +29,10 @@ OPTIMIZERS = {
 
 def _batches(epoch):
     rng = np.random.default_rng(epoch)
-    return [(fl.tensor(rng.standard_normal((8, 1, 8, 8), dtype=np.float32)), fl.tensor(rng.integers(0, 10, 8)))
-            for _ in range(BATCHES_PER_EPOCH)]
+    return [
+        (fl.tensor(rng.standard_normal((8, 1, 8, 8), dtype=np.float32)), fl.tensor(rng.integers(0, 10, 8)))
+        for _ in range(BATCHES_PER_EPOCH)
+    ]
 
 
 def _build(optimizer_name, seed):
@@ -61,8 +60,13 @@ def _train(net, scheduler, step, epochs):
 
 
 def _checkpoint(net, optimizer, scheduler, epoch):
-    return {"model": net.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "rng": fl.get_rng_state(), "epoch": epoch}
+    return {
+        "model": net.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "rng": fl.get_rng_state(),
+        "epoch": epoch,
+    }
 
 
 def _numpy_tree(tree):
@@ -93,11 +97,14 @@ def _assert_trees_bitwise_equal(actual, expected, where=""):
 
 
 # Compiled runs trace three fresh steps (~10 s each on a loaded CPU), so they are slow.
-@pytest.mark.parametrize("compiled, map_location", [
-    pytest.param(False, None, id="eager"),
-    pytest.param(False, "numpy", id="eager-loaded-as-numpy"),
-    pytest.param(True, None, id="compiled", marks=pytest.mark.slow),
-])
+@pytest.mark.parametrize(
+    "compiled, map_location",
+    [
+        pytest.param(False, None, id="eager"),
+        pytest.param(False, "numpy", id="eager-loaded-as-numpy"),
+        pytest.param(True, None, id="compiled", marks=pytest.mark.slow),
+    ],
+)
 @pytest.mark.parametrize("optimizer_name", list(OPTIMIZERS))
 def test_resumed_training_equals_uninterrupted_training_bitwise(optimizer_name, compiled, map_location, tmp_path):
     wrap = fl.compile if compiled else (lambda step: step)

@@ -51,18 +51,13 @@ def test_value_factories_match_torch():
     np.testing.assert_allclose(fl.arange(0, 1, 0.25).numpy(), torch.arange(0, 1, 0.25).numpy())
     np.testing.assert_array_equal(fl.arange(5).numpy(), torch.arange(5).numpy())
     assert fl.arange(5).dtype == fl.long
-    np.testing.assert_allclose(
-        fl.linspace(-1, 1, 5).numpy(), torch.linspace(-1, 1, 5).numpy(), rtol=1e-6
-    )
+    np.testing.assert_allclose(fl.linspace(-1, 1, 5).numpy(), torch.linspace(-1, 1, 5).numpy(), rtol=1e-6)
     base = fl.tensor([[1, 2]], dtype=fl.float16)
     for like, value in [(fl.zeros_like, 0), (fl.ones_like, 1), (fl.empty_like, 0)]:
         out = like(base)
         assert out.shape == (1, 2) and out.dtype == fl.float16 and (out.numpy() == value).all()
     assert fl.full_like(base, 3).numpy().tolist() == [[3, 3]]
-    assert (
-        fl.rand_like(base).dtype == fl.float16
-        and fl.randn_like(base, dtype=fl.float32).dtype == fl.float32
-    )
+    assert fl.rand_like(base).dtype == fl.float16 and fl.randn_like(base, dtype=fl.float32).dtype == fl.float32
     assert fl.from_numpy(np.arange(3, dtype=np.int8)).dtype == fl.int8
 
 

@@ -12,12 +12,7 @@ X = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
 
 def test_shape_attributes_match_torch():
     a, ta = fl.tensor(X), torch.tensor(X)
-    assert (
-        tuple(a.shape) == tuple(ta.shape)
-        and a.size() == (2, 3, 4)
-        and a.size(1) == 3
-        and a.size(-1) == 4
-    )
+    assert tuple(a.shape) == tuple(ta.shape) and a.size() == (2, 3, 4) and a.size(1) == 3 and a.size(-1) == 4
     assert a.dim() == a.ndim == 3 and a.numel() == 24 and len(a) == 2
     assert repr(a.shape) == "torch.Size([2, 3, 4])" and a.shape.numel() == 24
     assert [row.shape for row in a] == [(3, 4), (3, 4)]
@@ -58,9 +53,7 @@ def test_shape_attributes_match_torch():
 )
 def test_results_match_torch(program):
     ours, theirs = program(fl.tensor(X)), program(torch.tensor(X))
-    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.").replace(
-        "int64", ours.dtype.name
-    )
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.").replace("int64", ours.dtype.name)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
 
 
@@ -98,10 +91,7 @@ def test_conversions_and_python_protocols():
 
 
 def test_repr_like_torch():
-    assert (
-        repr(fl.tensor([1.0, 2.0, 3.0], requires_grad=True))
-        == "tensor([1., 2., 3.], requires_grad=True)"
-    )
+    assert repr(fl.tensor([1.0, 2.0, 3.0], requires_grad=True)) == "tensor([1., 2., 3.], requires_grad=True)"
     assert repr(fl.tensor([0.5, 1.25])) == repr(torch.tensor([0.5, 1.25]))
     assert repr(fl.tensor([1, 2])) == "tensor([1, 2])"
     assert repr(fl.tensor(3.0)) == "tensor(3.)"

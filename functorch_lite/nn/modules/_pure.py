@@ -76,7 +76,7 @@ class PureLayerModule(Module):
 
     def extra_repr(self) -> str:
         name = self._layer.name  # PyTorch's repr, e.g. "Linear(in_features=4, ...)"
-        return name[name.index("(") + 1:-1]
+        return name[name.index("(") + 1 : -1]
 
 
 class StatefulLayerModule(PureLayerModule):
@@ -84,8 +84,7 @@ class StatefulLayerModule(PureLayerModule):
 
     def forward(self, input: Any) -> Tensor:
         state = {name: b for name, b in self._buffers.items() if b is not None}
-        output, new_state = apply(self._layer.apply, self._params(), input, state=state,
-                                  training=self.training)
+        output, new_state = apply(self._layer.apply, self._params(), input, state=state, training=self.training)
         if self.training:
             for name, value in new_state.items():
                 set_array(self._buffers[name], value.array)

@@ -16,15 +16,34 @@ def _as_hashable(value: Any) -> Any:
 class Conv2d(PureLayerModule):
     """2-D convolution over NCHW input; weight (out, in / groups, kH, kW), PyTorch's default init."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ):
         if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: padding_mode={padding_mode!r} is not supported; "
-                             "only 'zeros' is")
-        layer = pure_layer(fn.Conv2d, in_channels, out_channels, _as_hashable(kernel_size),
-                           _as_hashable(stride), _as_hashable(padding), _as_hashable(dilation), groups,
-                           bias, _dtype(dtype))
+            raise ValueError(f"Conv2d: padding_mode={padding_mode!r} is not supported; only 'zeros' is")
+        layer = pure_layer(
+            fn.Conv2d,
+            in_channels,
+            out_channels,
+            _as_hashable(kernel_size),
+            _as_hashable(stride),
+            _as_hashable(padding),
+            _as_hashable(dilation),
+            groups,
+            bias,
+            _dtype(dtype),
+        )
         super().__init__(layer, device)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
 
@@ -32,12 +51,27 @@ class Conv2d(PureLayerModule):
 class MaxPool2d(PureLayerModule):
     """Max pooling over NCHW input; stride defaults to kernel_size."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                 return_indices: bool = False, ceil_mode: bool = False):
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ):
         if return_indices:
             raise ValueError("MaxPool2d: return_indices=True is not supported")
-        super().__init__(pure_layer(fn.MaxPool2d, _as_hashable(kernel_size), _as_hashable(stride),
-                                    _as_hashable(padding), _as_hashable(dilation), ceil_mode))
+        super().__init__(
+            pure_layer(
+                fn.MaxPool2d,
+                _as_hashable(kernel_size),
+                _as_hashable(stride),
+                _as_hashable(padding),
+                _as_hashable(dilation),
+                ceil_mode,
+            )
+        )
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
 
@@ -45,12 +79,26 @@ class MaxPool2d(PureLayerModule):
 class AvgPool2d(PureLayerModule):
     """Average pooling over NCHW input; stride defaults to kernel_size."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True,
-                 divisor_override: int | None = None):
-        super().__init__(pure_layer(fn.AvgPool2d, _as_hashable(kernel_size), _as_hashable(stride),
-                                    _as_hashable(padding), ceil_mode, count_include_pad,
-                                    divisor_override))
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ):
+        super().__init__(
+            pure_layer(
+                fn.AvgPool2d,
+                _as_hashable(kernel_size),
+                _as_hashable(stride),
+                _as_hashable(padding),
+                ceil_mode,
+                count_include_pad,
+                divisor_override,
+            )
+        )
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
 

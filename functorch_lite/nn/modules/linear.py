@@ -17,18 +17,22 @@ def _dtype(dtype: Any) -> Any:
 class Linear(PureLayerModule):
     """y = x @ weight.T + bias; weight (out_features, in_features), PyTorch's default init."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None):
-        super().__init__(pure_layer(fn.Linear, in_features, out_features, bias, _dtype(dtype)),
-                         device)
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None):
+        super().__init__(pure_layer(fn.Linear, in_features, out_features, bias, _dtype(dtype)), device)
         self.in_features, self.out_features = in_features, out_features
 
 
 class Embedding(PureLayerModule):
     """A lookup table of `num_embeddings` vectors, initialised N(0, 1) (padding row zero)."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 device: Any = None, dtype: Any = None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        device: Any = None,
+        dtype: Any = None,
+    ):
         layer = pure_layer(fn.Embedding, num_embeddings, embedding_dim, padding_idx, _dtype(dtype))
         super().__init__(layer, device)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim

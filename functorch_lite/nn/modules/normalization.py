@@ -21,11 +21,17 @@ from .linear import _dtype
 class _BatchNorm(StatefulLayerModule):
     _factory: Any
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None):
-        layer = pure_layer(type(self)._factory, num_features, eps, momentum, affine,
-                           track_running_stats, _dtype(dtype))
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ):
+        layer = pure_layer(type(self)._factory, num_features, eps, momentum, affine, track_running_stats, _dtype(dtype))
         super().__init__(layer, device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -46,8 +52,15 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(PureLayerModule):
     """Normalises over the trailing `normalized_shape` dims; weight ones and bias zeros."""
 
-    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, device: Any = None, dtype: Any = None):
+    def __init__(
+        self,
+        normalized_shape: Any,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ):
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         layer = pure_layer(fn.LayerNorm, shape, eps, elementwise_affine, bias, _dtype(dtype))
         super().__init__(layer, device)

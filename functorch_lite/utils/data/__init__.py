@@ -3,6 +3,7 @@
 Imports only numpy and the standard library; batches become the library's
 Tensors in `default_collate`, which imports the Tensor class lazily.
 """
+
 from functorch_lite.utils.data.collate import default_collate, numpy_collate
 from functorch_lite.utils.data.dataloader import DataLoader
 from functorch_lite.utils.data.dataset import (

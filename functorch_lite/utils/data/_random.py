@@ -5,6 +5,7 @@ seed and derives a fresh `numpy.random.Generator(PCG64)` from `(seed, epoch)`
 whenever it needs randomness, so two loaders with one seed agree, a new epoch
 gets a new order, and a run can resume from `(seed, epoch)` alone.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -21,8 +22,7 @@ def resolve_seed(seed: int | None, generator: np.random.Generator | int | None, 
     but still recorded so that a state_dict can replay it.
     """
     if seed is not None and generator is not None:
-        raise ValueError(f"{owner}: pass seed= or generator=, not both (got seed={seed!r} "
-                         f"and generator={generator!r})")
+        raise ValueError(f"{owner}: pass seed= or generator=, not both (got seed={seed!r} and generator={generator!r})")
     if generator is not None:
         if isinstance(generator, np.random.Generator):
             return int(generator.integers(0, 2**63))
@@ -30,8 +30,7 @@ def resolve_seed(seed: int | None, generator: np.random.Generator | int | None, 
     if seed is None:
         return int(np.random.SeedSequence().entropy)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"{owner}: seed/generator must be a non-negative int or a "
-                        f"numpy.random.Generator, got {seed!r}")
+        raise TypeError(f"{owner}: seed/generator must be a non-negative int or a numpy.random.Generator, got {seed!r}")
     return int(seed)
 
 

@@ -7,6 +7,7 @@ Python ints become int32 (class labels), Python floats float32.
 Tensor, which is what PyTorch's default_collate gives and what a training
 loop written for torch (`inputs.to(device)`) needs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -23,17 +24,21 @@ def _stack_arrays(batch: Sequence[Any]) -> np.ndarray:
     arrays = [np.asarray(sample) for sample in batch]
     shapes = {array.shape for array in arrays}
     if len(shapes) != 1:
-        raise ValueError(f"numpy_collate: samples have different shapes {sorted(shapes)}; "
-                         f"every sample of a batch must have the same shape (pad them, or pass "
-                         f"a collate_fn)")
+        raise ValueError(
+            f"numpy_collate: samples have different shapes {sorted(shapes)}; "
+            f"every sample of a batch must have the same shape (pad them, or pass "
+            f"a collate_fn)"
+        )
     return np.stack(arrays)
 
 
 def _stack_ints(batch: Sequence[int]) -> np.ndarray:
     if min(batch) < _INT32_MIN or max(batch) > _INT32_MAX:
-        raise ValueError(f"numpy_collate: Python ints are collated to int32, but the batch holds "
-                         f"values in [{min(batch)}, {max(batch)}]; return numpy int64 scalars "
-                         f"from the dataset to keep 64 bits")
+        raise ValueError(
+            f"numpy_collate: Python ints are collated to int32, but the batch holds "
+            f"values in [{min(batch)}, {max(batch)}]; return numpy int64 scalars "
+            f"from the dataset to keep 64 bits"
+        )
     return np.array(batch, dtype=np.int32)
 
 
@@ -68,14 +73,18 @@ def numpy_collate(batch: Sequence[Any]) -> Any:
     if isinstance(first, Sequence):
         sizes = {len(sample) for sample in batch}
         if len(sizes) != 1:
-            raise ValueError(f"numpy_collate: samples are sequences of different lengths "
-                             f"{sorted(sizes)}; each sample must have the same number of fields")
+            raise ValueError(
+                f"numpy_collate: samples are sequences of different lengths "
+                f"{sorted(sizes)}; each sample must have the same number of fields"
+            )
         fields = [numpy_collate(list(samples)) for samples in zip(*batch, strict=True)]
         if hasattr(first, "_fields"):  # namedtuple: rebuild with its field names
             return type(first)(*fields)
         return tuple(fields) if isinstance(first, tuple) else fields
-    raise TypeError(f"numpy_collate: samples must contain arrays, numbers, strings, dicts, "
-                    f"lists or tuples; found {type(first).__name__}")
+    raise TypeError(
+        f"numpy_collate: samples must contain arrays, numbers, strings, dicts, "
+        f"lists or tuples; found {type(first).__name__}"
+    )
 
 
 def _map_arrays(function: Callable[[np.ndarray], Any], tree: Any) -> Any:

@@ -14,6 +14,7 @@ Differences from torch worth knowing:
   with fewer samples than `batch_size`) is refused at construction rather
   than silently skipping training.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -41,18 +42,23 @@ def _check_options(batch_size, shuffle, sampler, batch_sampler, drop_last) -> No
         _check_bool(shuffle, "DataLoader", "shuffle")
     _check_bool(drop_last, "DataLoader", "drop_last")
     if sampler is not None and shuffle:
-        raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle "
-                         "(got shuffle=True and a sampler; shuffle inside the sampler instead)")
+        raise ValueError(
+            "DataLoader: sampler option is mutually exclusive with shuffle "
+            "(got shuffle=True and a sampler; shuffle inside the sampler instead)"
+        )
     if batch_sampler is not None:
         if batch_size != 1 or shuffle or sampler is not None or drop_last:
-            raise ValueError(f"DataLoader: batch_sampler option is mutually exclusive with "
-                             f"batch_size, shuffle, sampler, and drop_last (got batch_size="
-                             f"{batch_size}, shuffle={shuffle}, sampler={sampler!r}, "
-                             f"drop_last={drop_last})")
+            raise ValueError(
+                f"DataLoader: batch_sampler option is mutually exclusive with "
+                f"batch_size, shuffle, sampler, and drop_last (got batch_size="
+                f"{batch_size}, shuffle={shuffle}, sampler={sampler!r}, "
+                f"drop_last={drop_last})"
+            )
         return
     if batch_size is None:
-        raise ValueError("DataLoader: batch_size=None (no automatic batching) is not supported; "
-                         "use batch_size=1 or a batch_sampler")
+        raise ValueError(
+            "DataLoader: batch_size=None (no automatic batching) is not supported; use batch_size=1 or a batch_sampler"
+        )
     _check_positive_int(batch_size, "DataLoader", "batch_size")
 
 
@@ -67,21 +73,30 @@ class DataLoader:
       with neither, a fresh random seed, readable from `state_dict()`.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool | None = False,
-                 sampler: Sampler | Iterable[int] | None = None,
-                 batch_sampler: Sampler | Iterable[list[int]] | None = None,
-                 num_workers: int = 0, collate_fn: Callable[[Any], Any] | None = None,
-                 pin_memory: bool = False, drop_last: bool = False, *,
-                 seed: int | None = None, generator: np.random.Generator | int | None = None):
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int | None = 1,
+        shuffle: bool | None = False,
+        sampler: Sampler | Iterable[int] | None = None,
+        batch_sampler: Sampler | Iterable[list[int]] | None = None,
+        num_workers: int = 0,
+        collate_fn: Callable[[Any], Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        *,
+        seed: int | None = None,
+        generator: np.random.Generator | int | None = None,
+    ):
         if not (hasattr(dataset, "__getitem__") or hasattr(dataset, "__getitems__")):
-            raise TypeError(f"DataLoader: dataset must be a map-style dataset (with __getitem__ "
-                            f"and __len__, e.g. a TensorDataset), got {type(dataset).__name__}")
+            raise TypeError(
+                f"DataLoader: dataset must be a map-style dataset (with __getitem__ "
+                f"and __len__, e.g. a TensorDataset), got {type(dataset).__name__}"
+            )
         _check_options(batch_size, shuffle, sampler, batch_sampler, drop_last)
         shuffle = bool(shuffle)
-        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) \
-                or num_workers < 0:
-            raise ValueError(f"DataLoader: num_workers must be a non-negative int, "
-                             f"got {num_workers!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative int, got {num_workers!r}")
         _check_bool(pin_memory, "DataLoader", "pin_memory")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
@@ -119,21 +134,23 @@ class DataLoader:
         except TypeError:  # a sampler without len(): nothing to check up front
             return
         if batches == 0:
-            raise ValueError(f"DataLoader: this loader would yield no batches (len(dataset)="
-                             f"{len(self.dataset)}, batch_size={self.batch_size}, drop_last="
-                             f"{self.drop_last}); use a non-empty dataset, a smaller batch_size "
-                             f"or drop_last=False")
+            raise ValueError(
+                f"DataLoader: this loader would yield no batches (len(dataset)="
+                f"{len(self.dataset)}, batch_size={self.batch_size}, drop_last="
+                f"{self.drop_last}); use a non-empty dataset, a smaller batch_size "
+                f"or drop_last=False"
+            )
 
     def __len__(self) -> int:
         if not isinstance(self.batch_sampler, Sized):
-            raise TypeError(f"DataLoader: len() needs a sampler with len(); "
-                            f"{type(self.batch_sampler).__name__} has none")
+            raise TypeError(
+                f"DataLoader: len() needs a sampler with len(); {type(self.batch_sampler).__name__} has none"
+            )
         return len(self.batch_sampler)
 
     def _fetch(self, indices: list[int]) -> Any:
         get_batch = getattr(self.dataset, "__getitems__", None)
-        samples = get_batch(indices) if callable(get_batch) else \
-            [self.dataset[index] for index in indices]
+        samples = get_batch(indices) if callable(get_batch) else [self.dataset[index] for index in indices]
         return self.collate_fn(samples)
 
     def _set_epoch(self, epoch: int) -> None:
@@ -185,21 +202,22 @@ class DataLoader:
         """Makes the next `iter()` continue the saved epoch after its `batches_yielded` batches."""
         missing = {"seed", "epoch", "batches_yielded"} - set(state)
         if missing:
-            raise ValueError(f"DataLoader.load_state_dict: state lacks keys {sorted(missing)}, "
-                             f"got keys {sorted(state)}")
+            raise ValueError(
+                f"DataLoader.load_state_dict: state lacks keys {sorted(missing)}, got keys {sorted(state)}"
+            )
         for key in ("epoch", "batches_yielded"):
             value = state[key]
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-                raise ValueError(f"DataLoader.load_state_dict: {key} must be a non-negative "
-                                 f"int, got {value!r}")
+                raise ValueError(f"DataLoader.load_state_dict: {key} must be a non-negative int, got {value!r}")
         if isinstance(self.batch_sampler, Sized) and state["batches_yielded"] > len(self):
-            raise ValueError(f"DataLoader.load_state_dict: batches_yielded="
-                             f"{state['batches_yielded']} exceeds this loader's {len(self)} "
-                             f"batches per epoch")
+            raise ValueError(
+                f"DataLoader.load_state_dict: batches_yielded="
+                f"{state['batches_yielded']} exceeds this loader's {len(self)} "
+                f"batches per epoch"
+            )
         if state["seed"] is not None:
             self.seed = resolve_seed(state["seed"], None, "DataLoader.load_state_dict")
             if hasattr(self.sampler, "seed"):
                 self.sampler.seed = self.seed
         self._resume = (int(state["epoch"]), int(state["batches_yielded"]))
         self._progress = None
-

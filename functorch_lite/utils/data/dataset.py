@@ -10,6 +10,7 @@ array and return a `StackedSamples`, which still reads as a sequence of
 samples (so any collate function works) but lets `numpy_collate` take the
 already stacked arrays instead of stacking sample by sample.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -62,11 +63,12 @@ class StackedSamples(Sequence):
 
 def _as_index_array(indices: Sequence[int], owner: str) -> np.ndarray:
     index_array = np.asarray(indices)
-    if index_array.ndim != 1 or not (index_array.size == 0 or
-                                     np.issubdtype(index_array.dtype, np.integer)):
-        raise TypeError(f"{owner}: indices must be a 1-D sequence of ints, got "
-                        f"{type(indices).__name__} with dtype {index_array.dtype} "
-                        f"and shape {index_array.shape}")
+    if index_array.ndim != 1 or not (index_array.size == 0 or np.issubdtype(index_array.dtype, np.integer)):
+        raise TypeError(
+            f"{owner}: indices must be a 1-D sequence of ints, got "
+            f"{type(indices).__name__} with dtype {index_array.dtype} "
+            f"and shape {index_array.shape}"
+        )
     return index_array.astype(np.intp, copy=False)
 
 
@@ -86,17 +88,22 @@ class TensorDataset(Dataset):
             try:
                 numpy_array = np.asarray(array)
             except ValueError as error:  # ragged nested lists
-                raise TypeError(f"TensorDataset: array {position} must be a numeric array, got "
-                                f"{type(array).__name__} that is not one ({error})") from None
+                raise TypeError(
+                    f"TensorDataset: array {position} must be a numeric array, got "
+                    f"{type(array).__name__} that is not one ({error})"
+                ) from None
             if numpy_array.dtype == object or numpy_array.ndim == 0:
-                raise TypeError(f"TensorDataset: array {position} must be a numeric array with "
-                                f"at least one dimension, got {type(array).__name__} with "
-                                f"dtype {numpy_array.dtype} and shape {numpy_array.shape}")
+                raise TypeError(
+                    f"TensorDataset: array {position} must be a numeric array with "
+                    f"at least one dimension, got {type(array).__name__} with "
+                    f"dtype {numpy_array.dtype} and shape {numpy_array.shape}"
+                )
             converted.append(numpy_array)
         sizes = [len(array) for array in converted]
         if len(set(sizes)) != 1:
-            raise ValueError(f"TensorDataset: size mismatch between arrays: first dimensions "
-                             f"are {sizes}, they must all be equal")
+            raise ValueError(
+                f"TensorDataset: size mismatch between arrays: first dimensions are {sizes}, they must all be equal"
+            )
         self.tensors = tuple(converted)
 
     def __getitem__(self, index):
@@ -160,8 +167,7 @@ def _split_lengths(total: int, lengths: Sequence[float]) -> list[int]:
     """Integer lengths, or torch's rule for fractions: floor each, then hand out the remainder."""
     for length in lengths:
         if isinstance(length, bool) or not isinstance(length, numbers.Real) or length < 0:
-            raise ValueError(f"random_split: lengths must be non-negative ints or fractions, "
-                             f"got {list(lengths)}")
+            raise ValueError(f"random_split: lengths must be non-negative ints or fractions, got {list(lengths)}")
     fractional = any(not isinstance(length, numbers.Integral) for length in lengths)
     if fractional and math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         subset_lengths = [int(math.floor(total * fraction)) for fraction in lengths]
@@ -170,21 +176,27 @@ def _split_lengths(total: int, lengths: Sequence[float]) -> list[int]:
             subset_lengths[i % len(subset_lengths)] += 1
         for i, length in enumerate(subset_lengths):
             if length == 0:
-                warnings.warn(f"random_split: length of split at index {i} is 0; "
-                              f"this split will be empty", stacklevel=3)
+                warnings.warn(
+                    f"random_split: length of split at index {i} is 0; this split will be empty", stacklevel=3
+                )
         return subset_lengths
     if fractional:
-        raise ValueError(f"random_split: fractional lengths must sum to 1, got {list(lengths)} "
-                         f"(sum {sum(lengths)})")
+        raise ValueError(f"random_split: fractional lengths must sum to 1, got {list(lengths)} (sum {sum(lengths)})")
     if sum(lengths) != total:
-        raise ValueError(f"random_split: sum of input lengths {list(lengths)} = {sum(lengths)} "
-                         f"does not equal the length of the input dataset ({total})")
+        raise ValueError(
+            f"random_split: sum of input lengths {list(lengths)} = {sum(lengths)} "
+            f"does not equal the length of the input dataset ({total})"
+        )
     return [int(length) for length in lengths]
 
 
-def random_split(dataset: Dataset, lengths: Sequence[float],
-                 generator: np.random.Generator | int | None = None, *,
-                 seed: int | None = None) -> list[Subset]:
+def random_split(
+    dataset: Dataset,
+    lengths: Sequence[float],
+    generator: np.random.Generator | int | None = None,
+    *,
+    seed: int | None = None,
+) -> list[Subset]:
     """Splits `dataset` into non-overlapping random `Subset`s of the given lengths.
 
     **Arguments:**
@@ -196,8 +208,8 @@ def random_split(dataset: Dataset, lengths: Sequence[float],
     if isinstance(lengths, (str, bytes)) or not isinstance(lengths, Sequence) or not lengths:
         raise TypeError(f"random_split: lengths must be a non-empty sequence, got {lengths!r}")
     subset_lengths = _split_lengths(len(dataset), lengths)
-    permutation = epoch_rng(resolve_seed(seed, generator, "random_split"), 0).permutation(
-        len(dataset))
+    permutation = epoch_rng(resolve_seed(seed, generator, "random_split"), 0).permutation(len(dataset))
     offsets = np.cumsum([0] + subset_lengths)
-    return [Subset(dataset, permutation[start:stop].tolist())
-            for start, stop in zip(offsets[:-1], offsets[1:], strict=True)]
+    return [
+        Subset(dataset, permutation[start:stop].tolist()) for start, stop in zip(offsets[:-1], offsets[1:], strict=True)
+    ]

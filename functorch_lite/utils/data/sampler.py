@@ -6,6 +6,7 @@ order of epoch e is a pure function of (seed, e) (see `_random.py`), each
 `iter()` uses the current epoch and then advances it, and `set_epoch(e)`
 jumps to any epoch, which is how a DataLoader resumes a run.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -18,11 +19,11 @@ from functorch_lite.utils.data._random import epoch_rng, resolve_seed
 
 def _check_positive_int(value, owner: str, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} should be a positive integer value, "
-                        f"but got {name}={value!r} ({type(value).__name__})")
+        raise TypeError(
+            f"{owner}: {name} should be a positive integer value, but got {name}={value!r} ({type(value).__name__})"
+        )
     if value <= 0:
-        raise ValueError(f"{owner}: {name} should be a positive integer value, "
-                         f"but got {name}={value}")
+        raise ValueError(f"{owner}: {name} should be a positive integer value, but got {name}={value}")
     return int(value)
 
 
@@ -65,8 +66,7 @@ class _EpochSeededSampler(Sampler):
     def set_epoch(self, epoch: int) -> None:
         """Makes the next `iter()` produce the order of `epoch`."""
         if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
-            raise ValueError(f"{type(self).__name__}.set_epoch: epoch must be a non-negative "
-                             f"int, got {epoch!r}")
+            raise ValueError(f"{type(self).__name__}.set_epoch: epoch must be a non-negative int, got {epoch!r}")
         self.epoch = int(epoch)
 
     def _next_rng(self) -> np.random.Generator:
@@ -89,10 +89,15 @@ class RandomSampler(_EpochSeededSampler):
       neither, a fresh random seed (kept in `.seed` so the run can be replayed).
     """
 
-    def __init__(self, data_source: Sized, replacement: bool = False,
-                 num_samples: int | None = None,
-                 generator: np.random.Generator | int | None = None, *,
-                 seed: int | None = None):
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: np.random.Generator | int | None = None,
+        *,
+        seed: int | None = None,
+    ):
         self.data_source = data_source
         self.replacement = _check_bool(replacement, "RandomSampler", "replacement")
         self._num_samples = num_samples
@@ -126,9 +131,9 @@ class RandomSampler(_EpochSeededSampler):
 class SubsetRandomSampler(_EpochSeededSampler):
     """The given indices in a fresh random order each epoch, seeded like RandomSampler."""
 
-    def __init__(self, indices: Sequence[int],
-                 generator: np.random.Generator | int | None = None, *,
-                 seed: int | None = None):
+    def __init__(
+        self, indices: Sequence[int], generator: np.random.Generator | int | None = None, *, seed: int | None = None
+    ):
         self.indices = indices
         self.seed = resolve_seed(seed, generator, "SubsetRandomSampler")
         self.epoch = 0
@@ -161,7 +166,7 @@ class BatchSampler(Sampler):
             indices = self.sampler.epoch_indices()
             stop = len(indices) - len(indices) % self.batch_size if self.drop_last else len(indices)
             for start in range(0, stop, self.batch_size):
-                yield indices[start:start + self.batch_size].tolist()
+                yield indices[start : start + self.batch_size].tolist()
             return
         batch: list[int] = []
         for index in self.sampler:
@@ -174,8 +179,10 @@ class BatchSampler(Sampler):
 
     def __len__(self) -> int:
         if not isinstance(self.sampler, Sized):
-            raise TypeError(f"BatchSampler: the sampler {type(self.sampler).__name__} has no "
-                            f"len(), so the number of batches is unknown")
+            raise TypeError(
+                f"BatchSampler: the sampler {type(self.sampler).__name__} has no "
+                f"len(), so the number of batches is unknown"
+            )
         if self.drop_last:
             return len(self.sampler) // self.batch_size
         return -(-len(self.sampler) // self.batch_size)
