@@ -66,11 +66,7 @@ def _host_array(data: Any, op: str) -> Any:
 
 
 def tensor(
-    data: Any,
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
-    pin_memory: bool = False,
+    data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False
 ) -> Tensor:
     """A new leaf tensor holding a copy of `data` (numbers, nested lists, arrays, Tensors)."""
     array = _host_array(data, "tensor")
@@ -129,11 +125,7 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def full(
-    size: Sequence[int],
-    fill_value: Any,
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
+    size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     return _filled(
         "full",
@@ -146,12 +138,7 @@ def full(
 
 
 def arange(
-    start: Any,
-    end: Any = None,
-    step: Any = 1,
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
+    start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """[start, end) in steps; long when all bounds are ints, else the default float dtype."""
     if end is None:
@@ -162,22 +149,11 @@ def arange(
         integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
         dtype = _dtypes.int64 if integral else _dtypes.get_default_dtype()
     array = np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
-    return _finish(
-        jnp.asarray(array.astype(_dtypes.as_dtype(dtype, "arange"))),
-        None,
-        device,
-        requires_grad,
-        "arange",
-    )
+    return _finish(jnp.asarray(array.astype(_dtypes.as_dtype(dtype, "arange"))), None, device, requires_grad, "arange")
 
 
 def linspace(
-    start: float,
-    end: float,
-    steps: int,
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
+    start: float, end: float, steps: int, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
@@ -279,11 +255,7 @@ def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_gr
 
 
 def full_like(
-    input: Tensor,
-    fill_value: Any,
-    dtype: Any = None,
-    device: Any = None,
-    requires_grad: bool = False,
+    input: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     source = input._array if isinstance(input, Tensor) else jnp.asarray(input)
     return full(

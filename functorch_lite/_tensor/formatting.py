@@ -30,13 +30,7 @@ def _body(values: np.ndarray) -> str:
     else:
         formatter = None
     return np.array2string(
-        values,
-        separator=", ",
-        prefix="tensor(",
-        formatter=formatter,
-        threshold=1000,
-        edgeitems=3,
-        max_line_width=80,
+        values, separator=", ", prefix="tensor(", formatter=formatter, threshold=1000, edgeitems=3, max_line_width=80
     )
 
 

@@ -97,11 +97,7 @@ eq, ne, lt, le, gt, ge = (
 )
 logical_and, logical_or, logical_xor = (
     _compare(n, o)
-    for n, o in [
-        ("bitwise_and", jnp.bitwise_and),
-        ("bitwise_or", jnp.bitwise_or),
-        ("bitwise_xor", jnp.bitwise_xor),
-    ]
+    for n, o in [("bitwise_and", jnp.bitwise_and), ("bitwise_or", jnp.bitwise_or), ("bitwise_xor", jnp.bitwise_xor)]
 )
 
 

@@ -311,8 +311,7 @@ class ShapeMixin:
         for i, size in enumerate(shape):
             if size != 1 and size != resolved[i + offset]:
                 raise ShapeError(
-                    f"expand: the expanded size {resolved[i + offset]} must match the "
-                    f"existing size "
+                    f"expand: the expanded size {resolved[i + offset]} must match the existing size "
                     f"{size} at non-singleton dimension {i + offset}; target sizes {list(target)}, "
                     f"tensor sizes {list(shape)}"
                 )

@@ -146,8 +146,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
         """Marks a leaf as needing a gradient (or not)."""
         if self._node is not None and not requires_grad:
             raise AutogradError(
-                "requires_grad_: you can only change requires_grad flags of leaf variables. "
-                "If you want to "
+                "requires_grad_: you can only change requires_grad flags of leaf variables. If you want to "
                 "use a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
@@ -189,11 +188,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
             self._node.retain(self._output_index, self)
 
     def backward(
-        self,
-        gradient: Any = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
-        inputs: Any = None,
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False, inputs: Any = None
     ) -> None:
         """Sums d(self)/d(leaf) into `.grad` of every leaf that requires grad."""
         _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
@@ -218,8 +213,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
         if tuple(out.shape) != tuple(self._array.shape):
             name = dispatch._op_name(fn).removesuffix("_inplace")
             raise ValueError(
-                f"{name}_: output with shape {list(self._array.shape)} doesn't match "
-                f"the broadcast shape "
+                f"{name}_: output with shape {list(self._array.shape)} doesn't match the broadcast shape "
                 f"{list(out.shape)}"
             )
         self._array = out._array

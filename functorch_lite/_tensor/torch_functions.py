@@ -104,14 +104,4 @@ def equal(input: Tensor, other: Tensor) -> bool:
     return a.shape == b.shape and bool(jnp.all(a == b))
 
 
-__all__ = [
-    *_NAMES,
-    "where",
-    "is_tensor",
-    "allclose",
-    "equal",
-    "cat",
-    "concat",
-    "concatenate",
-    "stack",
-]
+__all__ = [*_NAMES, "where", "is_tensor", "allclose", "equal", "cat", "concat", "concatenate", "stack"]

@@ -46,8 +46,7 @@ def _output_grads(outputs: list, grads: Any, create_graph: bool, op: str) -> lis
             grad = tape.Tensor._wrap(jnp.asarray(grad))
         if tuple(grad.shape) != tuple(out.shape):
             raise RuntimeError(
-                f"{op}: Mismatch in shape: grad_output[{index}] has a shape of "
-                f"{tuple(grad.shape)} and "
+                f"{op}: Mismatch in shape: grad_output[{index}] has a shape of {tuple(grad.shape)} and "
                 f"output[{index}] has a shape of {tuple(out.shape)}"
             )
         result.append(grad if create_graph else grad._array)
@@ -101,8 +100,7 @@ def grad(
             elif not allow_unused:
                 raise RuntimeError(
                     f"grad: One of the differentiated Tensors (input {index}) appears to not "
-                    "have been used "
-                    "in the graph. Set allow_unused=True if this is the desired behavior."
+                    "have been used in the graph. Set allow_unused=True if this is the desired behavior."
                 )
             else:
                 wrapped.append(None)

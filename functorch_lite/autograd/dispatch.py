@@ -57,11 +57,7 @@ def _flatten(obj: Any, diff: list, other: list, inputs: list, record: bool, op: 
     if kind is tuple or kind is list:
         return (kind, tuple([_flatten(item, diff, other, inputs, record, op) for item in obj]))
     if kind is dict:
-        return (
-            dict,
-            tuple(obj),
-            tuple([_flatten(item, diff, other, inputs, record, op) for item in obj.values()]),
-        )
+        return (dict, tuple(obj), tuple([_flatten(item, diff, other, inputs, record, op) for item in obj.values()]))
     if isinstance(obj, _ARRAY_TYPES):
         other.append(obj)
         return _ARRAY
@@ -227,10 +223,7 @@ def apply(fn: Callable, *args: Any, **kwargs: Any) -> Any:
         return _wrap_outputs(out, None)
     edges = [edge_of(t) for t in inputs]
     node = TapeNode(
-        plan.name,
-        edges,
-        0,
-        _Backward(plan, diff_tuple, other_tuple, edges, pullback, out if traced else None),
+        plan.name, edges, 0, _Backward(plan, diff_tuple, other_tuple, edges, pullback, out if traced else None)
     )
     return _wrap_outputs(out, node)
 

@@ -50,8 +50,7 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
         raise ValueError(
             f"read_idx: {name} has a wrong magic number 0x{data[:4].hex()}; an IDX "
             f"file starts with two zero bytes, a dtype code in "
-            f"{sorted(hex(code) for code in _IDX_DTYPES)} and the number of "
-            f"dimensions"
+            f"{sorted(hex(code) for code in _IDX_DTYPES)} and the number of dimensions"
         )
     if ndim == 0:
         raise ValueError(f"read_idx: {name} declares 0 dimensions; expected at least 1")

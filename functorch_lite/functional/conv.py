@@ -9,13 +9,7 @@ import jax
 from . import _checks, _lowering
 
 
-def conv_padding(
-    padding: Any,
-    kernel: tuple[int, int],
-    dilation: tuple[int, int],
-    stride: tuple[int, int],
-    op: str,
-):
+def conv_padding(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int], stride: tuple[int, int], op: str):
     """PyTorch's padding argument (int, pair, 'valid', 'same') as explicit (low, high) pairs."""
     if isinstance(padding, str):
         if padding == "valid":
@@ -70,8 +64,7 @@ def conv2d(
     for axis, (size, (lo, hi), k, d) in enumerate(zip(x.shape[2:], pads, kernel, dilation, strict=True)):
         if size + lo + hi < d * (k - 1) + 1:
             raise ValueError(
-                f"{op}: padded input size {size + lo + hi} along spatial dim {axis} is smaller "
-                f"than the "
+                f"{op}: padded input size {size + lo + hi} along spatial dim {axis} is smaller than the "
                 f"(dilated) kernel size {d * (k - 1) + 1}; input shape {tuple(input.shape)}"
             )
     y = _lowering.conv2d_nchw(x, w, stride, pads, dilation, groups)

@@ -71,9 +71,7 @@ def _jit_init(init: Callable[[jax.Array], Params]) -> Callable[[jax.Array], Para
 
 
 def _stateless(
-    fn: Callable[[Params, jax.Array], jax.Array],
-    name: str,
-    init: Callable[[jax.Array], Params] = _no_params,
+    fn: Callable[[Params, jax.Array], jax.Array], name: str, init: Callable[[jax.Array], Params] = _no_params
 ) -> Layer:
     def apply(params, x, *, state=None, key=None, training=True):
         return fn(params, x)
@@ -128,8 +126,7 @@ def Conv2d(
     groups = _checks.positive_int(groups, "groups", op)
     if in_channels % groups or out_channels % groups:
         raise ValueError(
-            f"{op}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
-            f"divisible "
+            f"{op}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible "
             f"by groups ({groups})"
         )
     kernel = _checks.pair(kernel_size, "kernel_size", op, minimum=1)
@@ -163,8 +160,7 @@ def Conv2d(
         x = _checks.as_array(x, "input", name)
         if x.ndim not in (3, 4) or x.shape[-3] != in_channels:
             raise ValueError(
-                f"{name}: expected input of shape (N, {in_channels}, H, W) or "
-                f"({in_channels}, H, W), "
+                f"{name}: expected input of shape (N, {in_channels}, H, W) or ({in_channels}, H, W), "
                 f"got {tuple(x.shape)}"
             )
         return conv2d(x, params["weight"], params.get("bias"), stride_p, padding, dilation_p, groups)
@@ -182,11 +178,7 @@ def _check_pool_arguments(op: str, kernel_size: Any, stride: Any, padding: Any, 
 
 
 def MaxPool2d(
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
-    ceil_mode: bool = False,
+    kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False
 ) -> Layer:
     """Max pooling; stride defaults to kernel_size."""
     _check_pool_arguments("MaxPool2d", kernel_size, stride, padding, dilation)
@@ -213,8 +205,7 @@ def AvgPool2d(
         f"AvgPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, padding={padding})"
     )
     return _stateless(
-        lambda p, x: avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override),
-        name,
+        lambda p, x: avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override), name
     )
 
 
@@ -228,10 +219,7 @@ def AdaptiveAvgPool2d(output_size: Any) -> Layer:
             f"AdaptiveAvgPool2d: output_size must be a positive int or a pair of positive ints "
             f"(or None), got {output_size!r}"
         )
-    return _stateless(
-        lambda p, x: adaptive_avg_pool2d(x, output_size),
-        f"AdaptiveAvgPool2d(output_size={output_size})",
-    )
+    return _stateless(lambda p, x: adaptive_avg_pool2d(x, output_size), f"AdaptiveAvgPool2d(output_size={output_size})")
 
 
 def ReLU() -> Layer:
@@ -266,10 +254,7 @@ def Flatten(start_dim: int = 1, end_dim: int = -1) -> Layer:
     for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
         if isinstance(dim, bool) or not isinstance(dim, int):
             raise TypeError(f"Flatten: {name} must be an int, got {dim!r}")
-    return _stateless(
-        lambda p, x: flatten(x, start_dim, end_dim),
-        f"Flatten(start_dim={start_dim}, end_dim={end_dim})",
-    )
+    return _stateless(lambda p, x: flatten(x, start_dim, end_dim), f"Flatten(start_dim={start_dim}, end_dim={end_dim})")
 
 
 def Dropout(p: float = 0.5) -> Layer:

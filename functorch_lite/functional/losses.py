@@ -17,8 +17,7 @@ def _class_targets(logp: jax.Array, target: jax.Array, ignore_index: int, op: st
     expected = logp.shape[:1] + logp.shape[2:]
     if tuple(target.shape) != tuple(expected):
         raise ValueError(
-            f"{op}: expected target of shape {tuple(expected)} for input of shape "
-            f"{tuple(logp.shape)}, "
+            f"{op}: expected target of shape {tuple(expected)} for input of shape {tuple(logp.shape)}, "
             f"got {tuple(target.shape)}"
         )
     if _checks.is_concrete(target) and target.size:
@@ -84,12 +83,7 @@ def _nll(logp, t, weight, ignore_index, how, op):
 
 
 def cross_entropy(
-    input,
-    target,
-    weight=None,
-    ignore_index: int = -100,
-    reduction: str = "mean",
-    label_smoothing: float = 0.0,
+    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
 ) -> jax.Array:
     """log_softmax(dim=1) + NLL; target: class indices (N, ...) or probs (N, C, ...)."""
     op = "cross_entropy"
@@ -105,8 +99,7 @@ def cross_entropy(
     if jnp.issubdtype(t.dtype, jnp.floating):  # class probabilities
         if t.shape != x.shape:
             raise ValueError(
-                f"{op}: a floating-point target holds class probabilities and must have the "
-                f"input's shape "
+                f"{op}: a floating-point target holds class probabilities and must have the input's shape "
                 f"{tuple(x.shape)}, got {tuple(t.shape)}; for class indices pass an integer target"
             )
         if eps:

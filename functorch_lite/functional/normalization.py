@@ -48,12 +48,7 @@ def batch_norm(
     )
     _checks.number(eps, "eps", op, minimum=0.0)
     _checks.number(momentum, "momentum", op)
-    for name, t in (
-        ("running_mean", running_mean),
-        ("running_var", running_var),
-        ("weight", weight),
-        ("bias", bias),
-    ):
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (c,):
             raise ValueError(f"{op}: expected {name} of shape ({c},) for input {tuple(x.shape)}, got {tuple(t.shape)}")
     if (running_mean is None) != (running_var is None):

@@ -17,11 +17,7 @@ from .normalization import batch_norm, layer_norm
 
 
 def LayerNorm(
-    normalized_shape: Any,
-    eps: float = 1e-5,
-    elementwise_affine: bool = True,
-    bias: bool = True,
-    dtype=jnp.float32,
+    normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True, dtype=jnp.float32
 ) -> Layer:
     """Normalises the trailing `normalized_shape` dims; weight ones, bias zeros (PyTorch's init)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)

@@ -38,8 +38,7 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
         span = size + 2 * p - d * (k - 1) - 1
         if span < 0:
             raise ValueError(
-                f"{op}: kernel size {d * (k - 1) + 1} is larger than the padded input size "
-                f"{size + 2 * p}; "
+                f"{op}: kernel size {d * (k - 1) + 1} is larger than the padded input size {size + 2 * p}; "
                 f"input shape {tuple(x.shape[1 if unbatched else 0 :])}"
             )
         out = (-(-span // s) if ceil_mode else span // s) + 1
@@ -52,12 +51,7 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
 
 
 def max_pool2d(
-    input: jax.Array,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
-    ceil_mode: bool = False,
+    input: jax.Array, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False
 ) -> jax.Array:
     """Max pooling over (kH, kW) windows of an NCHW (or CHW) input; padding counts as -inf."""
     op = "max_pool2d"

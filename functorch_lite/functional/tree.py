@@ -64,11 +64,7 @@ def _shapes_in_init_order(init, *args) -> dict[str, Any]:
 
 
 def load_state_dict(
-    layer: Layer,
-    state_dict: Mapping[str, Any],
-    strict: bool = True,
-    *,
-    key: jax.Array | None = None,
+    layer: Layer, state_dict: Mapping[str, Any], strict: bool = True, *, key: jax.Array | None = None
 ) -> tuple[dict, dict]:
     """Splits a flat `state_dict` (PyTorch's, converted to numpy, or ours) into `(params, state)`.
 

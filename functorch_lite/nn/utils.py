@@ -52,8 +52,7 @@ def clip_grad_norm_(
     if error_if_nonfinite and not np.isfinite(np.asarray(total)):
         raise RuntimeError(
             f"clip_grad_norm_: the total norm of order {norm_type} of the "
-            "gradients is non-finite, so it cannot be clipped; set "
-            "error_if_nonfinite=False to clip anyway"
+            "gradients is non-finite, so it cannot be clipped; set error_if_nonfinite=False to clip anyway"
         )
     for parameter, grad in zip(params, clipped, strict=True):
         set_array(parameter.grad, grad)

@@ -37,8 +37,7 @@ class LRScheduler:
                 if "initial_lr" not in group:
                     raise KeyError(
                         f"{type(self).__name__}: param 'initial_lr' is not specified in "
-                        f"param_groups[{index}] when resuming with last_epoch="
-                        f"{last_epoch}"
+                        f"param_groups[{index}] when resuming with last_epoch={last_epoch}"
                     )
         self.base_lrs = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
         self.last_epoch = last_epoch
@@ -76,8 +75,7 @@ class LRScheduler:
                 continue
             raise ValueError(
                 f"{type(self).__name__}: the learning rate for param_groups[{index}] "
-                f"at epoch {self.last_epoch} must be a finite non-negative number, "
-                f"got {lr!r}"
+                f"at epoch {self.last_epoch} must be a finite non-negative number, got {lr!r}"
             )
         for group, lr in zip(self.optimizer.param_groups, rates, strict=True):
             group["lr"] = lr

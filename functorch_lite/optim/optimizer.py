@@ -146,8 +146,7 @@ class Optimizer:
         elif isinstance(params, set):
             raise TypeError(
                 f"{name}: optimizer parameters need to be organized in ordered "
-                "collections, but the ordering of tensors in sets will change "
-                "between runs. Please use a list instead."
+                "collections, but the ordering of tensors in sets will change between runs. Please use a list instead."
             )
         elif params is None:
             raise ValueError(f"{name}: param_group must have a 'params' entry")
@@ -262,8 +261,7 @@ class Optimizer:
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"{name}.load_state_dict: loaded state dict has a different number "
-                f"of parameter groups ({len(saved_groups)} vs "
-                f"{len(self.param_groups)})"
+                f"of parameter groups ({len(saved_groups)} vs {len(self.param_groups)})"
             )
         for saved, group in zip(saved_groups, self.param_groups, strict=True):
             if len(saved["params"]) != len(group["params"]):

@@ -11,14 +11,7 @@ this module starts nothing; multi-process runs call `initialize_distributed` fir
 """
 
 from .distributed import ProcessInfo, initialize_distributed, is_main_process, process_info
-from .mesh import (
-    batch_sharding,
-    data_parallel_mesh,
-    process_local_batch,
-    replicate,
-    replicated_sharding,
-    shard_batch,
-)
+from .mesh import batch_sharding, data_parallel_mesh, process_local_batch, replicate, replicated_sharding, shard_batch
 from .step import data_parallel
 
 __all__ = [

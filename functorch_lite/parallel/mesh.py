@@ -159,8 +159,7 @@ def _check_divisible(
         if size % slices:
             raise ValueError(
                 f"{function}: global batch {size} of {name!r} is not divisible by the "
-                f"{slices} devices of the mesh; use a batch size that is a multiple of "
-                f"{slices} or drop_last=True"
+                f"{slices} devices of the mesh; use a batch size that is a multiple of {slices} or drop_last=True"
             )
         return
     # The process-local rows are split among this process's share of the slices.

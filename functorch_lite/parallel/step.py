@@ -140,8 +140,7 @@ def data_parallel(
         if len(args) <= batch_positions[-1]:
             raise TypeError(
                 f"data_parallel: batch_argnums={batch_positions} but "
-                f"{getattr(step_fn, '__name__', 'step_fn')} was called with "
-                f"{len(args)} positional arguments"
+                f"{getattr(step_fn, '__name__', 'step_fn')} was called with {len(args)} positional arguments"
             )
         placed = []
         for position, arg in enumerate(args):

@@ -73,11 +73,7 @@ def write_safetensors(file: BinaryIO, tensors: Mapping[str, np.ndarray], metadat
         tag = TAG_BY_DTYPE.get(array.dtype.newbyteorder("="))
         if tag is None:
             raise TypeError(f"save: tensor {name!r} has dtype {array.dtype}, which safetensors cannot store")
-        header[name] = {
-            "dtype": tag,
-            "shape": list(array.shape),
-            "data_offsets": [offset, offset + array.nbytes],
-        }
+        header[name] = {"dtype": tag, "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
         offset += array.nbytes
     header_bytes = json.dumps(header, separators=(",", ":")).encode("utf-8")
     # Pad with spaces (allowed by the format) so the data area is aligned.

@@ -122,10 +122,7 @@ def _rebuild_tensor(storage: object, offset: object, size: object, stride: objec
         # as_strided does no bounds checking: without this a crafted file reads stray memory.
         raise ValueError(f"tensor view reaches element {last} of a storage of {flat.size} elements")
     view = np.lib.stride_tricks.as_strided(
-        flat[offset:],
-        shape=size,
-        strides=[step * flat.itemsize for step in stride],
-        writeable=False,
+        flat[offset:], shape=size, strides=[step * flat.itemsize for step in stride], writeable=False
     )
     array = np.array(view, copy=True, order="C")
     if storage.swap:  # untyped storage: bytes can only be swapped once the dtype is known

@@ -110,19 +110,13 @@ class _Encoder:
                 self.node(item, f"{path}.{field}" if path else field, [*name_parts, field])
                 for field, item in zip(cls._fields, value, strict=True)
             ]
-            return {
-                "namedtuple": f"{cls.__module__}:{cls.__qualname__}",
-                "fields": list(cls._fields),
-                "values": values,
-            }
+            return {"namedtuple": f"{cls.__module__}:{cls.__qualname__}", "fields": list(cls._fields), "values": values}
         if isinstance(value, (list, tuple)):
             items = [self.node(item, f"{path}[{index}]", [*name_parts, str(index)]) for index, item in enumerate(value)]
             return {"tuple" if isinstance(value, tuple) else "list": items}
         raise TypeError(
-            f"save: cannot serialise object at {path or '<root>'!r} of type "
-            f"{type(value).__name__}; "
-            "supported are arrays, dict/list/tuple/NamedTuple containers, int, float, bool, str "
-            "and None"
+            f"save: cannot serialise object at {path or '<root>'!r} of type {type(value).__name__}; "
+            "supported are arrays, dict/list/tuple/NamedTuple containers, int, float, bool, str and None"
         )
 
 

@@ -13,10 +13,7 @@ torch = pytest.importorskip("torch")
 
 
 def _linear_layer(params, x, scale):
-    return {
-        "out": fn.linear(x, params["weight"], params["bias"]) * scale,
-        "norm": jnp.sum(params["weight"] ** 2),
-    }
+    return {"out": fn.linear(x, params["weight"], params["bias"]) * scale, "norm": jnp.sum(params["weight"] ** 2)}
 
 
 def test_nested_params_dict_and_dict_output_match_torch():

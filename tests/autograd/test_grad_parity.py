@@ -33,11 +33,7 @@ CASES = [
         [(2, 3, 4)],
         lambda lib, a: (a.sum(1, keepdim=True) * a).sum() + a.sum(dim=(0, 2)).pow(2).sum(),
     ),
-    (
-        "mean_dim",
-        [(3, 4)],
-        lambda lib, a: (a.mean(0) ** 2).sum() + a.mean(dim=1, keepdim=True).sum(),
-    ),
+    ("mean_dim", [(3, 4)], lambda lib, a: (a.mean(0) ** 2).sum() + a.mean(dim=1, keepdim=True).sum()),
     (
         "var_std",
         [(4, 5)],
@@ -50,11 +46,7 @@ CASES = [
     ("maximum_other", [(4,), (4,)], lambda lib, a, b: a.max(b).sum() + lib.maximum(a, b * 2).sum()),
     ("matmul", [(3, 4), (4, 2)], lambda lib, a, b: (a @ b).tanh().sum() + a.matmul(b).sum()),
     ("batched_matmul", [(2, 3, 4), (4, 5)], lambda lib, a, b: (a @ b).pow(2).sum()),
-    (
-        "softmax",
-        [(3, 5)],
-        lambda lib, a: (a.softmax(1) * lib.arange(5.0)).sum() + a.log_softmax(dim=0)[0].sum(),
-    ),
+    ("softmax", [(3, 5)], lambda lib, a: (a.softmax(1) * lib.arange(5.0)).sum() + a.log_softmax(dim=0)[0].sum()),
     (
         "views",
         [(2, 3, 4)],

@@ -51,8 +51,7 @@ def test_numpy_collate_stacked_samples_pass_through():
 def test_numpy_collate_errors():
     with pytest.raises(
         ValueError,
-        match=r"numpy_collate: samples have different shapes "
-        r"\[\(2,\), \(3,\)\]",
+        match=r"numpy_collate: samples have different shapes \[\(2,\), \(3,\)\]",
     ):
         fl_data.numpy_collate([np.zeros(2), np.zeros(3)])
     with pytest.raises(

@@ -204,8 +204,7 @@ def test_option_errors():
 def test_loaders_that_would_yield_nothing_are_refused():
     with pytest.raises(
         ValueError,
-        match=r"DataLoader: this loader would yield no batches "
-        r"\(len\(dataset\)=5, batch_size=8, drop_last=True\)",
+        match=r"DataLoader: this loader would yield no batches \(len\(dataset\)=5, batch_size=8, drop_last=True\)",
     ):
         _loader(5, batch_size=8, drop_last=True)
     with pytest.raises(ValueError, match=r"would yield no batches \(len\(dataset\)=0"):

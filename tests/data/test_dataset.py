@@ -132,8 +132,7 @@ def test_random_split_bad_lengths():
     dataset, _, _ = _dataset(10)
     with pytest.raises(
         ValueError,
-        match=r"random_split: sum of input lengths \[6, 5\] = 11 does "
-        r"not equal the length of the input dataset \(10\)",
+        match=r"random_split: sum of input lengths \[6, 5\] = 11 does not equal the length of the input dataset \(10\)",
     ):
         fl_data.random_split(dataset, [6, 5], seed=0)
     with pytest.raises(ValueError, match="random_split: fractional lengths must sum to 1"):

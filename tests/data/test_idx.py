@@ -61,8 +61,7 @@ def test_read_idx_cache_sees_a_rewritten_file(tmp_path):
         (
             b"\x00\x00\x08\x01" + struct.pack(">I", 5) + b"\x00\x01",
             r"is truncated: shape \(5,\) "
-            "of uint8 needs 5 data bytes, "
-            "found 2",
+            "of uint8 needs 5 data bytes, found 2",
         ),
         (b"\x00\x00\x08\x01" + struct.pack(">I", 1) + b"\x00\x01", "longer than its header says"),
     ],

@@ -91,10 +91,7 @@ def test_resume_with_other_settings_is_refused(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "content, message",
-    [
-        (None, "no such file"),
-        ({"model": {}, "epoch": 1}, "not a checkpoint written by --checkpoint"),
-    ],
+    [(None, "no such file"), ({"model": {}, "epoch": 1}, "not a checkpoint written by --checkpoint")],
 )
 def test_resume_from_a_missing_or_foreign_file_fails_clearly(tmp_path, content, message):
     path = tmp_path / "c.safetensors"

@@ -24,18 +24,12 @@ CASES = {
         lambda x, w, b: fn.conv2d(x, w, b, stride=2, padding=1, groups=2),
         lambda: (f64((1, 4, 5, 5), 0), f64((2, 2, 3, 3), 1), f64((2,), 2)),
     ),
-    "max_pool2d": (
-        lambda x: fn.max_pool2d(x, 3, 2, padding=1, ceil_mode=True),
-        lambda: (f64((1, 2, 6, 6), 3),),
-    ),
+    "max_pool2d": (lambda x: fn.max_pool2d(x, 3, 2, padding=1, ceil_mode=True), lambda: (f64((1, 2, 6, 6), 3),)),
     "avg_pool2d": (
         lambda x: fn.avg_pool2d(x, 3, 2, padding=1, ceil_mode=True, count_include_pad=False),
         lambda: (f64((1, 2, 6, 6), 4),),
     ),
-    "adaptive_avg_pool2d": (
-        lambda x: fn.adaptive_avg_pool2d(x, (3, 2)),
-        lambda: (f64((1, 2, 7, 5), 5),),
-    ),
+    "adaptive_avg_pool2d": (lambda x: fn.adaptive_avg_pool2d(x, (3, 2)), lambda: (f64((1, 2, 7, 5), 5),)),
     "linear": (fn.linear, lambda: (f64((3, 4), 6), f64((2, 4), 7), f64((2,), 8))),
     "softmax": (lambda x: fn.softmax(x, dim=1), lambda: (f64((3, 4), 9),)),
     "log_softmax": (lambda x: fn.log_softmax(x, dim=-1), lambda: (f64((2, 3, 4), 10),)),

@@ -49,10 +49,7 @@ MAX_POOL_CASES = [
     ((1, 2, 9, 9), dict(kernel_size=3, stride=2, padding=1)),
     ((1, 2, 10, 10), dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0))),
     ((1, 2, 8, 8), dict(kernel_size=3, stride=2, ceil_mode=True)),
-    (
-        (1, 2, 10, 9),
-        dict(kernel_size=3, stride=3, padding=1, ceil_mode=True),
-    ),  # last window dropped
+    ((1, 2, 10, 9), dict(kernel_size=3, stride=3, padding=1, ceil_mode=True)),  # last window dropped
     ((1, 2, 5, 5), dict(kernel_size=2, stride=2, padding=1, ceil_mode=True)),
     ((3, 7, 7), dict(kernel_size=2, stride=2, ceil_mode=True)),  # unbatched
 ]
@@ -72,10 +69,7 @@ DILATED_MAX_POOL_CASES = [
 @pytest.mark.parametrize("shape,kwargs", DILATED_MAX_POOL_CASES)
 def test_dilated_max_pool2d_forward_matches_torch(shape, kwargs):
     check_vs_torch(
-        lambda x: fn.max_pool2d(x, **kwargs),
-        lambda x: F.max_pool2d(x, **kwargs),
-        [randn(shape, 4)],
-        grad_argnums=(),
+        lambda x: fn.max_pool2d(x, **kwargs), lambda x: F.max_pool2d(x, **kwargs), [randn(shape, 4)], grad_argnums=()
     )
 
 

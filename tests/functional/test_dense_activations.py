@@ -26,11 +26,7 @@ ACTIVATIONS = [
     ("leaky_relu", fn.leaky_relu, F.leaky_relu),
     ("leaky_relu_0.2", lambda x: fn.leaky_relu(x, 0.2), lambda x: F.leaky_relu(x, 0.2)),
     ("gelu", fn.gelu, F.gelu),
-    (
-        "gelu_tanh",
-        lambda x: fn.gelu(x, approximate="tanh"),
-        lambda x: F.gelu(x, approximate="tanh"),
-    ),
+    ("gelu_tanh", lambda x: fn.gelu(x, approximate="tanh"), lambda x: F.gelu(x, approximate="tanh")),
     ("sigmoid", fn.sigmoid, torch.sigmoid),
     ("tanh", fn.tanh, torch.tanh),
 ]
@@ -70,9 +66,7 @@ def test_softmax_dtype_argument():
 @pytest.mark.parametrize("start,end", [(0, -1), (1, -1), (1, 2), (-2, -1), (2, 2)])
 def test_flatten_matches_torch(start, end):
     check_vs_torch(
-        lambda x: fn.flatten(x, start, end),
-        lambda x: torch.flatten(x, start, end),
-        [randn((2, 3, 4, 5), 7)],
+        lambda x: fn.flatten(x, start, end), lambda x: torch.flatten(x, start, end), [randn((2, 3, 4, 5), 7)]
     )
 
 

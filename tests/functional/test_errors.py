@@ -14,16 +14,12 @@ W = jnp.ones((4, 3, 3, 3))
 def test_wrong_input_rank():
     with pytest.raises(
         ValueError,
-        match=r"conv2d: expected input of rank 3 or 4 \(N, C, H, W\) or \(C, H, W\), "
-        r"got shape \(8, 8\)",
+        match=r"conv2d: expected input of rank 3 or 4 \(N, C, H, W\) or \(C, H, W\), got shape \(8, 8\)",
     ):
         fn.conv2d(jnp.ones((8, 8)), W)
     with pytest.raises(ValueError, match=r"conv2d: expected weight of rank 4"):
         fn.conv2d(X4, jnp.ones((4, 3, 3)))
-    with pytest.raises(
-        ValueError,
-        match=r"max_pool2d: expected input of rank 3 or 4 .* got shape \(2, 2, 3, 8, 8\)",
-    ):
+    with pytest.raises(ValueError, match=r"max_pool2d: expected input of rank 3 or 4 .* got shape \(2, 2, 3, 8, 8\)"):
         fn.max_pool2d(jnp.ones((2, 2, 3, 8, 8)), 2)
     with pytest.raises(ValueError, match=r"avg_pool2d: expected input of rank 3 or 4 .* got shape \(8,\)"):
         fn.avg_pool2d(jnp.ones(8), 2)
@@ -33,8 +29,7 @@ def test_wrong_input_rank():
         fn.batch_norm(jnp.ones(3), None, None, training=True)
     with pytest.raises(
         ValueError,
-        match=r"BatchNorm2d\(3, .*\): expected input of rank 4 with 3 channels in dim 1, "
-        r"got shape \(2, 3\)",
+        match=r"BatchNorm2d\(3, .*\): expected input of rank 4 with 3 channels in dim 1, got shape \(2, 3\)",
     ):
         fn.BatchNorm2d(3).apply({}, jnp.ones((2, 3)))
     with pytest.raises(ValueError, match=r"linear: expected weight of rank 2"):
@@ -48,15 +43,11 @@ def test_channels_not_matching_the_weight():
         r"groups=2\), got input of shape \(2, 3, 8, 8\)",
     ):
         fn.conv2d(X4, W, groups=2)
-    with pytest.raises(
-        ValueError,
-        match=r"conv2d: expected input with 3 channels .* got input of shape \(5, 8, 8\)",
-    ):
+    with pytest.raises(ValueError, match=r"conv2d: expected input with 3 channels .* got input of shape \(5, 8, 8\)"):
         fn.conv2d(jnp.ones((5, 8, 8)), W)
     with pytest.raises(
         ValueError,
-        match=r"linear: expected input with last dimension 4 \(weight \(3, 4\)\), "
-        r"got input of shape \(2, 5\)",
+        match=r"linear: expected input with last dimension 4 \(weight \(3, 4\)\), got input of shape \(2, 5\)",
     ):
         fn.linear(jnp.ones((2, 5)), jnp.ones((3, 4)))
     with pytest.raises(ValueError, match=r"conv2d: expected bias of shape \(4,\), got \(3,\)"):
@@ -83,16 +74,14 @@ def test_layer_errors_name_the_layer_as_its_repr_shows_it():
 def test_kernel_larger_than_padded_input():
     with pytest.raises(
         ValueError,
-        match=r"conv2d: padded input size 4 along spatial dim 0 is smaller than the "
-        r"\(dilated\) kernel size 5",
+        match=r"conv2d: padded input size 4 along spatial dim 0 is smaller than the \(dilated\) kernel size 5",
     ):
         fn.conv2d(jnp.ones((1, 3, 4, 9)), jnp.ones((2, 3, 5, 5)))
     with pytest.raises(ValueError, match=r"conv2d: .* kernel size 5; input shape \(1, 3, 6, 3\)"):
         fn.conv2d(jnp.ones((1, 3, 6, 3)), jnp.ones((2, 3, 3, 3)), dilation=2)
     with pytest.raises(
         ValueError,
-        match=r"max_pool2d: kernel size 3 is larger than the padded input size 2; "
-        r"input shape \(1, 2, 2\)",
+        match=r"max_pool2d: kernel size 3 is larger than the padded input size 2; input shape \(1, 2, 2\)",
     ):
         fn.max_pool2d(jnp.ones((1, 2, 2)), 3)
     with pytest.raises(ValueError, match=r"avg_pool2d: kernel size 5 is larger than the padded input size 4"):
@@ -102,8 +91,7 @@ def test_kernel_larger_than_padded_input():
 def test_pool_padding_larger_than_half_the_kernel():
     with pytest.raises(
         ValueError,
-        match=r"max_pool2d: padding should be at most half of the kernel size, got "
-        r"padding=2 for kernel_size=3",
+        match=r"max_pool2d: padding should be at most half of the kernel size, got padding=2 for kernel_size=3",
     ):
         fn.max_pool2d(jnp.ones((1, 1, 9, 9)), 3, padding=2, dilation=2)  # PyTorch rejects this too
 
@@ -115,14 +103,12 @@ def test_non_integer_labels():
     with pytest.raises(
         ValueError,
         match=r"cross_entropy: a floating-point target holds class probabilities and must "
-        r"have the input's shape \(4, 3\), got \(4,\); for class indices pass an "
-        r"integer target",
+        r"have the input's shape \(4, 3\), got \(4,\); for class indices pass an integer target",
     ):
         fn.cross_entropy(x, jnp.zeros(4))
     with pytest.raises(
         TypeError,
-        match=r"cross_entropy: expected integer class indices or float probabilities as "
-        r"target, got bool",
+        match=r"cross_entropy: expected integer class indices or float probabilities as target, got bool",
     ):
         fn.cross_entropy(x, jnp.zeros(4, bool))
     with pytest.raises(TypeError, match=r"embedding: expected integer indices, got dtype float32"):
@@ -133,8 +119,7 @@ def test_labels_out_of_range_outside_jit():
     x = jnp.ones((4, 3))
     with pytest.raises(
         ValueError,
-        match=r"cross_entropy: target 3 is out of bounds; expected class indices in "
-        r"\[0, 3\) or ignore_index=-100",
+        match=r"cross_entropy: target 3 is out of bounds; expected class indices in \[0, 3\) or ignore_index=-100",
     ):
         fn.cross_entropy(x, np.array([0, 1, 3, 2]))
     with pytest.raises(ValueError, match=r"nll_loss: target -1 is out of bounds"):
@@ -142,8 +127,7 @@ def test_labels_out_of_range_outside_jit():
     fn.nll_loss(x, jnp.array([0, -1, 1, 2]), ignore_index=-1)  # an ignored label may lie outside
     with pytest.raises(
         ValueError,
-        match=r"embedding: index out of range: expected indices in \[0, 4\), got min 0, "
-        r"max 4",
+        match=r"embedding: index out of range: expected indices in \[0, 4\), got min 0, max 4",
     ):
         fn.embedding(jnp.array([0, 4]), jnp.ones((4, 2)))
     # Labels closed over by a jitted function are concrete, so they are still checked
@@ -154,8 +138,7 @@ def test_labels_out_of_range_outside_jit():
 
 
 @pytest.mark.parametrize(
-    "loss",
-    [fn.cross_entropy, fn.nll_loss, fn.mse_loss, fn.l1_loss, fn.binary_cross_entropy_with_logits],
+    "loss", [fn.cross_entropy, fn.nll_loss, fn.mse_loss, fn.l1_loss, fn.binary_cross_entropy_with_logits]
 )
 def test_unknown_reduction(loss):
     target = jnp.zeros(4, jnp.int32) if loss in (fn.cross_entropy, fn.nll_loss) else jnp.zeros((4, 3))
@@ -170,22 +153,19 @@ def test_unknown_reduction(loss):
 def test_padding_mode_errors():
     with pytest.raises(
         ValueError,
-        match=r"conv2d: padding must be an int, a pair of ints, 'valid' or 'same', "
-        r"got 'full'",
+        match=r"conv2d: padding must be an int, a pair of ints, 'valid' or 'same', got 'full'",
     ):
         fn.conv2d(X4, W, padding="full")
     with pytest.raises(ValueError, match=r"Conv2d: padding must be an int, a pair, 'valid' or 'same', got 'full'"):
         fn.Conv2d(3, 4, 3, padding="full")
     with pytest.raises(
         ValueError,
-        match=r"conv2d: padding='same' is not supported for strided convolutions, "
-        r"got stride=\(2, 2\)",
+        match=r"conv2d: padding='same' is not supported for strided convolutions, got stride=\(2, 2\)",
     ):
         fn.conv2d(X4, W, stride=2, padding="same")
     with pytest.raises(
         ValueError,
-        match=r"Conv2d: padding='same' is not supported for strided convolutions, "
-        r"got stride=2",
+        match=r"Conv2d: padding='same' is not supported for strided convolutions, got stride=2",
     ):
         fn.Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(TypeError, match=r"conv2d: padding must be an int or a pair of ints, got \(1, 2, 3\)"):
@@ -204,28 +184,18 @@ def test_padding_mode_errors():
         (lambda: fn.Conv2d(3, 3, 3, stride=0), r"Conv2d: stride must be >= 1, got 0"),
         (
             lambda: fn.Conv2d(3, 4, 3, groups=2),
-            r"Conv2d: in_channels \(3\) and out_channels \(4\) must be divisible "
-            r"by groups \(2\)",
+            r"Conv2d: in_channels \(3\) and out_channels \(4\) must be divisible by groups \(2\)",
         ),
         (lambda: fn.MaxPool2d(0), r"MaxPool2d: kernel_size must be >= 1, got 0"),
         (lambda: fn.MaxPool2d(2, stride=-1), r"MaxPool2d: stride must be >= 1, got -1"),
         (lambda: fn.AvgPool2d((2, -1)), r"AvgPool2d: kernel_size must be >= 1, got \(2, -1\)"),
-        (
-            lambda: fn.AvgPool2d(2, divisor_override=0),
-            r"AvgPool2d: divisor_override must be a positive int, got 0",
-        ),
-        (
-            lambda: fn.AdaptiveAvgPool2d(0),
-            r"AdaptiveAvgPool2d: output_size must be a positive int .* got 0",
-        ),
+        (lambda: fn.AvgPool2d(2, divisor_override=0), r"AvgPool2d: divisor_override must be a positive int, got 0"),
+        (lambda: fn.AdaptiveAvgPool2d(0), r"AdaptiveAvgPool2d: output_size must be a positive int .* got 0"),
         (lambda: fn.BatchNorm2d(0), r"BatchNorm2d: num_features must be a positive int, got 0"),
         (lambda: fn.BatchNorm1d(-3), r"BatchNorm1d: num_features must be a positive int, got -3"),
         (lambda: fn.LayerNorm(0), r"LayerNorm: normalized_shape must be a positive int .* got 0"),
         (lambda: fn.Embedding(0, 3), r"Embedding: num_embeddings must be a positive int, got 0"),
-        (
-            lambda: fn.Embedding(5, 3, padding_idx=5),
-            r"Embedding: padding_idx must be an int within \[-5, 5\), got 5",
-        ),
+        (lambda: fn.Embedding(5, 3, padding_idx=5), r"Embedding: padding_idx must be an int within \[-5, 5\), got 5"),
         (lambda: fn.Dropout(1.5), r"Dropout: p must be a probability in \[0, 1\], got 1.5"),
     ],
 )
@@ -237,8 +207,7 @@ def test_bad_layer_constructor_arguments(build, match):
 def test_mse_loss_shape_mismatch():
     with pytest.raises(
         ValueError,
-        match=r"mse_loss: input and target must have the same shape, got \(4, 1\) and "
-        r"\(4,\)",
+        match=r"mse_loss: input and target must have the same shape, got \(4, 1\) and \(4,\)",
     ):
         fn.mse_loss(jnp.ones((4, 1)), jnp.ones(4))
 
@@ -259,8 +228,7 @@ def test_int_input_to_float_ops():
         fn.conv2d(jnp.ones((2, 3, 8, 8), jnp.int32), W)
     with pytest.raises(
         TypeError,
-        match=r"conv2d: input and weight must have the same dtype, got float32 and "
-        r"bfloat16",
+        match=r"conv2d: input and weight must have the same dtype, got float32 and bfloat16",
     ):
         fn.conv2d(X4, W.astype(jnp.bfloat16))
     with pytest.raises(TypeError, match=r"linear: expected a floating-point input, got dtype int32"):
@@ -278,14 +246,12 @@ def test_other_argument_errors():
         fn.gelu(jnp.ones(3), approximate="fast")
     with pytest.raises(
         ValueError,
-        match=r"batch_norm: expected more than 1 value per channel when training, "
-        r"got input \(1, 3\)",
+        match=r"batch_norm: expected more than 1 value per channel when training, got input \(1, 3\)",
     ):
         fn.batch_norm(jnp.ones((1, 3)), jnp.zeros(3), jnp.ones(3), training=True)
     with pytest.raises(
         ValueError,
-        match=r"batch_norm: expected running_mean of shape \(3,\) for input \(2, 3\), "
-        r"got \(4,\)",
+        match=r"batch_norm: expected running_mean of shape \(3,\) for input \(2, 3\), got \(4,\)",
     ):
         fn.batch_norm(jnp.ones((2, 3)), jnp.zeros(4), jnp.ones(3))
     with pytest.raises(ValueError, match=r"layer_norm: expected input with trailing shape \(4,\), got \(2, 3\)"):
@@ -296,8 +262,7 @@ def test_other_argument_errors():
         fn.cross_entropy(jnp.ones((2, 3)), jnp.zeros(2, jnp.int32), weight=jnp.ones(2))
     with pytest.raises(
         ValueError,
-        match=r"nll_loss: expected target of shape \(2,\) for input of shape \(2, 3\), "
-        r"got \(3,\)",
+        match=r"nll_loss: expected target of shape \(2,\) for input of shape \(2, 3\), got \(3,\)",
     ):
         fn.nll_loss(jnp.ones((2, 3)), jnp.zeros(3, jnp.int32))
     with pytest.raises(ValueError, match=r"flatten: start_dim \(2\) must not come after end_dim \(1\)"):

@@ -122,11 +122,7 @@ def test_layer_default_init_distribution_matches_torch(ours, theirs):
 
 def test_init_is_deterministic_per_key_and_differs_between_keys():
     layer = fn.Linear(20, 10)
-    a, b, c = (
-        layer.init(jax.random.key(3)),
-        layer.init(jax.random.key(3)),
-        layer.init(jax.random.key(4)),
-    )
+    a, b, c = (layer.init(jax.random.key(3)), layer.init(jax.random.key(3)), layer.init(jax.random.key(4)))
     np.testing.assert_array_equal(np.asarray(a["weight"]), np.asarray(b["weight"]))
     assert (np.asarray(a["weight"]) != np.asarray(c["weight"])).any()
     assert (np.asarray(a["weight"])[:10, 0] != np.asarray(a["bias"])).all()  # weight and bias use split keys

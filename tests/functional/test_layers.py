@@ -29,11 +29,7 @@ LAYERS = {
         (2, 4, 6, 6),
     ),
     "Linear": (lambda: fn.Linear(5, 3), lambda: nn.Linear(5, 3), (2, 4, 5)),
-    "Linear_nobias": (
-        lambda: fn.Linear(5, 3, bias=False),
-        lambda: nn.Linear(5, 3, bias=False),
-        (4, 5),
-    ),
+    "Linear_nobias": (lambda: fn.Linear(5, 3, bias=False), lambda: nn.Linear(5, 3, bias=False), (4, 5)),
     "MaxPool2d": (
         lambda: fn.MaxPool2d(3, 2, 1, ceil_mode=True),
         lambda: nn.MaxPool2d(3, 2, 1, ceil_mode=True),
@@ -62,11 +58,7 @@ LAYERS = {
         lambda: nn.LayerNorm(4, elementwise_affine=False),
         (2, 4),
     ),
-    "LayerNorm_nobias": (
-        lambda: fn.LayerNorm(4, bias=False),
-        lambda: nn.LayerNorm(4, bias=False),
-        (2, 4),
-    ),
+    "LayerNorm_nobias": (lambda: fn.LayerNorm(4, bias=False), lambda: nn.LayerNorm(4, bias=False), (2, 4)),
     "Sequential_unnamed": (
         lambda: fn.Sequential(fn.Linear(4, 6), fn.ReLU(), fn.Linear(6, 2)),
         lambda: nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2)),
@@ -124,26 +116,10 @@ def test_layer_reprs_match_torch():
     "ours,theirs,shape",
     [
         (lambda: fn.BatchNorm2d(3), lambda: nn.BatchNorm2d(3), (4, 3, 5, 5)),
-        (
-            lambda: fn.BatchNorm1d(3, momentum=0.3, eps=1e-3),
-            lambda: nn.BatchNorm1d(3, momentum=0.3, eps=1e-3),
-            (6, 3),
-        ),
-        (
-            lambda: fn.BatchNorm1d(3, momentum=None),
-            lambda: nn.BatchNorm1d(3, momentum=None),
-            (4, 3, 5),
-        ),
-        (
-            lambda: fn.BatchNorm2d(3, affine=False),
-            lambda: nn.BatchNorm2d(3, affine=False),
-            (4, 3, 2, 2),
-        ),
-        (
-            lambda: fn.BatchNorm2d(3, bias=False),
-            lambda: nn.BatchNorm2d(3, bias=False),
-            (4, 3, 2, 2),
-        ),
+        (lambda: fn.BatchNorm1d(3, momentum=0.3, eps=1e-3), lambda: nn.BatchNorm1d(3, momentum=0.3, eps=1e-3), (6, 3)),
+        (lambda: fn.BatchNorm1d(3, momentum=None), lambda: nn.BatchNorm1d(3, momentum=None), (4, 3, 5)),
+        (lambda: fn.BatchNorm2d(3, affine=False), lambda: nn.BatchNorm2d(3, affine=False), (4, 3, 2, 2)),
+        (lambda: fn.BatchNorm2d(3, bias=False), lambda: nn.BatchNorm2d(3, bias=False), (4, 3, 2, 2)),
         (
             lambda: fn.BatchNorm2d(3, track_running_stats=False),
             lambda: nn.BatchNorm2d(3, track_running_stats=False),
@@ -162,10 +138,7 @@ def test_batch_norm_layer_train_and_eval_with_explicit_state(ours, theirs, shape
     torch_sd = torch_state_dict_numpy(module)
     assert keys_and_shapes(layer) == {k: v.shape for k, v in torch_sd.items()}
     params, state = fn.load_state_dict(layer, torch_sd)
-    apply = jax.jit(
-        lambda p, x, s, training: layer.apply(p, x, state=s, training=training),
-        static_argnames="training",
-    )
+    apply = jax.jit(lambda p, x, s, training: layer.apply(p, x, state=s, training=training), static_argnames="training")
     for step in range(3):  # several steps: momentum=None averages cumulatively
         x = randn(shape, 10 + step)
         module.train()
@@ -196,10 +169,7 @@ def test_sequential_threads_keys_and_training_to_dropout():
     y1 = net.apply({}, x, key=jax.random.key(0))
     y2 = net.apply({}, x, key=jax.random.key(0))
     np.testing.assert_array_equal(np.asarray(y1), np.asarray(y2))
-    assert set(np.unique(np.asarray(y1)).tolist()) <= {
-        0.0,
-        4.0,
-    }  # both children applied, scaled 2 * 2
+    assert set(np.unique(np.asarray(y1)).tolist()) <= {0.0, 4.0}  # both children applied, scaled 2 * 2
     np.testing.assert_array_equal(np.asarray(net.apply({}, x, training=False)), np.asarray(x))
 
 

@@ -78,8 +78,7 @@ def test_cross_entropy_class_indices_matches_torch(shape, kwargs):
 
 
 @pytest.mark.parametrize(
-    "shape,weight,smoothing",
-    [((6, 5), False, 0.0), ((6, 5), True, 0.1), ((2, 4, 3), True, 0.0), ((4,), False, 0.3)],
+    "shape,weight,smoothing", [((6, 5), False, 0.0), ((6, 5), True, 0.1), ((2, 4, 3), True, 0.0), ((4,), False, 0.3)]
 )
 def test_cross_entropy_class_probabilities_matches_torch(shape, weight, smoothing):
     c = shape[0] if len(shape) == 1 else shape[1]
@@ -96,8 +95,7 @@ def test_cross_entropy_class_probabilities_matches_torch(shape, weight, smoothin
 
 
 @pytest.mark.parametrize(
-    "shape,weight,ignore",
-    [((6, 5), False, None), ((6, 5), True, -100), ((3, 4, 2, 2), True, 1), ((4,), False, None)],
+    "shape,weight,ignore", [((6, 5), False, None), ((6, 5), True, -100), ((3, 4, 2, 2), True, 1), ((4,), False, None)]
 )
 def test_nll_loss_matches_torch(shape, weight, ignore):
     c = shape[0] if len(shape) == 1 else shape[1]
@@ -117,12 +115,7 @@ def test_nll_loss_matches_torch(shape, weight, ignore):
 
 @pytest.mark.parametrize("op", ["mse_loss", "l1_loss"])
 def test_pointwise_losses_match_torch(op):
-    check_vs_torch(
-        ours(getattr(fn, op)),
-        theirs(getattr(F, op)),
-        [randn((4, 3, 2), 10), randn((4, 3, 2), 11)],
-        (0, 1),
-    )
+    check_vs_torch(ours(getattr(fn, op)), theirs(getattr(F, op)), [randn((4, 3, 2), 10), randn((4, 3, 2), 11)], (0, 1))
 
 
 @pytest.mark.parametrize("weight,pos_weight", [(False, False), (True, False), (False, True), (True, True)])

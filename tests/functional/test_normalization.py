@@ -23,11 +23,7 @@ def test_batch_norm_training_matches_torch_outputs_gradients_and_buffers(shape, 
         return F.batch_norm(x, t_mean, t_var, w, b, training=True, momentum=momentum, eps=1e-5)
 
     check_vs_torch(
-        lambda x, w, b: fn.batch_norm(x, mean0, var0, w, b, True, momentum)[0],
-        theirs,
-        [x, w, b],
-        (0, 1, 2),
-        atol=1e-4,
+        lambda x, w, b: fn.batch_norm(x, mean0, var0, w, b, True, momentum)[0], theirs, [x, w, b], (0, 1, 2), atol=1e-4
     )
     # torch updated its buffers in place (once: check_vs_torch ran it once)
     _, new_mean, new_var = fn.batch_norm(x, mean0, var0, w, b, True, momentum)

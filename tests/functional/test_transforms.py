@@ -27,15 +27,9 @@ CASES = {
         lambda x, w, b: fn.conv2d(x, w, b, padding="same", groups=2),
         (a((1, 2, 4, 4), 0), a((2, 1, 3, 3), 1), a((2,), 2)),
     ),
-    "conv2d_unbatched": (
-        lambda x, w: fn.conv2d(x, w, stride=2),
-        (a((2, 5, 5), 3), a((3, 2, 3, 3), 4)),
-    ),
+    "conv2d_unbatched": (lambda x, w: fn.conv2d(x, w, stride=2), (a((2, 5, 5), 3), a((3, 2, 3, 3), 4))),
     "max_pool2d": (lambda x: fn.max_pool2d(x, 2, ceil_mode=True), (a((1, 2, 5, 5), 5),)),
-    "avg_pool2d": (
-        lambda x: fn.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
-        (a((1, 2, 5, 5), 6),),
-    ),
+    "avg_pool2d": (lambda x: fn.avg_pool2d(x, 3, 2, 1, count_include_pad=False), (a((1, 2, 5, 5), 6),)),
     "adaptive_avg_pool2d": (lambda x: fn.adaptive_avg_pool2d(x, (2, 3)), (a((1, 2, 5, 4), 7),)),
     "linear": (fn.linear, (a((2, 4), 8), a((3, 4), 9), a((3,), 10))),
     "relu": (fn.relu, (a((2, 3), 11),)),
@@ -57,19 +51,12 @@ CASES = {
     "nll_loss": (lambda x: fn.nll_loss(x, LABELS, reduction="sum"), (a((3, 4), 27),)),
     "mse_loss": (fn.mse_loss, (a((2, 3), 28), a((2, 3), 29))),
     "l1_loss": (lambda x, t: fn.l1_loss(x, t, reduction="none"), (a((2, 3), 30), a((2, 3), 31))),
-    "bce_with_logits": (
-        fn.binary_cross_entropy_with_logits,
-        (a((2, 3), 32), jax.nn.sigmoid(a((2, 3), 33))),
-    ),
+    "bce_with_logits": (fn.binary_cross_entropy_with_logits, (a((2, 3), 32), jax.nn.sigmoid(a((2, 3), 33)))),
 }
 
 
 def close(x, y):
-    jax.tree.map(
-        lambda u, v: np.testing.assert_allclose(np.asarray(u), np.asarray(v), rtol=1e-5, atol=1e-6),
-        x,
-        y,
-    )
+    jax.tree.map(lambda u, v: np.testing.assert_allclose(np.asarray(u), np.asarray(v), rtol=1e-5, atol=1e-6), x, y)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -95,8 +95,7 @@ def test_load_state_dict_reports_missing_unexpected_and_mis_shaped_keys():
     with pytest.raises(
         ValueError,
         match=r"size mismatch for weight: copying a param with shape "
-        r"torch.Size\(\[3, 3\]\) from checkpoint, the shape in "
-        r"current model is torch.Size\(\[2, 3\]\)",
+        r"torch.Size\(\[3, 3\]\) from checkpoint, the shape in current model is torch.Size\(\[2, 3\]\)",
     ):
         model.load_state_dict({**good, "weight": np.zeros((3, 3), np.float32)})
     np.testing.assert_array_equal(np.asarray(model.weight.detach()), before)  # nothing copied

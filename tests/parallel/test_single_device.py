@@ -129,8 +129,7 @@ def test_bad_shard_batch_inputs(mesh):
         parallel.shard_batch(IMAGES, mesh, axis=-1)
     with pytest.raises(
         ValueError,
-        match=r"axis_name 'model' is not an axis of the mesh, whose axes "
-        r"are \('batch',\)",
+        match=r"axis_name 'model' is not an axis of the mesh, whose axes are \('batch',\)",
     ):
         parallel.shard_batch(IMAGES, mesh, axis_name="model")
     with pytest.raises(TypeError, match=r"parallel.shard_batch: mesh must be a jax.sharding.Mesh"):
@@ -142,8 +141,7 @@ def test_bad_data_parallel_arguments(mesh):
         parallel.data_parallel(3, mesh, batch_argnums=0)
     with pytest.raises(
         TypeError,
-        match=r"data_parallel: batch_argnums must be a non-negative int "
-        r"or a tuple of them, got \(-1,\)",
+        match=r"data_parallel: batch_argnums must be a non-negative int or a tuple of them, got \(-1,\)",
     ):
         parallel.data_parallel(linear_step, mesh, batch_argnums=(-1,))
     with pytest.raises(ValueError, match=r"data_parallel: batch_argnums must name at least one"):
@@ -153,8 +151,7 @@ def test_bad_data_parallel_arguments(mesh):
     step = parallel.data_parallel(linear_step, mesh, batch_argnums=(1, 2))
     with pytest.raises(
         TypeError,
-        match=r"data_parallel: batch_argnums=\(1, 2\) but linear_step was "
-        r"called with 2 positional arguments",
+        match=r"data_parallel: batch_argnums=\(1, 2\) but linear_step was called with 2 positional arguments",
     ):
         step(np.ones((3, 1)), np.ones((4, 3)))
     wrong_outputs = parallel.data_parallel(linear_step, mesh, batch_argnums=(1, 2), batch_outnums=5)
@@ -167,8 +164,7 @@ def test_bad_data_parallel_arguments(mesh):
     scalar_rows = parallel.data_parallel(linear_step, mesh, batch_argnums=(1, 2), batch_outnums=1)
     with pytest.raises(
         ValueError,
-        match=r"data_parallel: output 1 is listed in batch_outnums but "
-        r"is a scalar",
+        match=r"data_parallel: output 1 is listed in batch_outnums but is a scalar",
     ):
         scalar_rows(np.ones((3, 1)), np.ones((4, 3)), np.ones((4, 1)))
 

@@ -39,10 +39,7 @@ def rebuild_tensor(storage: bytes, offset: int, size: tuple, stride: tuple) -> b
 
 
 def write_torch_zip(
-    path: Path,
-    data_pkl: bytes,
-    storages: dict[str, bytes] | None = None,
-    byteorder: bytes | None = b"little",
+    path: Path, data_pkl: bytes, storages: dict[str, bytes] | None = None, byteorder: bytes | None = b"little"
 ) -> Path:
     """A zip laid out like ``torch.save``'s: ``archive/data.pkl``, ``archive/data/<key>``."""
     with zipfile.ZipFile(path, "w") as archive:

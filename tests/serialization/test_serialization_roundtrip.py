@@ -64,10 +64,7 @@ def test_jax_round_trip_keeps_dtype_with_x64(tmp_path, dtype):
 
 def test_nested_structure_round_trips_with_types(tmp_path):
     checkpoint = {
-        "model": {
-            "conv.weight": jnp.ones((2, 1, 3, 3)),
-            "bn.running_mean": np.zeros(2, np.float32),
-        },
+        "model": {"conv.weight": jnp.ones((2, 1, 3, 3)), "bn.running_mean": np.zeros(2, np.float32)},
         "optimizer": {
             "state": {0: {"step": np.array(3.0, np.float32), "exp_avg": np.ones(2, np.float32)}},
             "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 1], "nesterov": False}],
@@ -122,11 +119,7 @@ def test_colliding_dotted_names_stay_distinct(tmp_path):
     obj = {"a.b": np.array([1]), "a": {"b": np.array([2])}, "__metadata__": [np.array([3])]}
     save(obj, tmp_path / "n.safetensors")
     loaded = load(tmp_path / "n.safetensors", "numpy")
-    assert [int(loaded["a.b"][0]), int(loaded["a"]["b"][0]), int(loaded["__metadata__"][0][0])] == [
-        1,
-        2,
-        3,
-    ]
+    assert [int(loaded["a.b"][0]), int(loaded["a"]["b"][0]), int(loaded["__metadata__"][0][0])] == [1, 2, 3]
 
 
 class Pair(NamedTuple):

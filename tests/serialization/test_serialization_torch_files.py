@@ -217,10 +217,7 @@ def test_hand_written_tensor_loads(tmp_path):
 
 @pytest.mark.parametrize(
     "storages, message",
-    [
-        ({}, r"storage 'archive/data/0' is missing"),
-        ({"0": bytes(12)}, r"has 12 bytes, expected 16"),
-    ],
+    [({}, r"storage 'archive/data/0' is missing"), ({"0": bytes(12)}, r"has 12 bytes, expected 16")],
 )
 def test_missing_or_short_storage_is_reported(tmp_path, storages, message):
     storage = craft.storage_id("FloatStorage", "0", 4)
@@ -249,17 +246,13 @@ def test_torch_checkpoint_loads_in_a_process_where_torch_cannot_be_imported(tmp_
     torch.save(state_dict, tmp_path / "model.pt")
     np.savez(tmp_path / "expected.npz", **{k: torch_to_numpy(v) for k, v in state_dict.items()})
     script = (
-        "import sys\n"
-        "sys.modules['torch'] = None  # any `import torch` now raises ImportError\n"
-        "import numpy as np\n"
+        "import sys\nsys.modules['torch'] = None  # any `import torch` now raises ImportError\nimport numpy as np\n"
         "import functorch_lite\n"
         f"loaded = functorch_lite.load({str(tmp_path / 'model.pt')!r}, map_location='numpy')\n"
         f"expected = np.load({str(tmp_path / 'expected.npz')!r})\n"
-        "assert list(loaded) == list(expected.files), (list(loaded), expected.files)\n"
-        "for k in expected.files:\n"
+        "assert list(loaded) == list(expected.files), (list(loaded), expected.files)\nfor k in expected.files:\n"
         "    assert loaded[k].tobytes() == expected[k].tobytes(), k\n"
-        "assert 'torch' not in sys.modules or sys.modules['torch'] is None\n"
-        "print('ok')\n"
+        "assert 'torch' not in sys.modules or sys.modules['torch'] is None\nprint('ok')\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -39,10 +39,7 @@ def _torch_bn_drop_net():
 
 
 # name -> (our model, torch model, input shape)
-MODELS = {
-    "lenet": (Net, _torch_net, (1, 32, 32)),
-    "batchnorm-dropout": (BNDropNet, _torch_bn_drop_net, (1, 8, 8)),
-}
+MODELS = {"lenet": (Net, _torch_net, (1, 32, 32)), "batchnorm-dropout": (BNDropNet, _torch_bn_drop_net, (1, 8, 8))}
 
 
 def _inputs(shape, seed=0):

@@ -60,8 +60,7 @@ def test_results_match_torch(program):
 def test_view_incompatible_names_both_shapes():
     with pytest.raises(
         ValueError,
-        match=r"view: shape \[-1, 400\] is invalid for input of size 24 "
-        r"\(input shape \[2, 3, 4\]\)",
+        match=r"view: shape \[-1, 400\] is invalid for input of size 24 \(input shape \[2, 3, 4\]\)",
     ):
         fl.tensor(X).view(-1, 400)
     with pytest.raises(RuntimeError, match="only one dimension can be inferred"):
@@ -117,10 +116,7 @@ def test_inplace_methods_match_torch_and_keep_dtype():
     c.copy_(fl.tensor([1.0, 2.0, 3.0]))
     assert c.tolist() == [[1, 2, 3]] * 2
     assert c.zero_().sum().item() == 0
-    with pytest.raises(
-        ValueError,
-        match=r"add_: output with shape \[3\] doesn't match the broadcast shape \[2, 3\]",
-    ):
+    with pytest.raises(ValueError, match=r"add_: output with shape \[3\] doesn't match the broadcast shape \[2, 3\]"):
         fl.zeros(3).add_(fl.zeros(2, 3))
 
 

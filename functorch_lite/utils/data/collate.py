@@ -26,8 +26,7 @@ def _stack_arrays(batch: Sequence[Any]) -> np.ndarray:
     if len(shapes) != 1:
         raise ValueError(
             f"numpy_collate: samples have different shapes {sorted(shapes)}; "
-            f"every sample of a batch must have the same shape (pad them, or pass "
-            f"a collate_fn)"
+            f"every sample of a batch must have the same shape (pad them, or pass a collate_fn)"
         )
     return np.stack(arrays)
 
@@ -36,8 +35,7 @@ def _stack_ints(batch: Sequence[int]) -> np.ndarray:
     if min(batch) < _INT32_MIN or max(batch) > _INT32_MAX:
         raise ValueError(
             f"numpy_collate: Python ints are collated to int32, but the batch holds "
-            f"values in [{min(batch)}, {max(batch)}]; return numpy int64 scalars "
-            f"from the dataset to keep 64 bits"
+            f"values in [{min(batch)}, {max(batch)}]; return numpy int64 scalars from the dataset to keep 64 bits"
         )
     return np.array(batch, dtype=np.int32)
 

@@ -51,8 +51,7 @@ def _check_options(batch_size, shuffle, sampler, batch_sampler, drop_last) -> No
             raise ValueError(
                 f"DataLoader: batch_sampler option is mutually exclusive with "
                 f"batch_size, shuffle, sampler, and drop_last (got batch_size="
-                f"{batch_size}, shuffle={shuffle}, sampler={sampler!r}, "
-                f"drop_last={drop_last})"
+                f"{batch_size}, shuffle={shuffle}, sampler={sampler!r}, drop_last={drop_last})"
             )
         return
     if batch_size is None:
@@ -137,8 +136,7 @@ class DataLoader:
             raise ValueError(
                 f"DataLoader: this loader would yield no batches (len(dataset)="
                 f"{len(self.dataset)}, batch_size={self.batch_size}, drop_last="
-                f"{self.drop_last}); use a non-empty dataset, a smaller batch_size "
-                f"or drop_last=False"
+                f"{self.drop_last}); use a non-empty dataset, a smaller batch_size or drop_last=False"
             )
 
     def __len__(self) -> int:
@@ -212,8 +210,7 @@ class DataLoader:
         if isinstance(self.batch_sampler, Sized) and state["batches_yielded"] > len(self):
             raise ValueError(
                 f"DataLoader.load_state_dict: batches_yielded="
-                f"{state['batches_yielded']} exceeds this loader's {len(self)} "
-                f"batches per epoch"
+                f"{state['batches_yielded']} exceeds this loader's {len(self)} batches per epoch"
             )
         if state["seed"] is not None:
             self.seed = resolve_seed(state["seed"], None, "DataLoader.load_state_dict")

@@ -66,8 +66,7 @@ def _as_index_array(indices: Sequence[int], owner: str) -> np.ndarray:
     if index_array.ndim != 1 or not (index_array.size == 0 or np.issubdtype(index_array.dtype, np.integer)):
         raise TypeError(
             f"{owner}: indices must be a 1-D sequence of ints, got "
-            f"{type(indices).__name__} with dtype {index_array.dtype} "
-            f"and shape {index_array.shape}"
+            f"{type(indices).__name__} with dtype {index_array.dtype} and shape {index_array.shape}"
         )
     return index_array.astype(np.intp, copy=False)
 
