@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
 
     start = time.perf_counter()
     # 训练网络
+    # fmt: off
     for epoch in epochs(args, checkpoint, net, optimizer, trainloader):  # loop over the dataset multiple times
         running_loss = 0.0
         for i, data in enumerate(trainloader, 0):  # noqa: B007 - the seed's line
@@ -184,8 +185,9 @@ def main(argv: list[str] | None = None) -> None:
 
             # 打印训练损失
             running_loss += loss.item()
-        print("Epoch: %d loss: %.3f" % (epoch + 1, running_loss / len(trainloader)))  # noqa: UP031
+        print('Epoch: %d loss: %.3f' % (epoch + 1, running_loss / len(trainloader)))  # noqa: UP031
     # ---- end of the seed's program ----
+    # fmt: on
     elapsed = time.perf_counter() - start
 
     test_images, test_labels = load(args.dataset, train=False)
