@@ -7,7 +7,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from . import _checks
+from .. import _checks
 
 
 def relu(input: jax.Array) -> jax.Array:

@@ -6,7 +6,8 @@ from typing import Any
 
 import jax
 
-from . import _checks, _lowering
+from .. import _checks
+from . import _lowering
 
 
 def conv_padding(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int], stride: tuple[int, int], op: str):

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from . import _checks
+from .. import _checks
 from . import init as initializers
 from .activations import gelu, leaky_relu, relu, sigmoid, tanh
 from .conv import conv2d

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _checks
+from .. import _checks
 from .activations import log_softmax
 
 

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _checks
+from .. import _checks
 
 
 def _channel_shape(x: jax.Array) -> tuple[int, ...]:

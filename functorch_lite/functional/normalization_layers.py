@@ -11,7 +11,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from . import _checks
+from .. import _checks
 from .layers import Layer, _named, _stateless
 from .normalization import batch_norm, layer_norm
 

@@ -8,7 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _checks, _lowering
+from .. import _checks
+from . import _lowering
 
 
 def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):

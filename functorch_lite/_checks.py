@@ -1,8 +1,10 @@
-"""Argument normalisation and the checks that turn user mistakes into clear errors.
+"""The one set of argument normalisers and validators, for every layer of the library.
 
-Every public op validates its inputs here, at trace time, from static shapes and
-dtypes, so a mistake raises a `ValueError`/`TypeError` naming the op, what was
-expected and what came, instead of an XLA error deep inside a compiled program.
+Ops, layers, optimizers, schedules and the facade classes check their arguments with
+these helpers, so a mistake raises a `ValueError`/`TypeError` naming the op, what was
+expected and what came, instead of an XLA error deep inside a compiled program. Checks
+run at trace time from static shapes and dtypes; value checks only where values are
+concrete. Imports only jax and numpy, so every layer may use it.
 """
 
 from __future__ import annotations
