@@ -43,11 +43,7 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ):
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                "SGD: Nesterov momentum requires a momentum and zero dampening, got "
-                f"momentum={momentum!r}, dampening={dampening!r}"
-            )
+        rules.check_nesterov("SGD", nesterov, momentum, dampening)
         super().__init__(
             params,
             dict(

@@ -16,8 +16,6 @@ so it also runs when those arrays are tracers inside an outer `jax.jit`.
 from __future__ import annotations
 
 import functools
-import math
-import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -26,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _checks as checks
 from .._tensor.tensor import Tensor
 from ..autograd import enable_grad
 from ..nn.parameter import set_array
@@ -94,44 +93,38 @@ class Optimizer:
             self.add_param_group(group)
 
     # -- groups and options --------------------------------------------------------------------
+    # Options checked by name wherever a class has them (torch's meaning and messages).
+    _non_negative_options: tuple[str, ...] = (
+        "eps",
+        "weight_decay",
+        "momentum",
+        "dampening",
+        "lr_decay",
+        "alpha",
+        "initial_accumulator_value",
+        "lambd",
+        "t0",
+        "momentum_decay",
+        "rho",
+    )
+    _flag_options: tuple[str, ...] = ("nesterov", "maximize", "amsgrad", "centered", "decoupled_weight_decay")
+
     def _check_options(self, options: dict[str, Any]) -> None:
         """Range checks with PyTorch's meaning; subclasses add theirs."""
         name = type(self).__name__
-        lr = options.get("lr")
-        if isinstance(lr, Tensor):
-            lr = lr.array
-        if not isinstance(lr, jax.core.Tracer):
-            is_number = isinstance(lr, numbers.Real) or (
-                isinstance(lr, (jax.Array, np.ndarray, np.generic))
-                and np.ndim(lr) == 0
-                and np.issubdtype(np.asarray(lr).dtype, np.number)
-            )
-            if isinstance(lr, bool) or not is_number:
-                raise TypeError(f"{name}: lr must be a non-negative number, got {lr!r}")
-            # nan and inf would turn every parameter into nan at the first step.
-            if not math.isfinite(float(lr)):
-                raise ValueError(
-                    f"{name}: Invalid learning rate: lr must be finite (a non-negative number), got {lr!r}"
-                )
-            if not float(lr) >= 0:
-                raise ValueError(f"{name}: Invalid learning rate: lr must be a non-negative number, got {lr!r}")
-        for key in ("eps", "weight_decay", "momentum", "dampening", "lr_decay", "alpha", "initial_accumulator_value"):
-            value = options.get(key, 0.0)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"{name}: Invalid {key} value: must be a non-negative number, got {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"{name}: Invalid {key} value: must be finite (a non-negative number), got {value!r}")
-        for key in ("nesterov", "maximize", "amsgrad", "centered", "decoupled_weight_decay"):
-            if key in options and not isinstance(options[key], bool):
-                raise TypeError(f"{name}: {key} must be a bool, got {options[key]!r}")
+        if "lr" in options:
+            lr = options["lr"]
+            lr = lr.array if isinstance(lr, Tensor) else lr
+            checks.non_negative(lr, "lr", name, range_prefix="Invalid learning rate: ")
+        for key in self._non_negative_options:
+            if key in options:
+                checks.non_negative(options[key], f"Invalid {key} value:", name, type_error=ValueError)
+        for key in self._flag_options:
+            if key in options:
+                checks.flag(options[key], key, name)
         if "betas" in options:
-            betas = options["betas"]
-            if (
-                not isinstance(betas, (tuple, list))
-                or len(betas) != 2
-                or not all(isinstance(b, numbers.Real) and 0.0 <= b < 1.0 for b in betas)
-            ):
-                raise ValueError(f"{name}: Invalid betas: expected a pair of numbers in [0, 1), got {betas!r}")
+            whole = "Invalid betas: expected a pair of numbers in [0, 1)"
+            checks.number_pair(options["betas"], "betas", name, ok=lambda x: 0 <= x < 1, expected="", whole=whole)
         if options.get("differentiable"):
             raise ValueError(f"{name}: differentiable=True is not supported (the update is not recorded on the tape)")
 

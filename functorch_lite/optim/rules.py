@@ -41,6 +41,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from .. import _checks as checks
+
 PyTree = Any
 Scalar = Any  # a Python float or a (possibly traced) 0-d jax array
 LearningRate = Any  # a Scalar or a schedule: a callable of the step count returning a Scalar
@@ -353,46 +355,35 @@ def _lift_to_pytrees(
     return PureOptimizer(init, update)
 
 
-# ---------------------------------------------------------------- validation
-
-
-def _check(name: str, argument: str, value: Any, ok: Callable[[float], bool], expected: str) -> None:
-    """Raise unless ``value`` is a real scalar satisfying ``ok``; traced values pass."""
-    if isinstance(value, jax.core.Tracer):
-        return
-    is_scalar = isinstance(value, numbers.Real) or (
-        hasattr(value, "dtype") and jnp.ndim(value) == 0 and jnp.issubdtype(value.dtype, jnp.number)
-    )
-    if isinstance(value, bool) or not is_scalar:
-        raise TypeError(f"{name}: {argument} must be {expected}, got {value!r}")
-    # nan fails every comparison, but inf passes `x >= 0` and would make every update nan.
-    if not math.isfinite(float(value)):
-        raise ValueError(f"{name}: {argument} must be finite ({expected}), got {value!r}")
-    if not ok(float(value)):
-        raise ValueError(f"{name}: {argument} must be {expected}, got {value!r}")
+# ---------------------------------------------------------------- validation (the shared _checks)
 
 
 def _check_lr(name: str, lr: LearningRate) -> None:
     if not callable(lr):
-        _check(name, "lr", lr, lambda x: x >= 0, "a non-negative number or a schedule")
+        checks.non_negative(lr, "lr", name, expected="a non-negative number or a schedule")
 
 
 def _check_non_negative(name: str, **arguments: Any) -> None:
     for argument, value in arguments.items():
-        _check(name, argument, value, lambda x: x >= 0, "a non-negative number")
+        checks.non_negative(value, argument, name)
 
 
 def _check_flags(name: str, **flags: Any) -> None:
     for flag, value in flags.items():
-        if not isinstance(value, bool):
-            raise TypeError(f"{name}: {flag} must be a bool, got {value!r}")
+        checks.flag(value, flag, name)
 
 
 def _check_betas(name: str, betas: Any) -> None:
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-    for index, beta in enumerate(betas):
-        _check(name, f"betas[{index}]", beta, lambda x: 0 <= x < 1, "in [0, 1)")
+    checks.number_pair(betas, "betas", name, ok=lambda x: 0 <= x < 1, expected="in [0, 1)", members="(beta1, beta2)")
+
+
+def check_nesterov(name: str, nesterov: bool, momentum: Any, dampening: Any) -> None:
+    """Nesterov momentum needs a momentum and no dampening (the pure factory and the class)."""
+    if nesterov and (_is_zero(momentum) or not _is_zero(dampening)):
+        raise ValueError(
+            f"{name}: nesterov=True requires momentum > 0 and dampening == 0 (Nesterov momentum requires a "
+            f"momentum and zero dampening), got momentum={momentum!r}, dampening={dampening!r}"
+        )
 
 
 # ---------------------------------------------------------------- factories
@@ -413,11 +404,7 @@ def sgd(
     _check_lr("sgd", lr)
     _check_non_negative("sgd", momentum=momentum, dampening=dampening, weight_decay=weight_decay)
     _check_flags("sgd", nesterov=nesterov, maximize=maximize)
-    if nesterov and (_is_zero(momentum) or not _is_zero(dampening)):
-        raise ValueError(
-            "sgd: nesterov=True requires momentum > 0 and dampening == 0, got "
-            f"momentum={momentum!r}, dampening={dampening!r}"
-        )
+    check_nesterov("sgd", nesterov, momentum, dampening)
     rule = partial(
         sgd_rule,
         momentum=momentum,

@@ -15,13 +15,14 @@ so a schedule can live inside ``jax.jit``.
 from __future__ import annotations
 
 import bisect
-import math
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
+
+from .. import _checks as checks
 
 Schedule = Callable[[Any], Any]
 
@@ -38,16 +39,12 @@ def _finish(value: Any, xp) -> Any:
 
 
 def _check_number(name: str, argument: str, value: Any, minimum: float = 0.0) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < minimum:
-        raise ValueError(f"{name}: {argument} must be a number >= {minimum}, got {value!r}")
-    # nan passes `value < minimum` as well as inf does; either makes every lr nan or inf.
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: {argument} must be finite (a number >= {minimum}), got {value!r}")
+    expected = f"a number >= {minimum}"
+    checks.real(value, argument, name, ok=lambda x: x >= minimum, expected=expected, type_error=ValueError)
 
 
 def _check_positive_int(name: str, argument: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name}: {argument} must be a positive integer, got {value!r}")
+    checks.positive_int(value, argument, name, noun="integer")
 
 
 def constant(lr: float) -> Schedule:
