@@ -29,6 +29,43 @@ from functorch_lite.optim.rules import (
     sgd_init,
     sgd_rule,
 )
+from functorch_lite.optim.rules_adaptive import (
+    AdadeltaState,
+    AdafactorState,
+    AdamaxState,
+    NAdamState,
+    RAdamState,
+    RpropState,
+    adadelta,
+    adadelta_init,
+    adadelta_rule,
+    adafactor,
+    adafactor_init,
+    adafactor_rule,
+    adamax,
+    adamax_init,
+    adamax_rule,
+    nadam,
+    nadam_init,
+    nadam_rule,
+    radam,
+    radam_init,
+    radam_rule,
+    rprop,
+    rprop_init,
+    rprop_rule,
+)
+from functorch_lite.optim.rules_sgd_family import (
+    ASGDState,
+    MuonState,
+    asgd,
+    asgd_init,
+    asgd_rule,
+    muon,
+    muon_init,
+    muon_rule,
+    newton_schulz,
+)
 from functorch_lite.optim.schedules import (
     Schedule,
     constant,
@@ -41,6 +78,39 @@ from functorch_lite.optim.schedules import (
 )
 
 __all__ = [
+    "AdadeltaState",
+    "AdafactorState",
+    "AdamaxState",
+    "NAdamState",
+    "RAdamState",
+    "RpropState",
+    "adadelta",
+    "adadelta_init",
+    "adadelta_rule",
+    "adafactor",
+    "adafactor_init",
+    "adafactor_rule",
+    "adamax",
+    "adamax_init",
+    "adamax_rule",
+    "nadam",
+    "nadam_init",
+    "nadam_rule",
+    "radam",
+    "radam_init",
+    "radam_rule",
+    "rprop",
+    "rprop_init",
+    "rprop_rule",
+    "ASGDState",
+    "MuonState",
+    "asgd",
+    "asgd_init",
+    "asgd_rule",
+    "muon",
+    "muon_init",
+    "muon_rule",
+    "newton_schulz",
     "AdagradState",
     "AdamState",
     "Optimizer",
@@ -80,4 +150,12 @@ from functorch_lite.optim.algorithms import Adagrad as Adagrad  # noqa: E402
 from functorch_lite.optim.algorithms import Adam as Adam  # noqa: E402
 from functorch_lite.optim.algorithms import AdamW as AdamW  # noqa: E402
 from functorch_lite.optim.algorithms import RMSprop as RMSprop  # noqa: E402
+from functorch_lite.optim.algorithms_adaptive import Adadelta as Adadelta  # noqa: E402
+from functorch_lite.optim.algorithms_adaptive import Adafactor as Adafactor  # noqa: E402
+from functorch_lite.optim.algorithms_adaptive import Adamax as Adamax  # noqa: E402
+from functorch_lite.optim.algorithms_adaptive import NAdam as NAdam  # noqa: E402
+from functorch_lite.optim.algorithms_adaptive import RAdam as RAdam  # noqa: E402
+from functorch_lite.optim.algorithms_adaptive import Rprop as Rprop  # noqa: E402
+from functorch_lite.optim.algorithms_sgd_family import ASGD as ASGD  # noqa: E402
+from functorch_lite.optim.algorithms_sgd_family import Muon as Muon  # noqa: E402
 from functorch_lite.optim.optimizer import Optimizer as Optimizer  # noqa: E402
