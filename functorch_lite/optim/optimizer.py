@@ -45,13 +45,30 @@ def _fused_update(rule: Callable, options: tuple) -> Callable:
 
 
 def _copy(value: Any) -> Any:
-    return value if isinstance(value, jax.core.Tracer) else jnp.array(value, copy=True)
+    if isinstance(value, Tensor):
+        return Tensor._wrap(_copy(value._array))
+    if isinstance(value, (jax.Array, np.ndarray)):
+        return value if isinstance(value, jax.core.Tracer) else jnp.array(value, copy=True)
+    return value
+
+
+def _as_tensor_copy(value: Any) -> Any:
+    """A saved state value for a user's optimizer: arrays (ours, numpy's, torch's) come back as Tensors."""
+    if isinstance(value, Tensor):
+        return Tensor._wrap(_copy(value._array))
+    if isinstance(value, (jax.Array, np.ndarray)) or hasattr(value, "numpy"):
+        return Tensor._wrap(jnp.array(np.asarray(value), copy=True))
+    return value
 
 
 class Optimizer:
-    """Base class: subclasses name their pure rule, its state type and their options.
+    """torch.optim.Optimizer: `defaults`, `param_groups`, `state`, `add_param_group`, `zero_grad`,
+    `step(closure=None)`, `state_dict`/`load_state_dict`.
 
-    Class attributes a subclass sets:
+    Subclass it as PyTorch's docs teach: `__init__(params, ...)` calls `super().__init__(params, defaults)`
+    and `step` loops over `self.param_groups` and `p.grad`, updating with in-place Tensor ops under
+    `no_grad()` and keeping per-parameter `self.state[p]`. The library's own classes instead name a
+    pure rule and let the inherited `step` apply it; class attributes they set:
     - `_rule`, `_init_rule`, `_state_type`: the per-array rule, initialiser and NamedTuple;
     - `_rule_options`: group keys passed to the rule as static keywords (all but `lr`);
     - `_init_options`: group keys passed to `_init_rule` (which slots exist);
@@ -59,7 +76,7 @@ class Optimizer:
     - `_eager_state`: create the state at construction (torch's Adagrad does).
     """
 
-    _rule: Callable
+    _rule: Callable | None = None
     _init_rule: Callable
     _state_type: type[NamedTuple]
     _rule_options: tuple[str, ...] = ()
@@ -194,6 +211,10 @@ class Optimizer:
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns `closure()` if given."""
+        if self._rule is None:
+            raise NotImplementedError(
+                f"{type(self).__name__}: a subclass of Optimizer must define step() (or name a pure _rule)"
+            )
         loss = None
         if closure is not None:
             with enable_grad():
@@ -277,6 +298,8 @@ class Optimizer:
             self.state[param] = self._restore(param, slots)
 
     def _restore(self, param: Tensor, slots: dict[str, Any]) -> dict[str, Any]:
+        if self._rule is None:  # a user's subclass: its state holds Tensors (or anything) as it wrote them
+            return {key: _as_tensor_copy(value) for key, value in slots.items()}
         restored = {}
         for key, value in slots.items():
             array = value.array if isinstance(value, Tensor) else jnp.array(np.asarray(value), copy=True)
