@@ -158,4 +158,5 @@ from functorch_lite.optim.algorithms_adaptive import RAdam as RAdam  # noqa: E40
 from functorch_lite.optim.algorithms_adaptive import Rprop as Rprop  # noqa: E402
 from functorch_lite.optim.algorithms_sgd_family import ASGD as ASGD  # noqa: E402
 from functorch_lite.optim.algorithms_sgd_family import Muon as Muon  # noqa: E402
+from functorch_lite.optim.lbfgs import LBFGS as LBFGS  # noqa: E402
 from functorch_lite.optim.optimizer import Optimizer as Optimizer  # noqa: E402
