@@ -69,15 +69,27 @@ from functorch_lite.optim.rules_sgd_family import (
 from functorch_lite.optim.schedules import (
     Schedule,
     constant,
+    constant_lr,
     cosine_annealing_lr,
+    cosine_annealing_warm_restarts,
+    cyclic_lr,
     exponential_lr,
     linear_lr,
     multistep_lr,
+    one_cycle,
+    one_cycle_lr,
+    polynomial_lr,
     sequential_lr,
     step_lr,
 )
 
 __all__ = [
+    "constant_lr",
+    "cosine_annealing_warm_restarts",
+    "cyclic_lr",
+    "one_cycle",
+    "one_cycle_lr",
+    "polynomial_lr",
     "AdadeltaState",
     "AdafactorState",
     "AdamaxState",
