@@ -114,7 +114,7 @@ def test_state_dict_round_trip_resumes_the_sequence(name):
     assert set(saved_scheduler) == torch_keys
 
 
-@pytest.mark.filterwarnings("ignore:The epoch parameter")
+@pytest.mark.filterwarnings("ignore:The epoch parameter", "ignore:Detected call of")
 def test_step_with_an_epoch_uses_the_closed_form():
     for lib in (fl, torch):
         optimizer = _optimizer(lib)

@@ -67,7 +67,14 @@ def _assert_state_dicts_equal(actual, expected, tolerance):
             np.testing.assert_allclose(np.asarray(actual["state"][index][key]), value.numpy(), **tolerance)
 
 
-@pytest.mark.parametrize("name, options", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+@pytest.mark.parametrize(
+    "name, options",
+    # Muon's Newton-Schulz matmuls make its cases the slow ones (10-16 s each here).
+    [
+        pytest.param(n, o, marks=[pytest.mark.slow] if n == "Muon" else [], id=f"{n}-{i}")
+        for i, (n, o) in enumerate(CASES)
+    ],
+)
 def test_trajectory_and_state_dict_match_torch(name, options):
     tolerance = TOLERANCE.get(name, dict(rtol=1e-5, atol=1e-6))
     torch_optimizer, torch_params, optimizer, params = _pair(name, options, MATRICES if name == "Muon" else SHAPES)
@@ -144,6 +151,7 @@ def test_pure_optimizer_over_a_pytree_matches_torch(name, factory, options):
     assert int(state.step) == STEPS
 
 
+@pytest.mark.slow
 def test_muon_rejects_non_matrices_and_pure_muon_matches_the_class():
     with pytest.raises(ValueError, match=r"Muon: only supports 2D parameters .* size: \(4,\)"):
         optim.Muon([Parameter(np.zeros(4, np.float32))])
