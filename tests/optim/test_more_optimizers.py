@@ -4,6 +4,7 @@ import jax
 import numpy as np
 import pytest
 
+import functorch_lite as fl
 from functorch_lite import Tensor, optim
 from functorch_lite.nn import Parameter
 
@@ -168,3 +169,41 @@ def test_muon_rejects_non_matrices_and_pure_muon_matches_the_class():
         optimizer.step()
         value, state = update(params[0].grad.numpy(), state, value)
     np.testing.assert_allclose(np.asarray(value), params[0].detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def _train_compiled_or_eager(name, compiled, second_group):
+    rng = np.random.default_rng(0)
+    x = fl.tensor(rng.standard_normal((16, 4)).astype(np.float32))
+    y = fl.tensor(rng.standard_normal((16, 2)).astype(np.float32))
+    fl.manual_seed(0)
+    model = fl.nn.Sequential(fl.nn.Linear(4, 3), fl.nn.ReLU(), fl.nn.Linear(3, 2))
+    params = list(model.parameters())
+    optimizer = getattr(optim, name)([{"params": params[:2]}, {"params": params[2:], **second_group}], lr=0.01)
+
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = fl.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    step = fl.compile(step) if compiled else step
+    losses = [step(x, y).item() for _ in range(6)]
+    return losses, [p.detach().numpy() for p in params]
+
+
+@pytest.mark.filterwarnings("ignore:Some donated buffers were not usable")
+@pytest.mark.parametrize(
+    "name, second_group",
+    [
+        ("NAdam", dict(lr=0.02, decoupled_weight_decay=True, weight_decay=0.1)),
+        ("ASGD", dict(t0=2)),
+        ("Rprop", dict(etas=(0.4, 1.3))),
+    ],
+)
+def test_compiled_step_with_param_groups_equals_eager(name, second_group):
+    losses, params = _train_compiled_or_eager(name, False, second_group)
+    compiled_losses, compiled_params = _train_compiled_or_eager(name, True, second_group)
+    np.testing.assert_allclose(compiled_losses, losses, rtol=1e-5)
+    for actual, expected in zip(compiled_params, params):
+        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
