@@ -1,70 +1,68 @@
 """Optimizers, two faces over one set of rules.
 
-- Pure (`rules.py`, `schedules.py`, `clip.py`): ``sgd(...)``, ``adam(...)`` and friends return
+- Pure (`rules/`, `schedules.py`, `clip.py`): ``sgd(...)``, ``adam(...)`` and friends return
   ``PureOptimizer(init, update)`` over pytrees; the ``*_init``/``*_rule`` functions are the same math
   for a single array.
-- torch.optim's classes (`optimizer.py`: the `Optimizer` base class; `algorithms.py`: `SGD`, `Adam`, ...;
-  `lr_scheduler.py`), which call the pure rules.
+- torch.optim's classes, which call the pure rules: `optimizer.py` (the `Optimizer` base class, also for
+  users' own optimizers), `algorithms.py` (`SGD`, `Adam`, `AdamW`, `RMSprop`, `Adagrad`), `algorithms_adaptive.py`
+  (`Adadelta`, `Adamax`, `NAdam`, `RAdam`, `Rprop`, `Adafactor`), `algorithms_sgd_family.py` (`ASGD`, `Muon`),
+  `lbfgs.py` (`LBFGS`), and `lr_scheduler.py` (every torch scheduler; two helper files by kind).
 """
 
 from functorch_lite.optim.clip import clip_by_global_norm, clip_by_value, global_norm
 from functorch_lite.optim.rules import (
-    AdagradState,
-    AdamState,
-    PureOptimizer,
-    RMSpropState,
-    SGDState,
-    adagrad,
-    adagrad_init,
-    adagrad_rule,
-    adam,
-    adam_init,
-    adam_rule,
-    adamw,
-    adamw_rule,
-    rmsprop,
-    rmsprop_init,
-    rmsprop_rule,
-    sgd,
-    sgd_init,
-    sgd_rule,
-)
-from functorch_lite.optim.rules_adaptive import (
     AdadeltaState,
     AdafactorState,
+    AdagradState,
     AdamaxState,
+    AdamState,
+    ASGDState,
+    MuonState,
     NAdamState,
+    PureOptimizer,
     RAdamState,
+    RMSpropState,
     RpropState,
+    SGDState,
     adadelta,
     adadelta_init,
     adadelta_rule,
     adafactor,
     adafactor_init,
     adafactor_rule,
+    adagrad,
+    adagrad_init,
+    adagrad_rule,
+    adam,
+    adam_init,
+    adam_rule,
     adamax,
     adamax_init,
     adamax_rule,
-    nadam,
-    nadam_init,
-    nadam_rule,
-    radam,
-    radam_init,
-    radam_rule,
-    rprop,
-    rprop_init,
-    rprop_rule,
-)
-from functorch_lite.optim.rules_sgd_family import (
-    ASGDState,
-    MuonState,
+    adamw,
+    adamw_rule,
     asgd,
     asgd_init,
     asgd_rule,
     muon,
     muon_init,
     muon_rule,
+    nadam,
+    nadam_init,
+    nadam_rule,
     newton_schulz,
+    radam,
+    radam_init,
+    radam_rule,
+    rmsprop,
+    rmsprop_init,
+    rmsprop_rule,
+    rprop,
+    rprop_init,
+    rprop_rule,
+    sgd,
+    sgd_init,
+    sgd_rule,
 )
 from functorch_lite.optim.schedules import (
     Schedule,

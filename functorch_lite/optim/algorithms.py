@@ -2,7 +2,7 @@
 
 Each class only names its options (PyTorch's signature and defaults, so its
 `param_groups` and `state_dict()` have torch's keys) and the pure per-array rule
-that does its arithmetic (`optim/rules.py`); `Optimizer` does the rest.
+that does its arithmetic (`optim/rules/`); `Optimizer` does the rest.
 `foreach`, `fused` and `capturable` are accepted for compatibility: every step here
 is already one fused, jitted call per group.
 """

@@ -1,7 +1,7 @@
 """torch.optim's adaptive optimizer classes: `Adadelta`, `Adamax`, `NAdam`, `RAdam`, `Rprop`, `Adafactor`.
 
 Each class names PyTorch's signature and defaults (so `param_groups` and `state_dict()` have
-torch's keys) and the pure per-array rule of `rules_adaptive.py`; `Optimizer` does the rest.
+torch's keys) and the pure per-array rule of `rules/adaptive.py`; `Optimizer` does the rest.
 `foreach`, `fused`, `capturable` are accepted as no-ops: every step is one fused, jitted call per group.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import _checks as checks
-from . import rules_adaptive as rules
+from . import rules
 from .optimizer import Optimizer
 
 

@@ -1,6 +1,6 @@
 """torch.optim's SGD-variant classes: `ASGD` (averaged SGD) and `Muon` (orthogonalised momentum).
 
-PyTorch's signatures and defaults over the pure rules of `rules_sgd_family.py`; `Optimizer` does the rest.
+PyTorch's signatures and defaults over the pure rules of `rules/sgd_family.py`; `Optimizer` does the rest.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import rules_sgd_family as rules
+from . import rules
 from .algorithms_adaptive import _defaults
 from .optimizer import Optimizer
 

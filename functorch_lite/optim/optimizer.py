@@ -3,7 +3,7 @@
 An optimizer holds `param_groups` (dicts of Parameters and options, as in PyTorch)
 and `state` (Parameter -> dict of jax arrays keyed like torch's per-parameter state).
 `step()` computes nothing itself: for each group it makes ONE call to a jitted
-function that applies the class's per-array rule (`optim/rules.py`) to every
+function that applies the class's per-array rule (`optim/rules/`) to every
 parameter of the group. That function is cached per (rule, static options); the
 learning rate is an array argument, so a scheduler changing `group['lr']` does not
 recompile, and the state arrays are donated (updated in place by XLA).

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import functorch_lite as fl
-from functorch_lite.optim import lbfgs
+from functorch_lite.optim import rules
 
 torch = pytest.importorskip("torch")
 
@@ -89,7 +89,7 @@ def test_pure_step_minimises_a_quadratic():
     def evaluate(x):
         return float(0.5 * x @ matrix @ x - x.sum()), matrix @ x - 1.0
 
-    x, state, _ = lbfgs.lbfgs_step(evaluate, jnp.zeros(2), lbfgs.LBFGSState(), line_search_fn="strong_wolfe")
+    x, state, _ = rules.lbfgs_step(evaluate, jnp.zeros(2), rules.LBFGSState(), line_search_fn="strong_wolfe")
     np.testing.assert_allclose(x, np.linalg.solve(np.asarray(matrix), np.ones(2)), rtol=1e-3)
     assert state.n_iter >= 2
 

@@ -1,6 +1,6 @@
 """Pure SGD variants: ASGD (averaged SGD) and Muon (orthogonalised momentum for matrices).
 
-The same two layers and contract as `rules.py`, with torch's single-tensor arithmetic.
+The same two layers and contract as `classic.py`, with torch's single-tensor arithmetic.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .. import _checks as checks
-from .rules import (
+from ... import _checks as checks
+from .lift import (
     LearningRate,
     PureOptimizer,
     PyTree,

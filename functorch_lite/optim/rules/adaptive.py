@@ -1,6 +1,6 @@
 """Pure per-coordinate adaptive optimizers: Adadelta, Adamax, NAdam, RAdam, Rprop and Adafactor.
 
-The same two layers as `rules.py` (a per-array ``*_rule`` with its ``*_init`` and NamedTuple
+The same two layers as `classic.py` (a per-array ``*_rule`` with its ``*_init`` and NamedTuple
 state keyed like torch's ``optimizer.state[p]``, and a factory lifting it to pytrees), the same
 contract for callers, and torch's single-tensor arithmetic in the same order.
 """
@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .. import _checks as checks
-from .rules import (
+from ... import _checks as checks
+from .lift import (
     LearningRate,
     PureOptimizer,
     PyTree,
