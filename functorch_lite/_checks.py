@@ -153,7 +153,7 @@ def real(
     return value
 
 
-def non_negative(value: Any, name: str, op: str, **messages: Any) -> Any:
+def finite_non_negative(value: Any, name: str, op: str, **messages: Any) -> Any:
     """`real` with `value >= 0` ("a non-negative number")."""
     return real(value, name, op, ok=lambda x: x >= 0, **{"expected": "a non-negative number", **messages})
 

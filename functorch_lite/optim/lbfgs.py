@@ -37,8 +37,8 @@ class LBFGS(Optimizer):
         checks.positive_int(max_iter, "max_iter", "LBFGS")
         max_eval = max_iter * 5 // 4 if max_eval is None else checks.positive_int(max_eval, "max_eval", "LBFGS")
         checks.positive_int(history_size, "history_size", "LBFGS")
-        checks.non_negative(tolerance_grad, "tolerance_grad", "LBFGS")
-        checks.non_negative(tolerance_change, "tolerance_change", "LBFGS")
+        checks.finite_non_negative(tolerance_grad, "tolerance_grad", "LBFGS")
+        checks.finite_non_negative(tolerance_change, "tolerance_change", "LBFGS")
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}")
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad)

@@ -132,10 +132,10 @@ class Optimizer:
         if "lr" in options:
             lr = options["lr"]
             lr = lr.array if isinstance(lr, Tensor) else lr
-            checks.non_negative(lr, "lr", name, range_prefix="Invalid learning rate: ")
+            checks.finite_non_negative(lr, "lr", name, range_prefix="Invalid learning rate: ")
         for key in self._non_negative_options:
             if key in options:
-                checks.non_negative(options[key], f"Invalid {key} value:", name, type_error=ValueError)
+                checks.finite_non_negative(options[key], f"Invalid {key} value:", name, type_error=ValueError)
         for key in self._flag_options:
             if key in options:
                 checks.flag(options[key], key, name)

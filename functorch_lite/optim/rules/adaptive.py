@@ -316,7 +316,7 @@ def rprop(lr: float = 1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50.0), maximize=F
 
     References: Riedmiller & Braun, 1993 (https://doi.org/10.1109/ICNN.1993.298623).
     """
-    checks.non_negative(lr, "lr", "rprop")
+    checks.finite_non_negative(lr, "lr", "rprop")
     checks.number_pair(etas, "etas", "rprop", ok=lambda x: x > 0, expected="a positive number")
     if not 0.0 < etas[0] < 1.0 < etas[1]:
         raise ValueError(f"rprop: etas must satisfy 0 < etaminus < 1 < etaplus, got {etas!r}")
@@ -400,7 +400,7 @@ def check_adafactor_options(name: str, beta2_decay: Any, eps: Any, d: Any, weigh
     if not isinstance(eps, (tuple, list)) or len(eps) != 2:
         raise ValueError(f"{name}: eps must be a pair (eps1 or None, eps2), got {eps!r}")
     if eps[0] is not None:
-        checks.non_negative(eps[0], "eps[0]", name)
-    checks.non_negative(eps[1], "eps[1]", name)
+        checks.finite_non_negative(eps[0], "eps[0]", name)
+    checks.finite_non_negative(eps[1], "eps[1]", name)
     checks.real(d, "d", name, ok=lambda x: x >= 1, expected="a number >= 1")
-    checks.non_negative(weight_decay, "weight_decay", name)
+    checks.finite_non_negative(weight_decay, "weight_decay", name)

@@ -149,12 +149,12 @@ def _lift_to_pytrees(
 
 def _check_lr(name: str, lr: LearningRate) -> None:
     if not callable(lr):
-        checks.non_negative(lr, "lr", name, expected="a non-negative number or a schedule")
+        checks.finite_non_negative(lr, "lr", name, expected="a non-negative number or a schedule")
 
 
 def _check_non_negative(name: str, **arguments: Any) -> None:
     for argument, value in arguments.items():
-        checks.non_negative(value, argument, name)
+        checks.finite_non_negative(value, argument, name)
 
 
 def _check_flags(name: str, **flags: Any) -> None:
