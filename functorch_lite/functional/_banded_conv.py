@@ -29,7 +29,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
+
+from .._precision import matmul_precision
 
 Pair = tuple[int, int]
 Padding = tuple[tuple[int, int], tuple[int, int]]
@@ -98,7 +99,7 @@ def band_matrix(w: jax.Array, block: int) -> jax.Array:
     x = np.arange(block)[None, :, None]
     b = np.arange(kw)[None, None, :]
     selector = jnp.asarray(u - x == b, w.dtype)  # (win, block, kW): which tap lands where
-    band = jnp.einsum("ocab,uxb->acuox", w, selector, precision=lax.Precision.HIGHEST)
+    band = jnp.einsum("ocab,uxb->acuox", w, selector, precision=matmul_precision())
     return band.reshape(kh * c * win, o * block)
 
 
@@ -122,6 +123,6 @@ def conv2d(x: jax.Array, w: jax.Array, padding: Padding) -> jax.Array:
     # (N, Ho, G, kH, C, win): output row y takes input rows y .. y + kH - 1.
     rows = jnp.stack([cols[:, a : a + ho] for a in range(kh)], axis=3)
     rows = rows.reshape(n * ho * groups, kh * c * win)
-    y = jnp.dot(rows, band_matrix(w, block), precision=lax.Precision.HIGHEST)
+    y = jnp.dot(rows, band_matrix(w, block), precision=matmul_precision())
     y = y.reshape(n, ho, groups, o, block).transpose(0, 3, 1, 2, 4).reshape(n, o, ho, groups * block)
     return y[..., :wo] if extra else y
