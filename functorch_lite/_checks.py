@@ -19,15 +19,16 @@ import numpy as np
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """An int or numpy integer, not a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def pair(value: Any, name: str, op: str, *, minimum: int = 0) -> tuple[int, int]:
     """Normalises an int or a pair of ints (PyTorch's `_pair`), checking the bound."""
-    if _is_int(value):
+    if is_int(value):
         out = (int(value), int(value))
-    elif isinstance(value, Sequence) and len(value) == 2 and all(_is_int(v) for v in value):
+    elif isinstance(value, Sequence) and len(value) == 2 and all(is_int(v) for v in value):
         out = (int(value[0]), int(value[1]))
     else:
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
@@ -91,25 +92,25 @@ def positive_int(value: Any, name: str, op: str, *, wording: str = "must") -> in
     """An int >= 1. `wording="should"` gives torch.utils.data's message (a TypeError for a non-int)."""
     if wording == "should":
         expected = f"{op}: {name} should be a positive integer value, but got {name}="
-        if not _is_int(value):
+        if not is_int(value):
             raise TypeError(f"{expected}{value!r} ({type(value).__name__})")
         if value <= 0:
             raise ValueError(f"{expected}{value}")
-    elif not _is_int(value) or value <= 0:
+    elif not is_int(value) or value <= 0:
         raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
     return int(value)
 
 
 def non_negative_int(value: Any, name: str, op: str) -> int:
     """An int >= 0 (an epoch, a count)."""
-    if not _is_int(value) or value < 0:
+    if not is_int(value) or value < 0:
         raise ValueError(f"{op}: {name} must be a non-negative int, got {value!r}")
     return int(value)
 
 
 def integer(value: Any, name: str, op: str) -> int:
     """An int option (a dim, an index); bools and floats are refused."""
-    if not _is_int(value):
+    if not is_int(value):
         raise TypeError(f"{op}: {name} must be an int, got {value!r}")
     return int(value)
 

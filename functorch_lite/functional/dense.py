@@ -70,7 +70,7 @@ def padding_index(padding_idx: Any, num_embeddings: int, op: str) -> int | None:
     if padding_idx is None:
         return None
     n = num_embeddings
-    if not _checks._is_int(padding_idx) or not -n <= padding_idx < n:
+    if not _checks.is_int(padding_idx) or not -n <= padding_idx < n:
         raise ValueError(f"{op}: padding_idx must be an int within [-{n}, {n}), got {padding_idx!r}")
     return int(padding_idx) % n
 
