@@ -46,9 +46,7 @@ class GELU(PureLayerModule):
     """Gaussian error linear unit; `approximate='tanh'` for the tanh approximation."""
 
     def __init__(self, approximate: str = "none"):
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        super().__init__(pure_layer(fn.GELU, approximate))
+        super().__init__(pure_layer(fn.GELU, approximate))  # fn.GELU checks `approximate`
         self.approximate = approximate
 
 
