@@ -1,4 +1,4 @@
-"""Pure layers: `Layer(init, apply)` pairs over plain parameter dicts, and `Sequential`.
+"""Pure layers: `Layer(init, apply)` pairs over plain parameter dicts (`Sequential` composes them).
 
 A layer is configuration closed over by two pure functions:
 
@@ -52,8 +52,10 @@ class Layer(NamedTuple):
 
 
 def _jit_init(init: Callable[[jax.Array], Params]) -> Callable[[jax.Array], Params]:
-    """`init` as one jitted program (eager random draws compile each primitive per shape),
-    keeping the parameter order of the dict it builds (jit hands dicts back with sorted keys)."""
+    """`init` as one jitted program, keeping the parameter order of the dict it builds.
+
+    Eager random draws compile each primitive per shape; jit hands dicts back with sorted keys.
+    """
     order: list[str] = []
 
     def traced(key: jax.Array) -> Params:
@@ -209,28 +211,34 @@ def AdaptiveAvgPool2d(output_size: Any) -> Layer:
 
 
 def ReLU() -> Layer:
+    """max(x, 0)."""
     return _stateless(lambda p, x: relu(x), "ReLU()")
 
 
 def LeakyReLU(negative_slope: float = 0.01) -> Layer:
+    """x if x > 0 else negative_slope * x."""
     _checks.number(negative_slope, "negative_slope", "LeakyReLU")
     return _stateless(lambda p, x: leaky_relu(x, negative_slope), f"LeakyReLU(negative_slope={negative_slope})")
 
 
 def GELU(approximate: str = "none") -> Layer:
+    """Gaussian error linear unit; `approximate='tanh'` for the tanh formula."""
     approximate = gelu_approximation(approximate, "GELU")
     return _stateless(lambda p, x: gelu(x, approximate), f"GELU(approximate='{approximate}')")
 
 
 def Sigmoid() -> Layer:
+    """1 / (1 + exp(-x))."""
     return _stateless(lambda p, x: sigmoid(x), "Sigmoid()")
 
 
 def Tanh() -> Layer:
+    """Hyperbolic tangent."""
     return _stateless(lambda p, x: tanh(x), "Tanh()")
 
 
 def Identity() -> Layer:
+    """Returns its input."""
     return _stateless(lambda p, x: x, "Identity()")
 
 

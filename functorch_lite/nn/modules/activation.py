@@ -51,11 +51,15 @@ class GELU(PureLayerModule):
 
 
 class Sigmoid(PureLayerModule):
+    """1 / (1 + exp(-x))."""
+
     def __init__(self):
         super().__init__(pure_layer(fn.Sigmoid))
 
 
 class Tanh(PureLayerModule):
+    """Hyperbolic tangent."""
+
     def __init__(self):
         super().__init__(pure_layer(fn.Tanh))
 
