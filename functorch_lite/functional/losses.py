@@ -167,18 +167,14 @@ def l1_loss(input, target, reduction: str = "mean") -> jax.Array:
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean", pos_weight=None):
-    """Sigmoid + binary cross-entropy in one stable formula; pos_weight weights the positives."""
+    """Sigmoid + binary cross-entropy in one stable formula; `pos_weight` weights the positives."""
     op = "binary_cross_entropy_with_logits"
     x, t, how = _pointwise(input, target, op, reduction)
+    pw = None if pos_weight is None else _broadcastable(pos_weight, "pos_weight", x.shape, op)
+    w = None if weight is None else _broadcastable(weight, "weight", x.shape, op)
     softplus_neg = jnp.logaddexp(0.0, -x)  # log(1 + exp(-x)), stable for both signs
-    if pos_weight is None:
-        loss = (1 - t) * x + softplus_neg
-    else:
-        pw = _broadcastable(pos_weight, "pos_weight", x.shape, op)
-        loss = (1 - t) * x + ((pw - 1) * t + 1) * softplus_neg
-    if weight is not None:
-        loss = loss * _broadcastable(weight, "weight", x.shape, op)
-    return _checks.reduce(loss, how)
+    loss = (1 - t) * x + (softplus_neg if pw is None else ((pw - 1) * t + 1) * softplus_neg)
+    return _checks.reduce(loss if w is None else loss * w, how)
 
 
 def _broadcastable(value, name: str, shape: tuple, op: str) -> jax.Array:

@@ -15,7 +15,7 @@ def _channel_shape(x: jax.Array) -> tuple[int, ...]:
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
-def _batch_norm_args(input, running_mean, running_var, weight, bias, momentum, eps, op="batch_norm"):
+def _batch_norm_args(input, running_mean, running_var, weight, bias, training, momentum, eps, op="batch_norm"):
     """Checked input (N, C, ...) and per-channel arrays (C,) (or None) of one batch_norm call."""
     x = _checks.as_array(input, "input", op)
     _checks.rank(x, (2, 3, 4, 5), "input", op, "(N, C, ...)")
@@ -31,6 +31,8 @@ def _batch_norm_args(input, running_mean, running_var, weight, bias, momentum, e
             )
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
+    if training and x.size // max(x.shape[1], 1) <= 1:
+        raise ValueError(f"{op}: expected more than 1 value per channel when training, got input {x.shape}")
     return x, *arrays.values()
 
 
@@ -56,13 +58,11 @@ def batch_norm(
         returned unchanged when not training.
     """
     x, running_mean, running_var, weight, bias = _batch_norm_args(
-        input, running_mean, running_var, weight, bias, momentum, eps
+        input, running_mean, running_var, weight, bias, training, momentum, eps
     )
     shape, axes = _channel_shape(x), (0, *range(2, x.ndim))
     count = x.size // max(x.shape[1], 1)
     if training or running_mean is None:
-        if count <= 1 and training:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}")
         mean = jnp.mean(x, axis=axes)
         var = jnp.mean(jnp.square(x - mean.reshape(shape)), axis=axes)
     else:
