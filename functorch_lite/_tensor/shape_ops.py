@@ -65,19 +65,19 @@ def getitem_two_step(x, basic, advanced):
     return x[basic][advanced]
 
 
-def is_int(item: Any) -> bool:
+def _is_int(item: Any) -> bool:
     return isinstance(item, (int, np.integer)) and not isinstance(item, bool)
 
 
 def _split_ints_from_arrays(key: tuple) -> tuple | None:
     """PyTorch treats ints as basic indices even beside index arrays; numpy (and jax) make
     them advanced, which moves the result dims. Index with ints and slices first, then arrays."""
-    has_int = any(is_int(k) for k in key)
-    has_array = any(not (is_int(k) or isinstance(k, slice)) for k in key)
+    has_int = any(_is_int(k) for k in key)
+    has_array = any(not (_is_int(k) or isinstance(k, slice)) for k in key)
     if not (has_int and has_array) or any(k is None or k is Ellipsis for k in key):
         return None
-    basic = tuple(k if is_int(k) or isinstance(k, slice) else slice(None) for k in key)
-    advanced = tuple(slice(None) if isinstance(k, slice) else k for k in key if not is_int(k))
+    basic = tuple(k if _is_int(k) or isinstance(k, slice) else slice(None) for k in key)
+    advanced = tuple(slice(None) if isinstance(k, slice) else k for k in key if not _is_int(k))
     return basic, advanced
 
 
