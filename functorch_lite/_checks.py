@@ -10,7 +10,7 @@ concrete. Imports only jax and numpy, so every layer may use it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -88,7 +88,7 @@ def probability(p: Any, name: str, op: str) -> float:
     return float(p)
 
 
-def positive_int(value: Any, name: str, op: str, *, wording: str = "must") -> int:
+def positive_int(value: Any, name: str, op: str, *, wording: Literal["must", "should"] = "must") -> int:
     """An int >= 1. `wording="should"` gives torch.utils.data's message (a TypeError for a non-int)."""
     if wording == "should":
         expected = f"{op}: {name} should be a positive integer value, but got {name}="
@@ -140,7 +140,7 @@ def is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def flag(value: Any, name: str, op: str, *, wording: str = "must") -> bool:
+def flag(value: Any, name: str, op: str, *, wording: Literal["must", "should"] = "must") -> bool:
     """A bool option; a string such as 'yes' would otherwise count as True.
 
     `wording="should"` gives torch.utils.data's message ("should be a boolean value").
