@@ -36,9 +36,29 @@ unpickler that only allows tensor-rebuilding names, each mapped to a numpy
 function of this package; any other global (a ``__reduce__`` payload calling
 ``os.system``, a user class) raises ``UnsafeCheckpointError`` naming it.
 Legacy non-zip PyTorch files are refused, since only torch can read them.
+``add_safe_globals`` / ``safe_globals`` let a user vouch for more globals (a
+class of their own), as in ``torch.serialization``. ``load(weights_only=False)``
+is accepted but never executes a pickle: what needs other globals is refused.
+
+**Paths or files.** Both ``save`` and ``load`` take a path or an open binary
+file object (``open(p, "wb")``/``"rb"``, ``io.BytesIO``).
 """
 
 from functorch_lite.serialization.checkpoint import load, save
+from functorch_lite.serialization.safe_globals import (
+    add_safe_globals,
+    clear_safe_globals,
+    get_safe_globals,
+    safe_globals,
+)
 from functorch_lite.serialization.torch_zip import UnsafeCheckpointError
 
-__all__ = ["save", "load", "UnsafeCheckpointError"]
+__all__ = [
+    "save",
+    "load",
+    "UnsafeCheckpointError",
+    "add_safe_globals",
+    "safe_globals",
+    "get_safe_globals",
+    "clear_safe_globals",
+]
