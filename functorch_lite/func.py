@@ -513,6 +513,11 @@ def stack_module_state(models: Any) -> tuple[dict[str, Tensor], dict[str, Tensor
             if list(entries) != keys:
                 raise ValueError(f"stack_module_state: model {index} has {what} {list(entries)}, model 0 has {keys}")
             for key in keys:
+                if columns[key] and tuple(entries[key].shape) != tuple(columns[key][0].shape):
+                    raise ValueError(
+                        f"stack_module_state: {what[:-1]} {key!r} of model {index} has shape "
+                        f"{tuple(entries[key].shape)}, model 0's has {tuple(columns[key][0].shape)}"
+                    )
                 columns[key].append(entries[key])
         return columns
 

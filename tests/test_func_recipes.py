@@ -127,6 +127,8 @@ def test_stack_module_state_leaves_and_errors():
     assert tuple(buffers["running_var"].shape) == (2, 3)
     with pytest.raises(ValueError, match="stack_module_state: expected at least one model"):
         stack_module_state([])
+    with pytest.raises(ValueError, match=r"parameter 'weight' of model 1 has shape \(3, 4\), model 0's has \(3, 2\)"):
+        stack_module_state([fl.nn.Linear(2, 3), fl.nn.Linear(4, 3)])
     with pytest.raises(ValueError, match="model 1 is a Linear"):
         stack_module_state([fl.nn.BatchNorm1d(3), fl.nn.Linear(3, 3)])
 
