@@ -52,14 +52,21 @@ def test_backends_flags_are_read_and_set_like_torch(monkeypatch):
         fl.backends.cudnn.enabled = False
 
 
-def test_allow_tf32_maps_onto_the_precision_policy(monkeypatch):
-    calls = []
-    monkeypatch.setattr(fl, "set_float32_matmul_precision", calls.append, raising=False)
-    matmul = fl.backends.cuda.matmul
-    monkeypatch.setattr(matmul, "_allow_tf32", False)
-    matmul.allow_tf32 = True
-    matmul.allow_tf32 = False
-    assert calls == ["high", "highest"] and matmul.allow_tf32 is False
+def test_allow_tf32_maps_onto_the_precision_policy():
+    assert fl.get_float32_matmul_precision() == torch.get_float32_matmul_precision() == "highest"
+    try:
+        fl.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        assert fl.get_float32_matmul_precision() == torch.get_float32_matmul_precision() == "high"
+        fl.set_float32_matmul_precision("highest")
+        torch.set_float32_matmul_precision("highest")
+        assert fl.backends.cuda.matmul.allow_tf32 is torch.backends.cuda.matmul.allow_tf32 is False
+        fl.set_float32_matmul_precision("medium")
+        torch.set_float32_matmul_precision("medium")
+        assert fl.backends.cuda.matmul.allow_tf32 is torch.backends.cuda.matmul.allow_tf32 is True
+    finally:
+        fl.set_float32_matmul_precision("highest")
+        torch.set_float32_matmul_precision("highest")
 
 
 def test_onnx_imports_and_export_names_the_alternative():

@@ -4,8 +4,8 @@
 - `cudnn.deterministic`: accepted; XLA on CPU is deterministic. On a GPU, determinism needs
   `XLA_FLAGS=--xla_gpu_deterministic_ops=true` before JAX starts: setting True warns when it is absent.
 - `cudnn.enabled`, `cudnn.allow_tf32`: accepted; setting False warns, as XLA picks its own kernels.
-- `cuda.matmul.allow_tf32`: maps onto `functorch_lite.set_float32_matmul_precision` ("high" when
-  True, "highest" when False) where that function exists; otherwise the flag is stored only.
+- `cuda.matmul.allow_tf32`: a view of `functorch_lite.set_float32_matmul_precision`: setting True
+  means "high", False "highest"; it reads True when the precision is not "highest".
 - `mps.is_available()` / `is_built()`: False (JAX has no Metal backend here).
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._precision import get_float32_matmul_precision, set_float32_matmul_precision
 from ..device import _platform_devices
 
 __all__ = ["matmul", "is_built"]
@@ -13,25 +14,23 @@ def is_built() -> bool:
 
 
 class _Matmul:
-    """`backends.cuda.matmul.allow_tf32`: True lets float32 matmuls use TF32 ("high" precision)."""
+    """`backends.cuda.matmul.allow_tf32`: a view of `set_float32_matmul_precision`, as in PyTorch.
+
+    True means float32 matmuls may use TF32 ("high" precision), False full precision ("highest");
+    `set_float32_matmul_precision("high")` makes it read True.
+    """
 
     def __init__(self) -> None:
-        self._allow_tf32 = False
         self.allow_fp16_reduced_precision_reduction = True
         self.allow_bf16_reduced_precision_reduction = True
 
     @property
     def allow_tf32(self) -> bool:
-        return self._allow_tf32
+        return get_float32_matmul_precision() != "highest"
 
     @allow_tf32.setter
     def allow_tf32(self, value: bool) -> None:
-        self._allow_tf32 = bool(value)
-        import functorch_lite  # the package top, imported late: it imports this module
-
-        setter = getattr(functorch_lite, "set_float32_matmul_precision", None)
-        if setter is not None:
-            setter("high" if value else "highest")
+        set_float32_matmul_precision("high" if value else "highest")
 
 
 matmul = _Matmul()

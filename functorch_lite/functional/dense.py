@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _checks
+from .._precision import matmul_precision
 
 
 def linear(input: jax.Array, weight: jax.Array, bias: jax.Array | None = None) -> jax.Array:
@@ -22,7 +23,7 @@ def linear(input: jax.Array, weight: jax.Array, bias: jax.Array | None = None) -
         )
     _checks.floating(x, "input", op)
     _checks.same_dtype(x, w, "input and weight", op)
-    y = jnp.matmul(x, w.T, precision=jax.lax.Precision.HIGHEST)
+    y = jnp.matmul(x, w.T, precision=matmul_precision())
     if bias is not None:
         b = _checks.as_array(bias, "bias", op)
         if b.shape != (w.shape[0],):

@@ -38,20 +38,21 @@ def _is_file(f: object, method: str) -> bool:
 def save(obj: Any, path: str | os.PathLike | BinaryIO, **kwargs: Any) -> None:
     """Write ``obj`` to ``path`` as a safetensors file, atomically (or to an open binary file).
 
-    **Arguments:**
-    - `obj`: a flat ``{str: array}`` state_dict (written with exactly those
-      tensor names, loadable by ``safetensors.torch.load_file``), or any
-      nesting of dict/list/tuple/NamedTuple over arrays (jax, numpy, or
-      anything with ``__array__``/``__jax_array__``), int, float, bool, str
-      and None.
-    - `path`: the file to create or replace. Until the new file is complete
-      and on disk, the previous one stays untouched. A file object opened for
-      binary writing (``open(p, "wb")``, ``io.BytesIO``) is written from its
-      current position, not atomically (its owner decides where it lives).
-    - `kwargs`: torch.save's ``pickle_module``, ``pickle_protocol`` and
-      ``_use_new_zipfile_serialization`` are accepted and ignored (no pickle is written).
+    Args:
+        obj: a flat ``{str: array}`` state_dict (written with exactly those
+            tensor names, loadable by ``safetensors.torch.load_file``), or any
+            nesting of dict/list/tuple/NamedTuple over arrays (jax, numpy, or
+            anything with ``__array__``/``__jax_array__``), int, float, bool, str
+            and None.
+        path: the file to create or replace. Until the new file is complete
+            and on disk, the previous one stays untouched. A file object opened for
+            binary writing (``open(p, "wb")``, ``io.BytesIO``) is written from its
+            current position, not atomically (its owner decides where it lives).
+        kwargs: torch.save's ``pickle_module``, ``pickle_protocol`` and
+            ``_use_new_zipfile_serialization``, accepted and ignored (no pickle is written).
 
-    Raises TypeError naming the path inside ``obj`` of anything else.
+    Raises:
+        TypeError: naming the path inside ``obj`` of anything else.
     """
     unknown = set(kwargs) - {"pickle_module", "pickle_protocol", "_use_new_zipfile_serialization"}
     if unknown:
@@ -146,27 +147,30 @@ def load(
 ) -> Any:
     """Read a checkpoint written by ``save``, by any safetensors writer, or by ``torch.save``.
 
-    **Arguments:**
-    - `path`: the file, or a binary file object open for reading
-      (``open(p, "rb")``, ``io.BytesIO``). Nothing in it is ever executed:
-      safetensors holds only data, and PyTorch's pickle is read with a
-      whitelist of tensor rebuilders plus the globals listed with
-      ``serialization.add_safe_globals`` (anything else raises ``UnsafeCheckpointError``).
-    - `map_location`: where arrays go: None for JAX's default device, a
-      ``jax.Device``/``Sharding``, a device string ("cpu", "cuda:0", "gpu")
-      or ``functorch_lite.device``, or "numpy" for host numpy arrays.
-    - `weights_only`: True or None (torch's default) is the reader above.
-      False is accepted, but the pickle is still never executed: a file that
-      needs globals beyond the whitelist raises ``UnsafeCheckpointError``
-      saying why. ``pickle_module``, ``mmap`` and pickle arguments are ignored.
+    Args:
+        path: the file, or a binary file object open for reading (``open(p, "rb")``,
+            ``io.BytesIO``). Nothing in it is ever executed: safetensors holds only
+            data, and PyTorch's pickle is read with a whitelist of tensor rebuilders
+            plus the globals listed with ``serialization.add_safe_globals`` (anything
+            else raises ``UnsafeCheckpointError``).
+        map_location: where arrays go: None for JAX's default device, a
+            ``jax.Device``/``Sharding``, a device string ("cpu", "cuda:0", "gpu")
+            or ``functorch_lite.device``, or "numpy" for host numpy arrays.
+        weights_only: True or None (torch's default) is the reader above. False is
+            accepted, but the pickle is still never executed: a file that needs
+            globals beyond the whitelist raises ``UnsafeCheckpointError`` saying why.
+            ``pickle_module``, ``mmap`` and pickle arguments are ignored.
 
-    **Returns:** the saved structure with arrays as ``jax.Array`` (or numpy).
-    A foreign safetensors file or a ``torch.save(state_dict)`` file loads as a
-    flat ``{str: array}`` dict. As everywhere in JAX, 64-bit arrays become
-    32-bit unless ``jax_enable_x64`` is on; "numpy" keeps them exact.
+    Returns:
+        The saved structure with arrays as ``jax.Array`` (or numpy).
+        A foreign safetensors file or a ``torch.save(state_dict)`` file loads as a
+        flat ``{str: array}`` dict. As everywhere in JAX, 64-bit arrays become
+        32-bit unless ``jax_enable_x64`` is on; "numpy" keeps them exact.
 
-    Raises FileNotFoundError for a missing file and ValueError naming the
-    file and the defect for an empty, truncated, corrupt or foreign one.
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: naming the file and the defect for an empty, truncated, corrupt
+            or foreign one.
     """
     placement = _resolve_placement(map_location)
     if _is_file(path, "read"):

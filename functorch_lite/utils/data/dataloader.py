@@ -64,12 +64,12 @@ def _check_options(batch_size, shuffle, sampler, batch_sampler, drop_last) -> No
 class DataLoader:
     """Iterates over `dataset` in collated batches, as `torch.utils.data.DataLoader`.
 
-    **Arguments:**
-    - `batch_size`, `shuffle`, `sampler`, `batch_sampler`, `drop_last`,
-      `collate_fn`: as in torch (`collate_fn` defaults to `default_collate`,
-      which gives the library's Tensors; `numpy_collate` gives numpy arrays).
-    - `seed` / `generator`: an int or numpy Generator seeding the shuffle;
-      with neither, a fresh random seed, readable from `state_dict()`.
+    Args:
+        `batch_size`, `shuffle`, `sampler`, `batch_sampler`, `drop_last`,
+            `collate_fn`: as in torch (`collate_fn` defaults to `default_collate`,
+            which gives the library's Tensors; `numpy_collate` gives numpy arrays).
+        seed / generator: an int or numpy Generator seeding the shuffle;
+            with neither, a fresh random seed, readable from `state_dict()`.
     """
 
     def __init__(

@@ -81,12 +81,12 @@ class _EpochSeededSampler(Sampler):
 class RandomSampler(_EpochSeededSampler):
     """A fresh random order each epoch; the order of epoch e depends only on (seed, e).
 
-    **Arguments:**
-    - `replacement`: draw `num_samples` indices with replacement.
-    - `num_samples`: indices per epoch (default `len(data_source)`); without
-      replacement and above the length, whole permutations are chained, as torch.
-    - `generator` / `seed`: an int or numpy Generator fixing the seed; with
-      neither, a fresh random seed (kept in `.seed` so the run can be replayed).
+    Args:
+        replacement: draw `num_samples` indices with replacement.
+        num_samples: indices per epoch (default `len(data_source)`); without
+            replacement and above the length, whole permutations are chained, as torch.
+        generator / seed: an int or numpy Generator fixing the seed; with
+            neither, a fresh random seed (kept in `.seed` so the run can be replayed).
     """
 
     def __init__(
