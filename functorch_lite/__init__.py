@@ -124,3 +124,19 @@ from .random import Generator, default_generator, get_rng_state, initial_seed, m
 from .serialization import load, save
 
 __version__ = "0.1.0"
+
+# The program-level API (issue 12): accelerator/backends flags, ONNX stub, legacy typed constructors.
+from . import accelerator, backends, onnx, serialization  # noqa: E402
+from ._tensor.creation import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from ._tensor.dtypes import dtype  # noqa: E402
+from .func import vmap  # noqa: E402

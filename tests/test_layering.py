@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "functorch_lite"
 LAYERS = [
     (0, "shared validators and settings", ["_checks", "_precision"]),
     (1, "core ops and pure layers (0-1)", ["functional", "models"]),
-    (1, "edges", ["device", "utils", "datasets", "serialization"]),
+    (1, "edges", ["device", "utils", "datasets", "serialization", "accelerator", "backends", "onnx"]),
     (2, "optimizer rules (2)", ["optim.rules", "optim.schedules", "optim.clip"]),
     (3, "tensor + autograd (3)", ["_tensor", "autograd", "random"]),
     (4, "facade (4)", ["nn", "optim"]),
