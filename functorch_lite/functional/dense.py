@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from .. import _checks
+from .. import _checks, _value_checks
 
 
 def linear(input: jax.Array, weight: jax.Array, bias: jax.Array | None = None) -> jax.Array:
@@ -67,11 +66,7 @@ def embedding(input: jax.Array, weight: jax.Array, padding_idx: int | None = Non
     if not jnp.issubdtype(idx.dtype, jnp.integer):
         raise TypeError(f"{op}: expected integer indices, got dtype {idx.dtype}")
     n = w.shape[0]
-    if _checks.is_concrete(idx) and idx.size:
-        # Check in numpy: jnp ops on a concrete array would still be traced inside jit.
-        low, high = int(np.min(np.asarray(idx))), int(np.max(np.asarray(idx)))
-        if low < 0 or high >= n:
-            raise ValueError(f"{op}: index out of range: expected indices in [0, {n}), got min {low}, max {high}")
+    _value_checks.check_values(_value_checks.rows_in_range, idx, n, op)
     if padding_idx is not None:
         if not -n <= padding_idx < n:
             raise ValueError(f"{op}: padding_idx must be within [-{n}, {n}), got {padding_idx}")

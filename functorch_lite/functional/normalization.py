@@ -57,7 +57,7 @@ def batch_norm(
     use_batch = training or running_mean is None
     if use_batch:
         count = x.size // c
-        if count <= 1 and training:
+        if count == 1 and training:  # an empty batch is fine (PyTorch: empty output, statistics kept)
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got input {tuple(x.shape)}")
         mean = jnp.mean(x, axis=axes)
         var = jnp.mean(jnp.square(x - mean.reshape(_channel_shape(x))), axis=axes)
@@ -70,7 +70,7 @@ def batch_norm(
     if bias is not None:
         y = y + bias.reshape(shape)
     new_mean, new_var = running_mean, running_var
-    if training and running_mean is not None:
+    if training and running_mean is not None and x.size:
         unbiased = var * (count / (count - 1))
         stat_mean = jax.lax.stop_gradient(mean).astype(running_mean.dtype)
         stat_var = jax.lax.stop_gradient(unbiased).astype(running_var.dtype)
