@@ -8,6 +8,7 @@ for the PyTorch programs it covers. Like `torch`, this namespace shadows some bu
 """
 
 from . import autograd, datasets, func, functional, models, nn, optim, parallel, random, utils
+from ._precision import get_float32_matmul_precision, set_float32_matmul_precision
 from ._tensor.creation import (
     arange,
     as_tensor,

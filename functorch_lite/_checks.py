@@ -10,7 +10,7 @@ concrete. Imports only jax and numpy, so every layer may use it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -19,15 +19,16 @@ import numpy as np
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def is_int(value: Any) -> bool:
+    """An int or numpy integer, not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def pair(value: Any, name: str, op: str, *, minimum: int = 0) -> tuple[int, int]:
     """Normalises an int or a pair of ints (PyTorch's `_pair`), checking the bound."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if is_int(value):
         out = (int(value), int(value))
-    elif (
-        isinstance(value, Sequence)
-        and len(value) == 2
-        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
-    ):
+    elif isinstance(value, Sequence) and len(value) == 2 and all(is_int(v) for v in value):
         out = (int(value[0]), int(value[1]))
     else:
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
@@ -87,10 +88,51 @@ def probability(p: Any, name: str, op: str) -> float:
     return float(p)
 
 
-def positive_int(value: Any, name: str, op: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+def positive_int(value: Any, name: str, op: str, *, wording: Literal["must", "should"] = "must") -> int:
+    """An int >= 1. `wording="should"` gives torch.utils.data's message (a TypeError for a non-int)."""
+    if wording == "should":
+        expected = f"{op}: {name} should be a positive integer value, but got {name}="
+        if not is_int(value):
+            raise TypeError(f"{expected}{value!r} ({type(value).__name__})")
+        if value <= 0:
+            raise ValueError(f"{expected}{value}")
+    elif not is_int(value) or value <= 0:
         raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
     return int(value)
+
+
+def non_negative_int(value: Any, name: str, op: str) -> int:
+    """An int >= 0 (an epoch, a count)."""
+    if not is_int(value) or value < 0:
+        raise ValueError(f"{op}: {name} must be a non-negative int, got {value!r}")
+    return int(value)
+
+
+def integer(value: Any, name: str, op: str) -> int:
+    """An int option (a dim, an index); bools and floats are refused."""
+    if not is_int(value):
+        raise TypeError(f"{op}: {name} must be an int, got {value!r}")
+    return int(value)
+
+
+def one_of(value: Any, choices: Sequence[str], name: str, op: str) -> str:
+    """A string option out of a few (`approximate`, `mode`), named in the message as 'a' or 'b'."""
+    if value not in choices:
+        want = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{op}: {name} must be {want}, got {value!r}")
+    return value
+
+
+def non_negative(value: Any, name: str, op: str) -> Any:
+    """A real scalar >= 0 (NaN refused); traced values pass unchecked."""
+    if isinstance(value, jax.core.Tracer):
+        return value
+    scalar = isinstance(value, (int, float, np.integer, np.floating)) or (
+        isinstance(value, (jax.Array, np.ndarray)) and value.ndim == 0 and not jnp.iscomplexobj(value)
+    )
+    if isinstance(value, bool) or not scalar or not float(value) >= 0:
+        raise ValueError(f"{op}: {name} must be a non-negative number, got {value!r}")
+    return value
 
 
 def is_concrete(x: Any) -> bool:
@@ -98,9 +140,14 @@ def is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def flag(value: Any, name: str, op: str) -> bool:
-    """A bool option; a string such as 'yes' would otherwise count as True."""
+def flag(value: Any, name: str, op: str, *, wording: Literal["must", "should"] = "must") -> bool:
+    """A bool option; a string such as 'yes' would otherwise count as True.
+
+    `wording="should"` gives torch.utils.data's message ("should be a boolean value").
+    """
     if not isinstance(value, (bool, np.bool_)):
+        if wording == "should":
+            raise TypeError(f"{op}: {name} should be a boolean value, but got {name}={value!r}")
         raise TypeError(f"{op}: {name} must be a bool, got {value!r}")
     return bool(value)
 
@@ -121,8 +168,7 @@ def number(value: Any, name: str, op: str, *, minimum: float | None = None) -> A
 
 
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    integer(dim, "dim", op)
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise ValueError(f"{op}: dim {dim} is out of range for a tensor of rank {ndim}")
     return dim % max(ndim, 1)

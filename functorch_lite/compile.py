@@ -8,19 +8,9 @@
         optimizer.step()
         return loss
 
-On the first call for an input signature, compile finds the state the step can touch
-(the Modules, optimizers and lr schedulers the function refers to through its
-closure, its globals, a bound `self` or its arguments, and the global generator
-behind dropout), turns it into a flat list of arrays, and traces the ordinary
-facade code once under `jax.jit` with that list as a donated input and its new
-values as an output: the tape runs on tracers and disappears into the program.
-After each call the new arrays are written back into the same Parameter, `.grad`,
-buffer, optimizer-state and generator objects, so eager code before and after sees
-them. Later calls with the same signature launch the cached program.
-
-What selects a program: input shapes/dtypes and static arguments, the modules'
-train/eval flags, and which gradients and optimizer-state slots exist (so the first
-call, before any gradient exists, and the second call each compile once).
+The state the step touches (modules, optimizers, schedulers, the global generator) is
+found on the first call, traced once under `jax.jit` as donated inputs and outputs, and
+written back after every call. How, and what selects a program: docs/design_notes.md.
 """
 
 from __future__ import annotations

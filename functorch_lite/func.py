@@ -1,27 +1,9 @@
 """torch.func's names on JAX transforms: a Module as a pure function, and grad/vmap/jacobians over it.
 
-`functional_call(module, params_and_buffers, args)` runs a Module with the given
-arrays in place of its parameters and buffers, without touching them, so the Module
-becomes a pure function of a dict keyed like its `state_dict`. The transforms take
-and return Tensors (or arrays) like torch.func and run on `jax.grad`, `jax.vmap`,
-`jax.jacrev`, `jax.jacfwd`, `jax.jvp` and `jax.vjp`: inside them Tensors hold JAX
-tracers and the facade's ops run straight through to JAX (no tape is recorded).
-
-Per-sample gradients of a model:
-
-    params = {k: v.detach() for k, v in net.named_parameters()}
-    def loss_fn(params, x, y):
-        out = functional_call(net, params, (x[None],))
-        return F.cross_entropy(out, y[None])
-    grads = vmap(grad(loss_fn), in_dims=(None, 0, 0))(params, x, y)
-
-Like torch.func these run eagerly, op by op (the first call of each op compiles it);
-`functorch_lite.compile(vmap(grad(loss_fn), ...))` makes the whole thing one program.
-
-Where they part from torch.func: `chunk_size` and `jvp(strict=True)` are refused;
-`grad` accepts any one-element output; BatchNorm's running statistics, updated in
-train mode under `grad`/`jacrev`, take the (concrete) batch values where torch.func
-raises, while under `vmap` both refuse the update (see `functional_call`).
+`functional_call` makes a Module a pure function of a dict keyed like its `state_dict`;
+`grad`, `vmap`, `jacrev`, `jacfwd`, `jvp` and `vjp` run the facade on `jax` transforms
+(Tensors hold tracers; no tape is recorded). Usage and where these part from torch.func:
+docs/design_notes.md.
 """
 
 from __future__ import annotations
@@ -166,15 +148,21 @@ def functional_call(
 ) -> Any:
     """Calls `module(*args, **kwargs)` with the given arrays in place of its parameters and buffers.
 
-    **Arguments:** `parameter_and_buffer_dicts` is a dict (or a tuple of dicts) mapping
-    `state_dict` keys to Tensors or jax arrays of the registered shapes; keys not given
-    keep the module's own values (with `strict`, every key must be given). A key the
-    module does not have, or a value of another shape, raises a ValueError. `args` is a
-    tuple of positional arguments or a single one. The module itself is left unchanged;
-    buffers passed in as Tensors receive the module's in-place updates (BatchNorm's
-    running statistics in train mode), as in PyTorch.
+    The module itself is left unchanged; buffers passed in as Tensors receive the
+    module's in-place updates (BatchNorm's running statistics in train mode), as in PyTorch.
 
-    **Returns:** whatever `module.forward` returns.
+    Args:
+        module: the Module to run.
+        parameter_and_buffer_dicts: a dict (or a tuple of dicts) mapping `state_dict` keys
+            to Tensors or jax arrays of the registered shapes; keys not given keep the
+            module's own values (with `strict`, every key must be given).
+        args: a tuple of positional arguments or a single one.
+
+    Returns:
+        Whatever `module.forward` returns.
+
+    Raises:
+        ValueError: a key the module does not have, or a value of another shape.
     """
     if isinstance(parameter_and_buffer_dicts, (tuple, list)):
         merged: dict[str, Any] = {}

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import functional as fn
+from .._precision import matmul_precision
 from ..autograd.dispatch import scalar_operands
 from .shape_ops import ShapeError
 
@@ -90,7 +91,7 @@ def matmul(x, y):
             f"matmul: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be multiplied "
             f"({x.shape[-1]} != {y.shape[-2 if y.ndim > 1 else 0]})"
         )
-    return jnp.matmul(x, y)
+    return jnp.matmul(x, y, precision=matmul_precision())
 
 
 def neg(x):

@@ -92,14 +92,17 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
 
 
 def is_tensor(obj: Any) -> bool:
+    """Whether `obj` is a functorch_lite Tensor."""
     return isinstance(obj, Tensor)
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    """Whether `|input - other| <= atol + rtol * |other|` holds everywhere, as `torch.allclose`."""
     return bool(jnp.allclose(jnp.asarray(input), jnp.asarray(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
+    """Whether the two have the same shape and the same values, as `torch.equal`."""
     a, b = jnp.asarray(input), jnp.asarray(other)
     return a.shape == b.shape and bool(jnp.all(a == b))
 

@@ -316,8 +316,8 @@ def _after_eager(plan: _Plan, diff: tuple, other: tuple, out: Any, ok: Any) -> N
 
 
 # Recomputing the forward inside the backward's jit is cheapest for small ops (one dispatch,
-# no residuals kept); past this many input elements, saving residuals wins (measured on
-# LeNet-5: conv patches and pool argmaxes cost more to rebuild than to keep).
+# no residuals kept); past this many input elements, saving residuals wins (see
+# benchmarks/README.md, "Eager facade: when the tape saves residuals").
 _SAVE_RESIDUALS_ABOVE = 1 << 15
 
 

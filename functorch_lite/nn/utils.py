@@ -6,13 +6,13 @@ existing `.grad` Tensors, as PyTorch's in-place `clip_grad_norm_` does.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import jax
 import numpy as np
 
+from .. import _checks
 from .._tensor.tensor import Tensor
 from ..optim import clip
 from .parameter import set_array
@@ -27,11 +27,6 @@ def _with_grads(parameters: Any) -> list[Tensor]:
     return [p for p in parameters if p.grad is not None]
 
 
-def _check_non_negative(op: str, name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-        raise ValueError(f"{op}: {name} must be a non-negative number, got {value!r}")
-
-
 def clip_grad_norm_(
     parameters: Tensor | Iterable[Tensor],
     max_norm: float,
@@ -43,7 +38,7 @@ def clip_grad_norm_(
 
     Returns the total norm before clipping, as a Tensor (PyTorch's contract).
     """
-    _check_non_negative("clip_grad_norm_", "max_norm", max_norm)
+    _checks.non_negative(max_norm, "max_norm", "clip_grad_norm_")
     norm_type = clip._norm_type("clip_grad_norm_", norm_type)
     params = _with_grads(parameters)
     if not params:
@@ -61,7 +56,7 @@ def clip_grad_norm_(
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: Any = None) -> None:
     """Clamps every gradient entry into [-clip_value, clip_value], in place."""
-    _check_non_negative("clip_grad_value_", "clip_value", clip_value)
+    _checks.non_negative(clip_value, "clip_value", "clip_grad_value_")
     params = _with_grads(parameters)
     if params:
         clipped = _clip_value([p.grad.array for p in params], float(clip_value))

@@ -33,16 +33,17 @@ def _check_path(function: str, path: object) -> str:
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` to ``path`` as a safetensors file, atomically.
 
-    **Arguments:**
-    - `obj`: a flat ``{str: array}`` state_dict (written with exactly those
-      tensor names, loadable by ``safetensors.torch.load_file``), or any
-      nesting of dict/list/tuple/NamedTuple over arrays (jax, numpy, or
-      anything with ``__array__``/``__jax_array__``), int, float, bool, str
-      and None.
-    - `path`: the file to create or replace. Until the new file is complete
-      and on disk, the previous one stays untouched.
+    Args:
+        obj: a flat ``{str: array}`` state_dict (written with exactly those
+            tensor names, loadable by ``safetensors.torch.load_file``), or any
+            nesting of dict/list/tuple/NamedTuple over arrays (jax, numpy, or
+            anything with ``__array__``/``__jax_array__``), int, float, bool, str
+            and None.
+        path: the file to create or replace. Until the new file is complete
+            and on disk, the previous one stays untouched.
 
-    Raises TypeError naming the path inside ``obj`` of anything else.
+    Raises:
+        TypeError: naming the path inside ``obj`` of anything else.
     """
     target = _check_path("save", path)
     if os.path.isdir(target):
@@ -107,21 +108,24 @@ def _read(file: Any, where: str) -> Any:
 def load(path: str | os.PathLike, map_location: MapLocation = None) -> Any:
     """Read a checkpoint written by ``save``, by any safetensors writer, or by ``torch.save``.
 
-    **Arguments:**
-    - `path`: the file. Nothing in it is ever executed: safetensors holds
-      only data, and PyTorch's pickle is read with a whitelist of tensor
-      rebuilders (anything else raises ``UnsafeCheckpointError``).
-    - `map_location`: where arrays go: None for JAX's default device, a
-      ``jax.Device``/``Sharding``, a device string ("cpu", "cuda:0", "gpu")
-      or ``functorch_lite.device``, or "numpy" for host numpy arrays.
+    Args:
+        path: the file. Nothing in it is ever executed: safetensors holds
+            only data, and PyTorch's pickle is read with a whitelist of tensor
+            rebuilders (anything else raises ``UnsafeCheckpointError``).
+        map_location: where arrays go: None for JAX's default device, a
+            ``jax.Device``/``Sharding``, a device string ("cpu", "cuda:0", "gpu")
+            or ``functorch_lite.device``, or "numpy" for host numpy arrays.
 
-    **Returns:** the saved structure with arrays as ``jax.Array`` (or numpy).
-    A foreign safetensors file or a ``torch.save(state_dict)`` file loads as a
-    flat ``{str: array}`` dict. As everywhere in JAX, 64-bit arrays become
-    32-bit unless ``jax_enable_x64`` is on; "numpy" keeps them exact.
+    Returns:
+        The saved structure with arrays as ``jax.Array`` (or numpy).
+        A foreign safetensors file or a ``torch.save(state_dict)`` file loads as a
+        flat ``{str: array}`` dict. As everywhere in JAX, 64-bit arrays become
+        32-bit unless ``jax_enable_x64`` is on; "numpy" keeps them exact.
 
-    Raises FileNotFoundError for a missing file and ValueError naming the
-    file and the defect for an empty, truncated, corrupt or foreign one.
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: naming the file and the defect for an empty, truncated, corrupt
+            or foreign one.
     """
     source = _check_path("load", path)
     placement = _resolve_placement(map_location)
