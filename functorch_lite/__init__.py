@@ -117,7 +117,15 @@ from ._tensor.torch_functions import (
     var,
     where,
 )
-from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .compile import compile
 from .device import cuda, device, to_device
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state

@@ -230,8 +230,8 @@ MISTAKES = [
     ),
     row(
         "fn.batch_norm",
-        "empty batch in training",
-        lambda: fn.batch_norm(jnp.ones((0, 3)), None, None, training=True),
+        "one value per channel in training",  # an empty batch is accepted, as in PyTorch
+        lambda: fn.batch_norm(jnp.ones((1, 3)), None, None, training=True),
         ValueError,
         r"batch_norm: expected more than 1 value per channel when training",
     ),

@@ -223,7 +223,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
     # ---- in-place updates -------------------------------------------------------------
     def _inplace(self, fn: Any, *args: Any) -> Tensor:
         """Runs `fn(self, *args)` through the dispatcher and rebinds self to the result."""
-        if self._node is None and self._requires_grad and grad_mode._enabled:
+        if self._node is None and self._requires_grad and grad_mode.state.enabled:
             raise AutogradError(LEAF_INPLACE_MESSAGE)
         out = dispatch.apply(fn, self, *args)
         if tuple(out.shape) != tuple(self._array.shape):
