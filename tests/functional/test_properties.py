@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import functorch_lite.functional as fn
-
-from .helpers import check_vs_torch, randn, to_torch
+from tests.helpers.numerics import FLOAT32_ACCUMULATED, check_vs_torch, randn, to_torch
 
 torch = pytest.importorskip("torch")
 T = torch.nn.functional
@@ -32,7 +31,7 @@ SLOW = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 FEW = settings(FAST, max_examples=10)  # each example compiles several programs
-TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
+TOLERANCE = {"tol": FLOAT32_ACCUMULATED}
 small = st.integers
 
 

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import functorch_lite.functional as fn
-
-from .helpers import randn
+from tests.helpers.numerics import randn
 
 
 def a(shape, seed):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import functorch_lite.optim as fo
+from tests.helpers.numerics import FLOAT32_GRAD, FLOAT32_MODEL, assert_close
 
 torch = pytest.importorskip("torch")
 
@@ -118,10 +119,6 @@ def run_jax(optimizer, maximize, steps=STEPS):
     return params, state
 
 
-def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
-    np.testing.assert_allclose(np.asarray(actual), expected.detach().numpy(), rtol=rtol, atol=atol)
-
-
 @pytest.mark.parametrize("name,options", CASES, ids=[f"{n}-{'-'.join(o) or 'default'}" for n, o in CASES])
 def test_matches_torch_for_50_steps(name, options):
     factory, class_name, lr = OPTIMIZERS[name]
@@ -129,7 +126,7 @@ def test_matches_torch_for_50_steps(name, options):
     params, state = run_jax(factory(**kwargs), options.get("maximize", False))
     tensors, torch_optimizer = run_torch(class_name, kwargs)
     for actual, expected in zip(flat(params), tensors, strict=True):
-        assert_close(actual, expected)
+        assert_close(actual, expected, FLOAT32_MODEL)
     # Slot names equal torch's per-parameter state keys (SGD keeps a step torch does not).
     assert int(state.step) == STEPS and state.step.dtype == jnp.int32
     for index, tensor in enumerate(tensors):
@@ -140,7 +137,7 @@ def test_matches_torch_for_50_steps(name, options):
         # Slots shrink as the problem converges, so they get an absolute tolerance on the
         # scale of the (O(10)) gradients that were rounded to build them.
         for slot, tree in slots.items():
-            assert_close(flat(tree)[index], torch_state[slot], rtol=1e-4, atol=1e-5)
+            assert_close(flat(tree)[index], torch_state[slot], FLOAT32_GRAD)
 
 
 SCHEDULE_CASES = [
@@ -187,7 +184,7 @@ def test_schedule_as_lr_matches_torch_scheduler(name, options, schedule, schedul
     params, _ = run_jax(factory(lr=schedule, **options), False)
     tensors, _ = run_torch(class_name, {"lr": lr, **options}, scheduler=scheduler)
     for actual, expected in zip(flat(params), tensors, strict=True):
-        assert_close(actual, expected)
+        assert_close(actual, expected, FLOAT32_MODEL)
 
 
 @pytest.mark.parametrize(

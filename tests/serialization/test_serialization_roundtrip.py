@@ -14,18 +14,12 @@ import pytest
 
 from functorch_lite.serialization import load, save
 from functorch_lite.serialization import tree_codec as tree_codec_module
+from tests.helpers.numerics import assert_bitwise
 
 DTYPES = [
     np.float16, ml_dtypes.bfloat16, np.float32, np.float64,
     np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_,
 ]  # fmt: skip
-
-
-def assert_bitwise(loaded: object, expected: np.ndarray) -> None:
-    loaded = np.asarray(loaded)
-    assert loaded.dtype == expected.dtype
-    assert loaded.shape == expected.shape
-    assert loaded.tobytes() == np.ascontiguousarray(expected).tobytes()
 
 
 def sample(dtype: type, shape: tuple) -> np.ndarray:
