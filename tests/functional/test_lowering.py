@@ -96,15 +96,18 @@ def test_conv_shapes_outside_the_fast_path_use_the_generic_lowering(xshape, wsha
 
 
 def test_block_width_is_kernel_width_minus_one_or_a_whole_short_row_when_the_gather_is_large():
-    from functorch_lite.functional._banded_conv import WHOLE_ROW_ABOVE, block_width
+    from functorch_lite.functional._banded_conv import block_width
 
-    assert block_width(64, 1, 28, 28, 5, 5) == 4  # LeNet conv1: a whole row would waste 6.4x
-    assert block_width(64, 6, 10, 10, 5, 5) == 4  # LeNet conv2, small gather
-    assert block_width(256, 6, 10, 10, 5, 5) == 10  # LeNet conv2, gather over WHOLE_ROW_ABOVE
-    assert 128 * 10 * 3 * 5 * 6 * 8 <= WHOLE_ROW_ABOVE < 256 * 10 * 3 * 5 * 6 * 8
+    assert block_width(1, 1, 28, 28, 5, 5) == 4  # kW - 1 columns
     assert block_width(8, 3, 30, 30, 3, 3) == 2
-    assert block_width(8, 3, 9, 9, 1, 1) == 1
+    assert block_width(8, 3, 9, 9, 1, 1) == 1  # at least one
     assert block_width(8, 3, 2, 2, 7, 7) == 2  # never wider than the output
+    # A short row (LeNet's conv2) becomes one block once the batch makes the gather large,
+    # and stays one block for every larger batch; a long row (LeNet's conv1) never does.
+    batches = [2**i for i in range(15)]
+    short = [block_width(n, 6, 10, 10, 5, 5) for n in batches]
+    assert short[0] == 4 and short[-1] == 10 and set(short) == {4, 10} and short == sorted(short)
+    assert {block_width(n, 1, 28, 28, 5, 5) for n in batches} == {4}
 
 
 @needs_cpu
