@@ -5,6 +5,7 @@ torch module's `state_dict()` keys with the same shapes; after `fn.load_state_di
 of the torch weights (as numpy), `apply` equals the torch module's forward.
 """
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -149,7 +150,7 @@ def test_batch_norm_layer_train_and_eval_with_explicit_state(ours, theirs, shape
     x = randn(shape, 20)
     y, state_after = apply(params, x, state, False)
     assert_close(y, module(to_torch(x)), FLOAT32_OP, what="eval")
-    jax.tree.map(lambda a, b: np.testing.assert_array_equal(np.asarray(a), np.asarray(b)), state_after, state)
+    chex.assert_trees_all_equal(state_after, state)
 
 
 def test_dropout_layer_with_explicit_key():

@@ -2,13 +2,14 @@
 
 import functools
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import functorch_lite.optim as fo
-from tests.helpers.numerics import FLOAT32_GRAD, FLOAT32_MODEL, assert_close
+from tests.helpers.numerics import FLOAT32_GRAD, FLOAT32_MODEL, FLOAT32_OP, assert_close
 
 torch = pytest.importorskip("torch")
 
@@ -203,11 +204,9 @@ def test_jit_update_equals_eager_update(optimizer):
     for _ in range(3):
         eager = optimizer.update(jax.grad(jax_loss)(eager[0], 1.0), eager[1], eager[0])
         compiled = update(jax.grad(jax_loss)(compiled[0], 1.0), compiled[1], compiled[0])
-    pairs = zip(jax.tree.leaves(eager), jax.tree.leaves(compiled), strict=True)
-    for expected, actual in pairs:
-        # Under jit XLA contracts a*b + c into fused multiply-adds (eager rounds the product
-        # first), so the two agree to a few ulp of the O(10) update terms, not bit for bit.
-        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+    # Under jit XLA contracts a*b + c into fused multiply-adds (eager rounds the product
+    # first), so the two agree to a few ulp of the O(10) update terms, not bit for bit.
+    chex.assert_trees_all_close(compiled, eager, rtol=FLOAT32_OP.rtol, atol=FLOAT32_OP.atol)
 
 
 RULES = [
@@ -262,8 +261,7 @@ def test_rule_accepts_traced_hyperparameters(init, init_flags, rule, hyper, flag
         python = rule(python[0], grad, python[1], **hyper, **flags)
         traced = traced_rule(traced[0], grad, traced[1], traced_hyper)
     assert traced[0].dtype == param.dtype and int(traced[1].step) == len(grads)
-    for expected, actual in zip(jax.tree.leaves(python), jax.tree.leaves(traced), strict=True):
-        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7)
+    chex.assert_trees_all_close(traced, python, rtol=1e-5, atol=1e-7)
 
 
 def test_state_types_and_optional_slots():
