@@ -152,7 +152,7 @@ def check_vs_torch(
     `args` are numpy arrays (or None / non-array values passed through unchanged); both
     functions get them positionally, converted to their own array type. With `jit=True`
     forward and vjp run as one jitted program (one compilation instead of one per eager op);
-    tests/functional/test_jit_parity.py checks eager and jit agree for every core op.
+    tests/functional/test_transforms.py runs every core op both jitted and not.
     """
     jargs = [jax.numpy.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
     targs = [
