@@ -7,7 +7,7 @@ for the PyTorch programs it covers. Like `torch`, this namespace shadows some bu
 (`max`, `sum`, `int`, `bool`, `float`) with tensor functions and dtypes.
 """
 
-from . import autograd, datasets, func, functional, models, nn, optim, parallel, random, utils
+from . import autograd, datasets, fft, func, functional, linalg, models, nn, optim, parallel, random, special, utils
 from ._tensor.creation import (
     arange,
     as_tensor,
@@ -50,6 +50,7 @@ from ._tensor.dtypes import (
     short,
     uint8,
 )
+from ._tensor.table_functions import TORCH as _TABLE_FUNCTIONS
 from ._tensor.tensor import Size, Tensor
 from ._tensor.torch_functions import (
     abs,
@@ -123,3 +124,6 @@ from .random import Generator, default_generator, get_rng_state, initial_seed, m
 from .serialization import load, save
 
 __version__ = "0.1.0"
+
+# The table-driven torch.* functions (`_tensor/op_table.py`); hand-written ones above take precedence.
+globals().update({_name: _function for _name, _function in _TABLE_FUNCTIONS.items() if _name not in globals()})

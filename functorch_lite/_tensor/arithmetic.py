@@ -216,8 +216,8 @@ class ArithmeticMixin:
     def mean(self, dim=None, keepdim=False, dtype=None):
         return apply(tensor_math.mean, self, _dim(dim), keepdim, dtype)
 
-    def prod(self, dim=None, keepdim=False):
-        return apply(tensor_math.prod, self, dim, keepdim)
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        return apply(tensor_math.prod, self, dim, keepdim, dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if isinstance(dim, bool):  # legacy var(unbiased)

@@ -1,0 +1,17 @@
+"""The table-driven ops (`op_table.py`, `linalg_fft.py`) built over `Tensor`: torch functions and methods.
+
+`TORCH`, `SPECIAL`, `LINALG` and `FFT` map names to the public functions of each namespace;
+building them also installs the Tensor methods, once, at import.
+"""
+
+from __future__ import annotations
+
+from . import linalg_fft, op_table, shape_table, torch_functions
+from .tensor import Tensor
+
+_ROWS = op_table.ROWS + linalg_fft.ROWS + shape_table.ROWS
+TORCH = op_table.build(_ROWS, Tensor)
+TORCH |= op_table.alias_methods(Tensor, {**vars(torch_functions), **TORCH})
+SPECIAL = op_table.build(_ROWS, Tensor, "special")
+LINALG = op_table.build(_ROWS, Tensor, "linalg")
+FFT = op_table.build(_ROWS, Tensor, "fft")
