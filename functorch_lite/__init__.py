@@ -50,6 +50,15 @@ from ._tensor.dtypes import (
     short,
     uint8,
 )
+from ._tensor.formats import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
 from ._tensor.table_functions import TORCH as _TABLE_FUNCTIONS
 from ._tensor.tensor import Size, Tensor
 from ._tensor.torch_functions import (

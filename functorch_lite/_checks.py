@@ -21,6 +21,8 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def pair(value: Any, name: str, op: str, *, minimum: int = 0) -> tuple[int, int]:
     """Normalises an int or a pair of ints (PyTorch's `_pair`), checking the bound."""
+    if isinstance(value, Sequence) and len(value) == 1:  # PyTorch expands a 1-element list, as (1,) -> (1, 1)
+        value = value[0]
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         out = (int(value), int(value))
     elif (

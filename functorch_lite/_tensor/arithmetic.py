@@ -65,6 +65,11 @@ class ArithmeticMixin:
     def __mod__(self, other):
         return apply(tensor_math.remainder, self, other)
 
+    def __rmod__(self, other):
+        return apply(tensor_math.remainder, other, self)
+
+    __rdiv__ = __rtruediv__
+
     def __pow__(self, exponent):
         return apply(tensor_math.pow, self, exponent)
 
