@@ -7,7 +7,22 @@ for the PyTorch programs it covers. Like `torch`, this namespace shadows some bu
 (`max`, `sum`, `int`, `bool`, `float`) with tensor functions and dtypes.
 """
 
-from . import autograd, datasets, fft, func, functional, linalg, models, nn, optim, parallel, random, special, utils
+from . import (
+    autograd,
+    datasets,
+    fft,
+    func,
+    functional,
+    linalg,
+    models,
+    nn,
+    optim,
+    parallel,
+    random,
+    signal,
+    special,
+    utils,
+)
 from ._tensor.creation import (
     arange,
     as_tensor,

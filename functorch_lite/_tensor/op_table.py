@@ -79,6 +79,15 @@ def _logit(x, eps=None):
     return jnp.log(x) - jnp.log1p(-x)
 
 
+@jax.custom_jvp
+def _i0(x):
+    return jsp.i0(x)
+
+
+# jax's own derivative of i0 is off at 0 (it goes through exp(|x|)); d/dx i0 = i1 everywhere.
+_i0.defjvp(lambda primals, tangents: (jsp.i0(primals[0]), jsp.i1(primals[0]) * tangents[0]))
+
+
 def _polygamma(n, x):
     return jsp.polygamma(n, _float(x))
 
@@ -225,7 +234,7 @@ _UNARY_FLOAT = {
     "acos": jnp.arccos, "acosh": jnp.arccosh, "asin": jnp.arcsin, "asinh": jnp.arcsinh, "atan": jnp.arctan,
     "atanh": jnp.arctanh, "cosh": jnp.cosh, "sinh": jnp.sinh, "tan": jnp.tan, "exp2": jnp.exp2,
     "expm1": jnp.expm1, "log10": jnp.log10, "log1p": jnp.log1p, "log2": jnp.log2, "erf": jsp.erf,
-    "erfc": jsp.erfc, "erfinv": jsp.erfinv, "lgamma": jsp.gammaln, "digamma": jsp.digamma, "i0": jsp.i0,
+    "erfc": jsp.erfc, "erfinv": jsp.erfinv, "lgamma": jsp.gammaln, "digamma": jsp.digamma, "i0": _i0,
     "sinc": jnp.sinc, "deg2rad": jnp.deg2rad, "rad2deg": jnp.rad2deg, "reciprocal": jnp.reciprocal,
     "logit": _logit, "angle": jnp.angle,
 }  # fmt: skip
@@ -270,7 +279,7 @@ _SPECIAL = {
     "entr": jsp.entr, "i0e": jsp.i0e, "i1": jsp.i1, "i1e": jsp.i1e, "ndtr": jsp.ndtr, "ndtri": jsp.ndtri,
     "log_ndtr": jsp.log_ndtr, "expit": jax.nn.sigmoid, "exp2": jnp.exp2, "expm1": jnp.expm1, "log1p": jnp.log1p,
     "gammaln": jsp.gammaln, "psi": jsp.digamma, "digamma": jsp.digamma, "erf": jsp.erf, "erfc": jsp.erfc,
-    "erfinv": jsp.erfinv, "i0": jsp.i0, "sinc": jnp.sinc, "logit": _logit, "round": _keep_int(_round),
+    "erfinv": jsp.erfinv, "i0": _i0, "sinc": jnp.sinc, "logit": _logit, "round": _keep_int(_round),
     "bessel_j0": lambda x: jsp.bessel_jn(x, v=0)[0], "bessel_j1": lambda x: jsp.bessel_jn(x, v=1)[1],
 }  # fmt: skip
 _SPECIAL_BINARY = {"xlogy": _xlogy, "xlog1py": _xlog1py, "zeta": _zeta}
@@ -337,6 +346,15 @@ def build(rows: list[OpDef], tensor_type: type, namespace: str = "") -> dict[str
     return functions
 
 
+# torch functions that are an existing method under another name (`*_copy`: arrays are never shared).
+FUNCTION_ALIASES = {
+    "split_with_sizes": "split", "unsafe_split": "split", "unsafe_chunk": "chunk", "permute_copy": "permute",
+    "t_copy": "t", "transpose_copy": "transpose", "unsqueeze_copy": "unsqueeze", "squeeze_copy": "squeeze",
+    "diagonal_copy": "diagonal", "unbind_copy": "unbind", "narrow_copy": "narrow", "expand_copy": "expand",
+    "view_copy": "view", "alias_copy": "clone", "split_with_sizes_copy": "split", "unfold_copy": "unfold",
+}  # fmt: skip
+
+
 def _method_function(name: str, method: Callable, tensor_type: type) -> Callable:
     def function(input, *args, **kwargs):
         return method(_as_tensor(input, tensor_type), *args, **kwargs)
@@ -353,6 +371,11 @@ def alias_methods(tensor_type: type, functions: dict) -> dict[str, Callable]:
         if not hasattr(tensor_type, alias):
             setattr(tensor_type, alias, method)
         out[alias] = functions.get(target) or _method_function(alias, method, tensor_type)
+    for alias, target in FUNCTION_ALIASES.items():
+        out[alias] = _method_function(alias, getattr(tensor_type, target), tensor_type)
+    for name in ("split_with_sizes", "unsafe_split", "unsafe_chunk", "narrow_copy"):
+        if not hasattr(tensor_type, name):
+            setattr(tensor_type, name, getattr(tensor_type, FUNCTION_ALIASES[name]))
     return out
 
 

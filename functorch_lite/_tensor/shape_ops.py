@@ -279,6 +279,14 @@ class ShapeMixin:
     def mT(self) -> Any:  # noqa: N802
         return self.transpose(-2, -1)
 
+    @property
+    def mH(self) -> Any:  # noqa: N802 - the conjugate transpose (of real tensors: mT)
+        return self.mT.conj()
+
+    @property
+    def H(self) -> Any:  # noqa: N802
+        return self.T.conj()
+
     def squeeze(self, dim: Any = None) -> Any:
         shape, ndim = self._array.shape, self._array.ndim
         if dim is None:

@@ -125,9 +125,9 @@ def _nanmedian(x, dim=None, keepdim=False):
 
 
 def _narrow(x, dim, start, length):
-    start = int(start)
-    start = start % x.shape[dim] if start < 0 else start
-    return jax.lax.slice_in_dim(x, start, start + length, axis=dim)
+    start = jnp.asarray(start)
+    start = jnp.where(start < 0, start + x.shape[dim], start)  # a traced start (a 0-d tensor) works too
+    return jax.lax.dynamic_slice_in_dim(x, start, length, axis=dim)
 
 
 def _movedim(x, source, destination):
@@ -147,12 +147,11 @@ def _diagonal(x, offset=0, dim1=0, dim2=1):
 
 
 def _diag_embed(x, offset=0, dim1=-2, dim2=-1):
-    n = x.shape[-1] + abs(offset)
-    eye = jnp.eye(n, k=offset, dtype=x.dtype)
-    pad = [(0, 0)] * (x.ndim - 1) + [(max(0, -offset), max(0, offset))]
-    out = jnp.pad(x, pad)[..., :, None] * eye if offset else x[..., :, None] * eye
-    if offset > 0:
-        out = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, offset)])[..., None, :] * eye
+    length = x.shape[-1]
+    n = length + abs(offset)
+    out = jnp.zeros((*x.shape[:-1], n, n), x.dtype)
+    rows, cols = jnp.arange(length) + max(-offset, 0), jnp.arange(length) + max(offset, 0)
+    out = out.at[..., rows, cols].set(x)
     ndim = x.ndim + 1
     return jnp.moveaxis(out, (-2, -1), (dim1 % ndim, dim2 % ndim))
 
@@ -318,7 +317,7 @@ def _stacker(f):
 
 def _meshgrid(*tensors, indexing="ij"):
     items = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
-    return tuple(jnp.meshgrid(*items, indexing=indexing))
+    return tuple(jnp.meshgrid(*[jnp.atleast_1d(t) for t in items], indexing=indexing))
 
 
 def _broadcast_tensors(*tensors):
@@ -366,10 +365,12 @@ def _cov(x, *, correction=1, fweights=None, aweights=None):
     return jnp.cov(x, ddof=correction, fweights=fweights, aweights=aweights)
 
 
+@scalar_dims
 def _quantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
     return jnp.quantile(x, q, axis=dim, keepdims=keepdim, method=interpolation)
 
 
+@scalar_dims
 def _nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
     return jnp.nanquantile(x, q, axis=dim, keepdims=keepdim, method=interpolation)
 
@@ -378,6 +379,35 @@ def _renorm(x, p, dim, maxnorm):
     axes = tuple(d for d in range(x.ndim) if d != dim % x.ndim)
     norms = jnp.sum(jnp.abs(x) ** p, axis=axes, keepdims=True) ** (1.0 / p)
     return x * jnp.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+
+
+def _select(x, dim, index):
+    return jnp.take(x, index, axis=dim)
+
+
+def _unfold(x, dimension, size, step):
+    if x.ndim == 0:
+        return x.reshape(1)
+    n = x.shape[dimension]
+    starts = np.arange(0, n - size + 1, step)
+    windows = jnp.take(x, jnp.asarray(starts[:, None] + np.arange(size)), axis=dimension)
+    return jnp.moveaxis(windows, dimension % x.ndim + 1, -1)
+
+
+def _sum_to_size(x, *size):
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    lead = x.ndim - len(size)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size) if s == 1 and x.shape[lead + i] != 1)
+    return jnp.sum(x, axis=axes, keepdims=True).reshape(size)
+
+
+def _isin(elements, test_elements, *, assume_unique=False, invert=False):
+    return jnp.isin(elements, test_elements, invert=invert)
+
+
+def _frexp(x):
+    mantissa, exponent = jnp.frexp(x)
+    return mantissa, exponent.astype(jnp.int32)
 
 
 _SHAPE = {
@@ -393,7 +423,8 @@ _SHAPE = {
     "ravel": _ravel, "tile": _tile, "unflatten": _unflatten, "repeat_interleave": _repeat_interleave,
     "diff": _diff, "index_add": _index_add, "index_copy": _index_copy, "index_fill": _index_fill,
     "scatter": _scatter, "scatter_add": _scatter_add, "renorm": _renorm, "quantile": _quantile,
-    "nanquantile": _nanquantile,
+    "nanquantile": _nanquantile, "select": _select, "unfold": _unfold, "sum_to_size": _sum_to_size,
+    "isin": _isin, "frexp": _frexp,
 }  # fmt: skip
 _FUNCTIONS_ONLY = {
     "atleast_1d": _atleast(1), "atleast_2d": _atleast(2), "atleast_3d": _atleast(3),
@@ -403,6 +434,8 @@ _FUNCTIONS_ONLY = {
     "cdist": _cdist, "dist": _dist, "cov": _cov, "corrcoef": jnp.corrcoef, "trapezoid": _trapezoid,
     "trapz": _trapezoid, "cumulative_trapezoid": _cumulative_trapezoid, "searchsorted": _searchsorted,
     "bucketize": _bucketize, "einsum": _einsum,
+    "polar": lambda abs, angle: jax.lax.complex(abs * jnp.cos(angle), abs * jnp.sin(angle)),  # noqa: A006
+    "complex": lambda real, imag: jax.lax.complex(real, imag),
 }  # fmt: skip
 
 ROWS = [OpDef(n, f, "other", SAME) for n, f in _SHAPE.items()] + [

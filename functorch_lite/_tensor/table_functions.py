@@ -6,12 +6,13 @@ building them also installs the Tensor methods, once, at import.
 
 from __future__ import annotations
 
-from . import linalg_fft, op_table, shape_table, torch_functions
+from . import factory_table, linalg_fft, op_table, shape_table, torch_functions
 from .tensor import Tensor
 
 _ROWS = op_table.ROWS + linalg_fft.ROWS + shape_table.ROWS
 TORCH = op_table.build(_ROWS, Tensor)
 TORCH |= op_table.alias_methods(Tensor, {**vars(torch_functions), **TORCH})
+TORCH |= {name: f for name, f in factory_table.build(factory_table.TORCH).items() if name not in TORCH}
 SPECIAL = op_table.build(_ROWS, Tensor, "special")
 LINALG = op_table.build(_ROWS, Tensor, "linalg")
 FFT = op_table.build(_ROWS, Tensor, "fft")
