@@ -7,22 +7,7 @@ for the PyTorch programs it covers. Like `torch`, this namespace shadows some bu
 (`max`, `sum`, `int`, `bool`, `float`) with tensor functions and dtypes.
 """
 
-from . import (
-    autograd,
-    datasets,
-    fft,
-    func,
-    functional,
-    linalg,
-    models,
-    nn,
-    optim,
-    parallel,
-    random,
-    signal,
-    special,
-    utils,
-)
+from . import autograd, datasets, func, functional, models, nn, optim, parallel, random, utils
 from ._tensor.creation import (
     arange,
     as_tensor,
@@ -146,6 +131,10 @@ from .compile import compile
 from .device import cuda, device, to_device
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
+
+# isort: off
+from . import fft, linalg, masked, signal, special  # table-driven namespaces (_tensor/op_table.py)
+# isort: on
 
 __version__ = "0.1.0"
 
