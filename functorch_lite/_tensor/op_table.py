@@ -37,6 +37,7 @@ class OpDef:
     method: bool = True  # also a Tensor method
     namespace: str = ""  # "" (torch.*), "special", "linalg", "fft"
     aliases: tuple[str, ...] = ()
+    static: tuple[int, ...] = ()  # positions of arguments that are sizes: a Tensor there becomes Python ints
 
 
 def _float(x: Any) -> Any:
@@ -321,10 +322,17 @@ def _as_tensor(value: Any, tensor_type: type) -> Any:
     return value
 
 
-def public(name: str, pure: Callable, tensor_type: type) -> Callable:
+def _static(value: Any) -> Any:
+    """A Tensor given where PyTorch takes sizes or indices, as Python ints (they fix output shapes)."""
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def public(name: str, pure: Callable, tensor_type: type, static: tuple[int, ...] = ()) -> Callable:
     """`torch.<name>(input, ...)`, also bound as `Tensor.<name>`: one dispatcher call."""
 
     def function(input, *args, **kwargs):
+        if static:
+            args = tuple(_static(a) if i + 1 in static else a for i, a in enumerate(args))
         return apply(pure, _as_tensor(input, tensor_type), *args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
@@ -338,7 +346,7 @@ def build(rows: list[OpDef], tensor_type: type, namespace: str = "") -> dict[str
     for row in rows:
         if row.namespace != namespace:
             continue
-        function = public(row.name, _pure(row), tensor_type)
+        function = public(row.name, _pure(row), tensor_type, row.static)
         for name in (row.name, *row.aliases):
             functions[name] = function
             if row.method and not hasattr(tensor_type, name):

@@ -264,14 +264,18 @@ def _bucketize(x, boundaries, *, out_int32=False, right=False):
     return jnp.searchsorted(boundaries, x, side="right" if right else "left").astype(jnp.int32)
 
 
+@scalar_dims
 def _index_add(x, dim, index, source, *, alpha=1):
+    source = source.reshape(1) if source.ndim == 0 else source
     moved = jnp.moveaxis(x, dim, 0)
-    return jnp.moveaxis(moved.at[index].add(alpha * jnp.moveaxis(source, dim, 0)), 0, dim)
+    return jnp.moveaxis(moved.at[index.reshape(-1)].add(alpha * jnp.moveaxis(source, dim, 0)), 0, dim)
 
 
+@scalar_dims
 def _index_copy(x, dim, index, source):
+    source = source.reshape(1) if source.ndim == 0 else source
     moved = jnp.moveaxis(x, dim, 0)
-    return jnp.moveaxis(moved.at[index].set(jnp.moveaxis(source, dim, 0)), 0, dim)
+    return jnp.moveaxis(moved.at[index.reshape(-1)].set(jnp.moveaxis(source, dim, 0)), 0, dim)
 
 
 def _index_fill(x, dim, index, value):
@@ -377,7 +381,7 @@ def _nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
 
 def _renorm(x, p, dim, maxnorm):
     axes = tuple(d for d in range(x.ndim) if d != dim % x.ndim)
-    norms = jnp.sum(jnp.abs(x) ** p, axis=axes, keepdims=True) ** (1.0 / p)
+    norms = jnp.linalg.vector_norm(x, ord=p, axis=axes, keepdims=True)
     return x * jnp.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
 
 
@@ -438,6 +442,8 @@ _FUNCTIONS_ONLY = {
     "complex": lambda real, imag: jax.lax.complex(real, imag),
 }  # fmt: skip
 
-ROWS = [OpDef(n, f, "other", SAME) for n, f in _SHAPE.items()] + [
+_STATIC = {"tensor_split": (1,), "narrow": (), "repeat_interleave": (1,), "split": (1,), "hsplit": (1,)}
+_STATIC |= {"vsplit": (1,), "dsplit": (1,), "roll": (1, 2), "tile": (1,)}
+ROWS = [OpDef(n, f, "other", SAME, static=_STATIC.get(n, ())) for n, f in _SHAPE.items()] + [
     OpDef(n, f, "other", SAME, False) for n, f in _FUNCTIONS_ONLY.items()
 ]

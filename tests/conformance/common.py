@@ -158,6 +158,8 @@ def as_numpy(value: Any) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         if value.layout != torch.strided:
             raise Missing(f"{value.layout} outputs: sparse layouts are out of scope on JAX")
+        if value._is_zerotensor():
+            value = torch.zeros(value.shape, dtype=value.dtype)
         return value.detach().cpu().resolve_conj().resolve_neg().numpy()
     if isinstance(value, ft.Tensor):
         return np.asarray(value.detach())
