@@ -17,6 +17,7 @@ from .. import random
 from .._tensor.tensor import Tensor
 from ..autograd.dispatch import apply
 from ..functional.activation_table import ACTIVATIONS as ACTIVATION_TABLE
+from ..functional.conv_pool_nd import OPS as ND_TABLE
 from ..functional.loss_table import LOSSES as LOSS_TABLE
 from .parameter import set_array
 
@@ -240,3 +241,4 @@ def _wrap_table(function: Any) -> Any:
 # The table-driven activations and vector ops (functional/activation_table.py), recorded on the tape.
 globals().update({name: _wrap_table(f) for name, f in ACTIVATION_TABLE.items() if name not in globals()})
 globals().update({name: _wrap_table(f) for name, f in LOSS_TABLE.items() if name not in globals()})
+globals().update({name: _wrap_table(f) for name, f in ND_TABLE.items() if name not in globals()})
