@@ -273,7 +273,7 @@ _REDUCTIONS = {
     "cumsum": _cumulative(jnp.cumsum), "cumprod": _cumulative(jnp.cumprod),
     "cummax": _cummax_like(jnp.greater_equal), "cummin": _cummax_like(jnp.less_equal),
     "logcumsumexp": scalar_dims(_logcumsumexp), "logsumexp": scalar_dims(_logsumexp), "nansum": _nansum,
-    "nanmean": _nanmean, "count_nonzero": _count_nonzero, "var_mean": _var_mean, "std_mean": _std_mean,
+    "nanmean": _nanmean, "count_nonzero": scalar_dims(_count_nonzero), "var_mean": _var_mean, "std_mean": _std_mean,
     "aminmax": scalar_dims(_aminmax),
 }  # fmt: skip
 _SPECIAL = {

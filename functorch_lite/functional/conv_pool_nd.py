@@ -102,9 +102,10 @@ def _max_pool(n):
         stride = kernel if stride is None or stride == [] else _tuple(stride, n)
         padding, dilation = _tuple(padding, n), _tuple(dilation, n)
         pads = _pool_pads(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
-        init = -jnp.inf if jnp.issubdtype(x.dtype, jnp.floating) else jnp.iinfo(x.dtype).min
+        # A Python scalar init lets jax recognise the differentiable max-pool primitive.
+        init = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else int(jnp.iinfo(x.dtype).min)
         out = jax.lax.reduce_window(
-            x, jnp.asarray(init, x.dtype), jax.lax.max, (1, 1) + kernel, (1, 1) + stride, [(0, 0), (0, 0)] + pads,
+            x, init, jax.lax.max, (1, 1) + kernel, (1, 1) + stride, [(0, 0), (0, 0)] + pads,
             window_dilation=(1, 1) + dilation,
         )  # fmt: skip
         return out[0] if unbatched else out
@@ -123,7 +124,7 @@ def _avg_pool(n):
         padding = _tuple(padding, n)
         pads = _pool_pads(x.shape[2:], kernel, stride, padding, (1,) * n, ceil_mode)
         window = ((1, 1) + kernel, (1, 1) + stride, [(0, 0), (0, 0)] + pads)
-        total = jax.lax.reduce_window(x, jnp.asarray(0, x.dtype), jax.lax.add, *window)
+        total = jax.lax.reduce_window(x, 0.0, jax.lax.add, *window)
         if divisor_override is not None:
             out = total / divisor_override
         else:
