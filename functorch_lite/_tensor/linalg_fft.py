@@ -36,13 +36,17 @@ def _fft1(f):
     return lambda x, n=None, dim=-1, norm=None: f(_f(x), n=n, axis=dim, norm=norm)
 
 
+def _seq(value):
+    return (value,) if isinstance(value, int) else _dims(value)
+
+
 def _fft2(f):
-    return lambda x, s=None, dim=(-2, -1), norm=None: f(_f(x), s=_dims(s), axes=_dims(dim), norm=norm)
+    return lambda x, s=None, dim=(-2, -1), norm=None: f(_f(x), s=_seq(s), axes=_seq(dim), norm=norm)
 
 
 def _fftn(f):
     def op(x, s=None, dim=None, norm=None):
-        dim, s = _dims(dim), _dims(s)
+        dim, s = _seq(dim), _seq(s)
         if dim is None and s is not None:
             dim = tuple(range(-len(s), 0))
         return f(_f(x), s=s, axes=dim, norm=norm)
@@ -178,8 +182,14 @@ def _multi_dot(tensors):
     return jnp.linalg.multi_dot(tensors)
 
 
+def _det(a):
+    if a.shape[-1] == 0:  # the determinant of a 0x0 matrix is 1 (jnp fails on it)
+        return jnp.ones(a.shape[:-2], a.dtype)
+    return jnp.linalg.det(a)
+
+
 _LINALG = {
-    "det": jnp.linalg.det, "inv": jnp.linalg.inv, "slogdet": lambda a: _Slogdet(*jnp.linalg.slogdet(a)),
+    "det": _det, "inv": jnp.linalg.inv, "slogdet": lambda a: _Slogdet(*jnp.linalg.slogdet(a)),
     "svd": _svd, "svdvals": lambda a, *, driver=None: jnp.linalg.svd(a, compute_uv=False), "qr": _qr,
     "eigh": _eigh, "eigvalsh": lambda a, UPLO="L": jnp.linalg.eigvalsh(a, UPLO=UPLO), "cholesky": _cholesky,  # noqa: N803
     "cholesky_ex": _cholesky_ex, "inv_ex": _inv_ex, "solve": _solve, "solve_ex": _solve_ex,
@@ -220,7 +230,7 @@ _PRODUCTS = {
     "dot": jnp.dot, "vdot": jnp.vdot, "mv": jnp.matmul, "outer": jnp.outer, "ger": jnp.outer, "inner": jnp.inner,
     "kron": jnp.kron, "tensordot": _tensordot, "cross": lambda x, other, dim=None: jnp.cross(
         x, other, axis=dim if dim is not None else next(i for i, s in enumerate(x.shape) if s == 3)
-    ), "det": jnp.linalg.det, "logdet": lambda a: jnp.log(jnp.linalg.det(a)), "inverse": jnp.linalg.inv,
+    ), "det": _det, "logdet": lambda a: jnp.log(_det(a)), "inverse": jnp.linalg.inv,
     "pinverse": lambda a, rcond=1e-15: jnp.linalg.pinv(a, rtol=rcond), "matrix_exp": jsl.expm,
     "cholesky_inverse": lambda a, upper=False: jnp.linalg.inv(a.mT @ a if upper else a @ a.mT),
     "slogdet": lambda a: _Slogdet(*jnp.linalg.slogdet(a)), "trace": jnp.trace,

@@ -37,7 +37,7 @@ class OpDef:
     method: bool = True  # also a Tensor method
     namespace: str = ""  # "" (torch.*), "special", "linalg", "fft"
     aliases: tuple[str, ...] = ()
-    static: tuple[int, ...] = ()  # positions of arguments that are sizes: a Tensor there becomes Python ints
+    static: tuple = ()  # positions (or keyword names) of size arguments: a Tensor there becomes Python ints
 
 
 def _float(x: Any) -> Any:
@@ -272,8 +272,9 @@ _BINARY_SAME = {
 _REDUCTIONS = {
     "cumsum": _cumulative(jnp.cumsum), "cumprod": _cumulative(jnp.cumprod),
     "cummax": _cummax_like(jnp.greater_equal), "cummin": _cummax_like(jnp.less_equal),
-    "logcumsumexp": scalar_dims(_logcumsumexp), "logsumexp": scalar_dims(_logsumexp), "nansum": _nansum,
-    "nanmean": _nanmean, "count_nonzero": scalar_dims(_count_nonzero), "var_mean": _var_mean, "std_mean": _std_mean,
+    "logcumsumexp": scalar_dims(_logcumsumexp), "logsumexp": scalar_dims(_logsumexp), "nansum": scalar_dims(_nansum),
+    "nanmean": scalar_dims(_nanmean), "count_nonzero": scalar_dims(_count_nonzero), "var_mean": _var_mean,
+    "std_mean": _std_mean,
     "aminmax": scalar_dims(_aminmax),
 }  # fmt: skip
 _SPECIAL = {
@@ -327,12 +328,13 @@ def _static(value: Any) -> Any:
     return value.tolist() if hasattr(value, "tolist") else value
 
 
-def public(name: str, pure: Callable, tensor_type: type, static: tuple[int, ...] = ()) -> Callable:
+def public(name: str, pure: Callable, tensor_type: type, static: tuple = ()) -> Callable:
     """`torch.<name>(input, ...)`, also bound as `Tensor.<name>`: one dispatcher call."""
 
     def function(input, *args, **kwargs):
         if static:
             args = tuple(_static(a) if i + 1 in static else a for i, a in enumerate(args))
+            kwargs = {k: _static(v) if k in static else v for k, v in kwargs.items()}
         return apply(pure, _as_tensor(input, tensor_type), *args, **kwargs)
 
     function.__name__ = function.__qualname__ = name

@@ -442,7 +442,7 @@ _FUNCTIONS_ONLY = {
     "complex": lambda real, imag: jax.lax.complex(real, imag),
 }  # fmt: skip
 
-_STATIC = {"tensor_split": (1,), "narrow": (), "repeat_interleave": (1,), "split": (1,), "hsplit": (1,)}
+_STATIC = {"tensor_split": (1,), "narrow": (), "repeat_interleave": (1, "repeats"), "split": (1,), "hsplit": (1,)}
 _STATIC |= {"vsplit": (1,), "dsplit": (1,), "roll": (1, 2), "tile": (1,)}
 ROWS = [OpDef(n, f, "other", SAME, static=_STATIC.get(n, ())) for n, f in _SHAPE.items()] + [
     OpDef(n, f, "other", SAME, False) for n, f in _FUNCTIONS_ONLY.items()
