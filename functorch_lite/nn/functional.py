@@ -18,6 +18,7 @@ from .._tensor.tensor import Tensor
 from ..autograd.dispatch import apply
 from ..functional.activation_table import ACTIVATIONS as ACTIVATION_TABLE
 from ..functional.conv_pool_nd import OPS as ND_TABLE
+from ..functional.interpolate import OPS as INTERPOLATE_TABLE
 from ..functional.loss_table import LOSSES as LOSS_TABLE
 from .parameter import set_array
 
@@ -242,3 +243,4 @@ def _wrap_table(function: Any) -> Any:
 globals().update({name: _wrap_table(f) for name, f in ACTIVATION_TABLE.items() if name not in globals()})
 globals().update({name: _wrap_table(f) for name, f in LOSS_TABLE.items() if name not in globals()})
 globals().update({name: _wrap_table(f) for name, f in ND_TABLE.items() if name not in globals()})
+globals().update({name: _wrap_table(f) for name, f in INTERPOLATE_TABLE.items() if name not in globals()})

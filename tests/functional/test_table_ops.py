@@ -52,3 +52,12 @@ def test_matches_torch_forward_and_gradient(name, args, kwargs):
     for a, b in zip(torch_args, lite_args):
         if isinstance(a, torch.Tensor):
             np.testing.assert_allclose(np.asarray(b.grad), a.grad.numpy(), rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "area"])
+@pytest.mark.parametrize("kwargs", [{"size": (7, 3)}, {"scale_factor": 1.7}])
+def test_interpolate_matches_torch(mode, kwargs):
+    corners = {"align_corners": False} if mode == "bilinear" else {}
+    want = F.interpolate(X2, mode=mode, **kwargs, **corners)
+    have = G.interpolate(fl.tensor(X2.numpy()), mode=mode, **kwargs, **corners)
+    np.testing.assert_allclose(np.asarray(have), want.numpy(), rtol=1e-4, atol=1e-5)
