@@ -162,7 +162,13 @@ def _pinv(a, *, atol=None, rtol=None, hermitian=False):
     return jnp.linalg.pinv(a, rtol=rtol, hermitian=hermitian)
 
 
+def _tensorsolve(a, b, dims=None):
+    return jnp.linalg.tensorsolve(a, b, axes=dims)
+
+
 def _matrix_rank(a, *, atol=None, rtol=None, hermitian=False):
+    if a.size == 0:
+        return jnp.zeros(a.shape[:-2], jnp.int32)
     return jnp.linalg.matrix_rank(a, rtol=rtol).astype(jnp.int32)
 
 
@@ -197,7 +203,7 @@ _LINALG = {
     "matrix_power": lambda a, n: jnp.linalg.matrix_power(a, n), "lu_factor": _lu_factor, "lu": _lu,
     "solve_triangular": _solve_triangular, "pinv": _pinv, "matrix_rank": _matrix_rank, "vecdot": _vecdot,
     "cross": _cross, "diagonal": _diagonal, "multi_dot": _multi_dot, "tensorinv": jnp.linalg.tensorinv,
-    "tensorsolve": jnp.linalg.tensorsolve, "eig": jnp.linalg.eig, "eigvals": jnp.linalg.eigvals,
+    "tensorsolve": _tensorsolve, "eig": jnp.linalg.eig, "eigvals": jnp.linalg.eigvals,
     "cond": lambda a, p=None: jnp.linalg.cond(a, p), "matmul": jnp.matmul,
 }  # fmt: skip
 

@@ -282,7 +282,6 @@ _SPECIAL = {
     "log_ndtr": jsp.log_ndtr, "expit": jax.nn.sigmoid, "exp2": jnp.exp2, "expm1": jnp.expm1, "log1p": jnp.log1p,
     "gammaln": jsp.gammaln, "psi": jsp.digamma, "digamma": jsp.digamma, "erf": jsp.erf, "erfc": jsp.erfc,
     "erfinv": jsp.erfinv, "i0": _i0, "sinc": jnp.sinc, "logit": _logit, "round": _keep_int(_round),
-    "bessel_j0": lambda x: jsp.bessel_jn(x, v=0)[0], "bessel_j1": lambda x: jsp.bessel_jn(x, v=1)[1],
 }  # fmt: skip
 _SPECIAL_BINARY = {"xlogy": _xlogy, "xlog1py": _xlog1py, "zeta": _zeta}
 

@@ -134,6 +134,16 @@ def channel_shuffle(input, groups):
     return input.reshape(n, groups, c // groups, *rest).swapaxes(1, 2).reshape(input.shape)
 
 
+def prelu(input, weight):
+    shape = (1, -1) + (1,) * (input.ndim - 2) if input.ndim >= 2 and weight.size > 1 else ()
+    return jnp.where(input > 0, input, weight.reshape(shape) * input if shape else weight * input)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    out = jnp.einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out + bias if bias is not None else out
+
+
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
@@ -158,6 +168,7 @@ ACTIVATIONS = {
     for f in (
         silu, elu, celu, selu, softplus, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, mish, softsign,
         tanhshrink, threshold, softshrink, hardshrink, glu, softmin, normalize, cosine_similarity,
-        pairwise_distance, pixel_shuffle, pixel_unshuffle, channel_shuffle, pad,
+        pairwise_distance, pixel_shuffle, pixel_unshuffle, channel_shuffle, pad, prelu,
+        bilinear,
     )
 }  # fmt: skip
