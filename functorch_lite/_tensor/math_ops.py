@@ -7,6 +7,8 @@ names become `grad_fn` names (`mul` -> `MulBackward`). Activations call
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 
@@ -19,6 +21,20 @@ from .shape_ops import ShapeError
 # jit inputs), not cache keys: `x * 0.1` and `x * 0.11` run one compiled program. `pow` traces
 # float exponents only: an int exponent keeps its exact repeated-multiplication program.
 numbers = scalar_operands(int, float)
+
+
+def scalar_dims(f: Callable) -> Callable:
+    """PyTorch accepts dim 0 / -1 on 0-d tensors: reduce a 1-element view, then drop its dim."""
+
+    def wrapped(x, *args, **kwargs):
+        x = jnp.asarray(x)
+        if x.ndim:
+            return f(x, *args, **kwargs)
+        out = f(x.reshape(1), *args, **kwargs)
+        return jax.tree_util.tree_map(lambda a: a.reshape(()) if a.size == 1 else a, out)
+
+    wrapped.__name__ = getattr(f, "__name__", "op")
+    return wrapped
 
 
 # ---- pure functions (stable cache keys) -------------------------------------------------------
@@ -182,34 +198,42 @@ def minimum(x, y):
     return jnp.minimum(x, y)
 
 
+@scalar_dims
 def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
     return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 
+@scalar_dims
 def mean(x, dim=None, keepdim=False, dtype=None):
     return jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 
-def prod(x, dim=None, keepdim=False):
-    return jnp.prod(x, axis=dim, keepdims=keepdim)
+@scalar_dims
+def prod(x, dim=None, keepdim=False, dtype=None):
+    return jnp.prod(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 
+@scalar_dims
 def var(x, dim=None, correction=1, keepdim=False):
     return jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
 
 
+@scalar_dims
 def std(x, dim=None, correction=1, keepdim=False):
     return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
 
 
+@scalar_dims
 def amax(x, dim=None, keepdim=False):
     return jnp.max(x, axis=dim, keepdims=keepdim)
 
 
+@scalar_dims
 def amin(x, dim=None, keepdim=False):
     return jnp.min(x, axis=dim, keepdims=keepdim)
 
 
+@scalar_dims
 def max_dim(x, dim, keepdim=False):
     indices = jnp.argmax(x, axis=dim, keepdims=True)
     values = jnp.take_along_axis(x, indices, axis=dim)  # gradient flows to the arg-max only
@@ -223,6 +247,7 @@ def min_dim(x, dim, keepdim=False):
     return -values, indices
 
 
+@scalar_dims
 def argmax(x, dim=None, keepdim=False):
     if dim is None:
         return jnp.argmax(x.reshape(-1)).reshape((1,) * x.ndim if keepdim else ())
@@ -233,10 +258,12 @@ def argmin(x, dim=None, keepdim=False):
     return argmax(-x, dim, keepdim)
 
 
+@scalar_dims
 def all(x, dim=None, keepdim=False):  # noqa: A001
     return jnp.all(x, axis=dim, keepdims=keepdim)
 
 
+@scalar_dims
 def any(x, dim=None, keepdim=False):  # noqa: A001
     return jnp.any(x, axis=dim, keepdims=keepdim)
 
@@ -253,10 +280,12 @@ def relu(x):
     return fn.relu(x)
 
 
+@scalar_dims
 def softmax(x, dim, dtype=None):
     return fn.softmax(x, dim, dtype)
 
 
+@scalar_dims
 def log_softmax(x, dim, dtype=None):
     return fn.log_softmax(x, dim, dtype)
 
