@@ -106,14 +106,15 @@ def test_gradients_with_traced_scalars_match_torch():
         np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-5)
 
 
-def test_int_exponents_and_structural_arguments_stay_static():
+def test_int_exponents_and_structural_arguments_stay_static(monkeypatch):
+    monkeypatch.setattr(dispatch, "_plans", OrderedDict())  # earlier tests may have made these plans already
     x = fl.tensor([-2.0, 3.0])
     assert (x**2).tolist() == [4.0, 9.0]  # exact repeated multiplication, negative base fine
     flat = [key[1] for key in dispatch._plans if key[0] is math_ops.pow]
     assert any(("<static>", int, 2) in signature[0] for signature in flat)
     before = len(dispatch._plans)
     fl.ones(2, 3).sum(0), fl.ones(2, 3).sum(1)  # a dim changes the program: two plans
-    assert len(dispatch._plans) >= before + 1
+    assert len(dispatch._plans) >= before + 2
 
 
 def test_plan_cache_is_a_bounded_lru(monkeypatch):
