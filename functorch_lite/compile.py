@@ -217,6 +217,10 @@ class _Program:
         self.read_grads = [e[1] for e in reads if e[0] == "grad"]
         self.read_slots = [(e[1], e[2]) for e in reads if e[0] == "slot"]
         self.read_keys = [e[1] for e in reads if e[0] == "key"]
+        # Only what the step overwrites is donated; what it only reads stays valid.
+        written = {_slot_id(e) for e in writes}
+        self.donated = [i for i, e in enumerate(reads) if _slot_id(e) in written]
+        self.kept = [i for i, e in enumerate(reads) if _slot_id(e) not in written]
 
     def valid(self) -> bool:
         if self.generation != _generation[0]:
@@ -251,17 +255,26 @@ class _Program:
                 owner._grad = None
             elif kind == "slot":
                 value = next(values)
-                old = owner.get(entry[2])
+                slots = owner.state[entry[2]]
+                old = slots.get(entry[3])
                 if isinstance(old, Tensor):
                     old._array = value
                 else:
-                    owner[entry[2]] = value
+                    slots[entry[3]] = value
             else:
                 owner._key = next(values)
 
 
 _get_array = operator.attrgetter("_array")
 _generation = _parameter.generation
+
+
+def _slot_id(entry: tuple) -> tuple:
+    kind = entry[0]
+    if kind == "slot":
+        slots = entry[1] if len(entry) == 3 else entry[1].state.get(entry[2])
+        return ("slot", id(slots), entry[-1])
+    return (kind, id(entry[1]))  # a dropped grad ("nograd") is not donated: nothing replaces it
 
 
 def _slot_count(opt: Any) -> int:
@@ -328,10 +341,13 @@ class Compiled:
             program = self._discover(descs, kw_descs, arrays, objects)
             programs[:] = [p for p in programs if p.generation == _generation[0]][-7:] + [program]
         state_in = program.read()
+        donated = [state_in[i] for i in program.donated]
+        kept = [state_in[i] for i in program.kept]
+        del state_in  # the donated arrays' only references: their slots and `donated` (see _unshared)
         if self.donate:
-            state_in = _unshared(state_in)
-        state_in, arrays = self._place(state_in, arrays)
-        out, new_values = program.jitted(state_in, program.learning_rates(), arrays)
+            donated = _unshared(donated)
+        (donated, kept), arrays = self._place((donated, kept), arrays)
+        out, new_values = program.jitted(donated, kept, program.learning_rates(), arrays)
         program.write(new_values)
         if self.check:
             error, out = out
@@ -352,7 +368,7 @@ class Compiled:
             )
             arrays = [next(batch) if np.ndim(a) > 0 else a for a in arrays]
             return parallel.replicate(state_in, self.mesh), arrays
-        home = state_in[0] if state_in and isinstance(state_in[0], jax.Array) else None
+        home = next((a for a in (*state_in[0][:1], *state_in[1][:1]) if isinstance(a, jax.Array)), None)
         if home is not None and arrays:
             devices = home.devices()
             arrays = [
@@ -455,7 +471,7 @@ class Compiled:
             opt
             for opt in optimizers
             if any(id(p) in touched for g in opt.param_groups for p in g["params"])
-            or any(g in lr_groups for g in opt.param_groups)
+            or any(g is h for g in opt.param_groups for h in lr_groups)
         ]
         guard = [t for t in tensors if id(t) in touched]
         seen = {id(t) for t in guard}
@@ -469,9 +485,14 @@ class Compiled:
         n_invars = len(invars)
         mesh = self.mesh
 
-        def run(state_in: list, lrs: list, arg_arrays: list):
+        donated_index = [state_index[i] for i in program.donated]
+        kept_index = [state_index[i] for i in program.kept]
+
+        def run(donated: list, kept: list, lrs: list, arg_arrays: list):
             full: list = [None] * n_invars
-            for i, v in zip(state_index, state_in):
+            for i, v in zip(donated_index, donated):
+                full[i] = v
+            for i, v in zip(kept_index, kept):
                 full[i] = v
             for i, v in zip(lr_index, lrs):
                 full[i] = v
@@ -488,8 +509,8 @@ class Compiled:
         if self.check:
             checked = checkify.checkify(run, errors=checkify.user_checks)
 
-            def run_checked(state_in: list, lrs: list, arg_arrays: list):
-                error, (out, new_values) = checked(state_in, lrs, arg_arrays)
+            def run_checked(donated: list, kept: list, lrs: list, arg_arrays: list):
+                error, (out, new_values) = checked(donated, kept, lrs, arg_arrays)
                 return (error, out), new_values
 
             program.jitted = jax.jit(run_checked, donate_argnums=(0,) if self.donate else ())
@@ -497,10 +518,6 @@ class Compiled:
             program.jitted = jax.jit(run, donate_argnums=(0,) if self.donate else ())
         self._compiled += 1
         return program
-
-
-class _Reader:
-    pass
 
 
 def _read_sources(sources: list) -> list:
@@ -555,11 +572,11 @@ def _find_writes(
             values.append(grad._array)
     lifted_ids = {id(v) for v in lifted}
     for opt in optimizers:
-        for slots in opt.state.values():
+        for param, slots in opt.state.items():
             for k, v in slots.items():
                 array = v._array if isinstance(v, Tensor) else v
                 if isinstance(array, jax.core.Tracer) and id(array) not in lifted_ids:
-                    writes.append(("slot", slots, k))
+                    writes.append(("slot", opt, param, k))  # the slots dict may be new: found again at write time
                     values.append(array)
     return writes, values
 
