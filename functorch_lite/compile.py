@@ -291,6 +291,11 @@ def _describe_holder(tensor: Tensor) -> str:
     for holder in gc.get_referrers(tensor):
         if isinstance(holder, list):
             return "a Python list (appended to or assigned inside the step)"
+        names = getattr(holder, "__dict__", None)
+        if isinstance(names, dict) and not isinstance(holder, type):
+            name = next((k for k, v in names.items() if v is tensor), None)
+            if name is not None:
+                return f"attribute {name!r} of a {type(holder).__name__}"
         if isinstance(holder, dict):
             for owner in gc.get_referrers(holder):
                 if getattr(owner, "__dict__", None) is holder or any(
@@ -448,8 +453,8 @@ class Compiled:
                 holder = _describe_holder(tensor)
                 tensor._array = jnp.zeros(tensor._array.shape, tensor._array.dtype)  # no leaked tracer
                 raise CompileError(
-                    f"functorch_lite.compile: {self.__name__} stores a tensor created inside the step (at {site}) in "
-                    f"{holder}, outside the step. Only Parameters, buffers, .grad, optimizer state and the random "
+                    f"functorch_lite.compile: {self.__name__} stores a tensor created inside the step in {holder} "
+                    f"(the tensor was made at {site}). Only Parameters, buffers, .grad, optimizer state and the random "
                     "generator that existed before the call are carried out of a compiled step; return the tensor "
                     "from the step instead, or update an existing buffer in place (buf.copy_(value))."
                 )
