@@ -25,6 +25,7 @@ call, before any gradient exists, and the second call each compile once).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import inspect
@@ -34,6 +35,7 @@ import os
 import sys
 import weakref
 from collections.abc import Callable
+from itertools import repeat
 from sys import getrefcount
 from typing import Any
 
@@ -80,10 +82,11 @@ def _is_hashable(value: Any) -> bool:
 def _split_argument(value: Any, where: str) -> tuple[Any, list]:
     """An argument as (static description, array leaves)."""
     if isinstance(value, Tensor):
-        return ("T", tuple(value.shape), str(value.dtype)), [value._array]
+        array = value._array
+        return ("T", array.shape, array.dtype), [array]
     if isinstance(value, (jax.Array, np.ndarray, np.generic)):
         array = jnp.asarray(value)
-        return ("A", tuple(array.shape), str(array.dtype)), [array]
+        return ("A", array.shape, array.dtype), [array]
     if value is None or isinstance(value, (bool, int, float, str)):
         return ("S", value), []
     if _is_module(value) or _is_optimizer(value) or _is_scheduler(value):
@@ -212,6 +215,7 @@ class _Program:
         self.optimizers = [(opt, opt.state, _slot_count(opt)) for opt in optimizers]
         self.generation = _generation[0]
         self.jitted: Callable | None = None
+        self._group_writes(writes)
         # The hot path reads and writes plain lists of objects of one kind.
         self.read_arrays = [e[1] for e in reads if e[0] == "array"]
         self.read_grads = [e[1] for e in reads if e[0] == "grad"]
@@ -240,29 +244,38 @@ class _Program:
         return [np.float32(g["lr"]) if not isinstance(g["lr"], jax.Array) else g["lr"] for g in self.lr_groups]
 
     def write(self, values: list) -> None:
-        values = iter(values)
-        for entry in self.writes:
-            kind, owner = entry[0], entry[1]
-            if kind == "array":
-                owner._array = next(values)
-            elif kind == "grad":
-                value = next(values)
-                if owner._grad is None:
-                    owner._grad = Tensor._wrap(value)
-                else:
-                    owner._grad._array = value
-            elif kind == "nograd":
-                owner._grad = None
-            elif kind == "slot":
-                value = next(values)
-                slots = owner.state[entry[2]]
-                old = slots.get(entry[3])
-                if isinstance(old, Tensor):
-                    old._array = value
-                else:
-                    slots[entry[3]] = value
+        """The new state into its objects: plain attribute stores, grouped by kind (no per-entry dispatch)."""
+        n = len(self.w_arrays)
+        any(map(setattr, self.w_arrays, repeat("_array"), values[:n]))
+        k = n + len(self.w_keys)
+        any(map(setattr, self.w_keys, repeat("_key"), values[n:k]))
+        for owner, value in zip(self.w_grads, values[k : k + len(self.w_grads)]):
+            grad = owner._grad
+            if grad is None:
+                owner._grad = Tensor._wrap(value)
             else:
-                owner._key = next(values)
+                grad._array = value
+        for owner in self.w_nograds:
+            owner._grad = None
+        for (opt, param, key), value in zip(self.w_slots, values[k + len(self.w_grads) :]):
+            slots = opt.state[param]
+            old = slots.get(key)
+            if isinstance(old, Tensor):
+                old._array = value
+            else:
+                slots[key] = value
+
+    def _group_writes(self, writes: list) -> None:
+        """Sorts the written slots by kind; `order` maps the program's outputs to that order."""
+        valued = [(i, e) for i, e in enumerate(w for w in writes if w[0] != "nograd")]
+        kinds = ("array", "key", "grad", "slot")
+        ordered = sorted(valued, key=lambda item: kinds.index(item[1][0]))
+        self.order = [i for i, _ in ordered]
+        self.w_arrays = [e[1] for _, e in ordered if e[0] == "array"]
+        self.w_keys = [e[1] for _, e in ordered if e[0] == "key"]
+        self.w_grads = [e[1] for _, e in ordered if e[0] == "grad"]
+        self.w_slots = [e[1:] for _, e in ordered if e[0] == "slot"]
+        self.w_nograds = [e[1] for e in writes if e[0] == "nograd"]
 
 
 _get_array = operator.attrgetter("_array")
@@ -330,6 +343,11 @@ class Compiled:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         descs, arrays = [], []
         for i, value in enumerate(args):
+            if isinstance(value, Tensor):  # the common case, without building a name for errors
+                array = value._array
+                descs.append(("T", array.shape, array.dtype))
+                arrays.append(array)
+                continue
             where = repr(self._arg_names[i]) if i < len(self._arg_names) else f"#{i}"
             desc, leaves = _split_argument(value, where)
             descs.append(desc)
@@ -356,7 +374,7 @@ class Compiled:
         program.write(new_values)
         if self.check:
             error, out = out
-            error.throw()
+            _raise_checked(error)
         return jax.tree.unflatten(
             program.out_tree, [Tensor._wrap(a) if w else a for a, w in zip(out, program.out_wrap)]
         )
@@ -396,7 +414,7 @@ class Compiled:
             for slots in opt.state.values():
                 sources += [("slot", slots, k) for k, v in slots.items() if isinstance(v, jax.Array)]
         sources += [("key", g) for g in generators]
-        values = [_Program.__dict__["read"](_Reader(sources))] if False else _read_sources(sources)
+        values = _read_sources(sources)
         lrs = [np.float32(g["lr"]) if not isinstance(g["lr"], jax.Array) else g["lr"] for g in groups]
         snapshot = _Snapshot(tensors, optimizers, generators)
         box: dict = {}
@@ -429,7 +447,9 @@ class Compiled:
 
         _parameter.registration_hook[0] = _refuse_registration
         Tensor._wrap = classmethod(recording_wrap)
+        checks = _ValueChecks() if self.check else contextlib.nullcontext()
         try:
+            checks.__enter__()
             closed = jax.make_jaxpr(traced)(values, lrs, arrays)
         except _VALUE_ERRORS as err:
             raise CompileError(
@@ -439,6 +459,7 @@ class Compiled:
                 "clamp instead of Python `if`/`while` on tensor values."
             ) from None
         finally:
+            checks.__exit__(None, None, None)
             Tensor._wrap = original_wrap
             _parameter.registration_hook[0] = None
             snapshot.restore()
@@ -488,7 +509,7 @@ class Compiled:
         state_index = [i for i, u in enumerate(state_used) if u]
         lr_index = [n_state + i for i, u in enumerate(lr_used) if u]
         n_invars = len(invars)
-        mesh = self.mesh
+        mesh, order = self.mesh, program.order
 
         donated_index = [state_index[i] for i in program.donated]
         kept_index = [state_index[i] for i in program.kept]
@@ -503,8 +524,9 @@ class Compiled:
                 full[i] = v
             full[n_invars - n_args :] = arg_arrays
             flat = jax.core.eval_jaxpr(jaxpr, closed.consts, *full)
-            n_out = len(flat) - len([w for w in writes if w[0] != "nograd"])
+            n_out = len(flat) - len(order)
             out, new_values = flat[:n_out], flat[n_out:]
+            new_values = [new_values[i] for i in order]
             if mesh is not None:  # the new state stays replicated; XLA all-reduces the gradients
                 from .parallel import replicated_sharding
 
@@ -584,6 +606,85 @@ def _find_writes(
                     writes.append(("slot", opt, param, k))  # the slots dict may be new: found again at write time
                     values.append(array)
     return writes, values
+
+
+# -- compile(check=True): PyTorch's value checks as checkify checks ----------------------------------------
+class _ValueChecks:
+    """While a step is traced with check=True: the ops whose eager form checks index values
+    (`cross_entropy`/`nll_loss` class labels, `embedding` indices) also emit a checkify check.
+
+    These are compile's own small checks; the eager checks live with the ops."""
+
+    def __enter__(self) -> None:
+        from .nn import functional as F
+        from .nn.modules.linear import Embedding
+
+        self.saved = [(F, n, getattr(F, n)) for n in ("cross_entropy", "nll_loss", "embedding")]
+        self.saved.append((Embedding, "forward", Embedding.__dict__.get("forward")))
+        for module, name, _ in self.saved:
+            setattr(module, name, _checked(name, getattr(module, name)))
+
+    def __exit__(self, *exc: Any) -> None:
+        for module, name, original in self.saved:
+            if original is None:  # inherited: drop the wrapper
+                delattr(module, name)
+            else:
+                setattr(module, name, original)
+
+
+def _checked(name: str, original: Callable) -> Callable:
+    if name == "forward":  # nn.Embedding.forward(self, input)
+
+        @functools.wraps(original)
+        def forward(module: Any, input: Any) -> Any:
+            _check_indices(input, module.num_embeddings)
+            return original(module, input)
+
+        return forward
+
+    if name == "embedding":
+
+        @functools.wraps(original)
+        def embedding(input: Any, weight: Any, *args: Any, **kwargs: Any) -> Any:
+            _check_indices(input, weight.shape[0])
+            return original(input, weight, *args, **kwargs)
+
+        return embedding
+
+    @functools.wraps(original)
+    def loss(input: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
+        ignore_index = kwargs.get("ignore_index", args[2] if len(args) > 2 else -100)
+        _check_targets(input, target, ignore_index)
+        return original(input, target, *args, **kwargs)
+
+    return loss
+
+
+def _values(x: Any) -> Any:
+    return x._array if isinstance(x, Tensor) else jnp.asarray(x)
+
+
+def _check_indices(input: Any, size: int) -> None:
+    index = _values(input)
+    checkify.check(jnp.all((index >= 0) & (index < size)), "index out of range in self")
+
+
+def _check_targets(input: Any, target: Any, ignore_index: int) -> None:
+    target = _values(target)
+    if not jnp.issubdtype(target.dtype, jnp.integer):
+        return  # class probabilities: nothing to check
+    shape = _values(input).shape
+    classes = shape[1] if len(shape) > 1 else shape[0]
+    bad = ((target < 0) | (target >= classes)) & (target != ignore_index)
+    first = jnp.where(bad.any(), target.ravel()[jnp.argmax(bad.ravel())], 0)
+    checkify.check(~bad.any(), "Target {} is out of bounds.", first)
+
+
+def _raise_checked(error: Any) -> None:
+    """PyTorch's IndexError for a failed check, with its message (checkify's location note dropped)."""
+    message = error.get()
+    if message:
+        raise IndexError(message.split(" (check failed at")[0].split(" (`check` failed)")[0].strip())
 
 
 def _refuse_registration(owner: Any, name: str, value: Any) -> None:
