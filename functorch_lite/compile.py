@@ -8,19 +8,22 @@
         optimizer.step()
         return loss
 
-On the first call for an input signature, compile finds the state the step can touch
-(the Modules, optimizers and lr schedulers the function refers to through its
-closure, its globals, a bound `self` or its arguments, and the global generator
-behind dropout), turns it into a flat list of arrays, and traces the ordinary
-facade code once under `jax.jit` with that list as a donated input and its new
-values as an output: the tape runs on tracers and disappears into the program.
-After each call the new arrays are written back into the same Parameter, `.grad`,
-buffer, optimizer-state and generator objects, so eager code before and after sees
-them. Later calls with the same signature launch the cached program.
+On the first call for an input signature, compile finds the state by tracing: it traces
+the step once (`jax.make_jaxpr`) with every live Tensor's array, every `.grad`, optimizer
+state slot, learning rate and generator key lifted to an input, notes which of them the
+step reads (the inputs the jaxpr uses) and writes (the objects rebound while it ran), puts
+everything back, and jits that jaxpr over exactly those slots, so state reached through
+helper functions, dicts, lists or trainer objects is found like state in a closure. After
+each call the new arrays are written back into the same Tensor, `.grad`, optimizer-state
+and generator objects; the slots the step overwrites are donated (copied first where
+something else still holds the buffer). What cannot be carried in and out (a tensor
+created in the step and kept outside it, a Parameter registered mid-step) raises
+`CompileError` naming the object and the line.
 
-What selects a program: input shapes/dtypes and static arguments, the modules'
-train/eval flags, and which gradients and optimizer-state slots exist (so the first
-call, before any gradient exists, and the second call each compile once).
+What selects a program: input shapes/dtypes and static arguments, which gradients and
+optimizer-state slots exist, and the facade's state generation (bumped by registering
+Parameters/buffers/Modules, train/eval switches and optimizer group or state changes),
+after which the next call looks for the state again.
 """
 
 from __future__ import annotations
