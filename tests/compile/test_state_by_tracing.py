@@ -156,11 +156,17 @@ def test_donation_never_leaves_a_live_tensor_with_a_deleted_buffer():
 
 def test_two_optimizers_in_one_step_gan_style():
     def make():
-        g, d = nn.Linear(4, 4), nn.Linear(4, 2)
-        opt_g = torch.optim.Adam(g.parameters(), lr=1e-2)
-        opt_d = torch.optim.SGD(d.parameters(), lr=0.1, momentum=0.5)
+        gan = {"g": nn.Linear(4, 4), "d": nn.Linear(4, 2)}
+        gan["opt_g"] = torch.optim.Adam(gan["g"].parameters(), lr=1e-2)
+        gan["opt_d"] = torch.optim.SGD(gan["d"].parameters(), lr=0.1, momentum=0.5)
+
+        def parts():  # the state is reached through a helper, not named by the step
+            return gan["g"], gan["d"], gan["opt_g"], gan["opt_d"]
+
+        g, d = gan["g"], gan["d"]
 
         def step(x, y):
+            g, d, opt_g, opt_d = parts()
             opt_d.zero_grad()
             d_loss = F.mse_loss(d(g(x).detach()), y)
             d_loss.backward()
@@ -204,18 +210,9 @@ def test_a_module_created_between_two_calls_is_found():
 def test_lr_scheduler_stepped_between_calls():
     def run(compiled):
         torch.manual_seed(0)
-        net = nn.Linear(4, 2)
-        opt = torch.optim.SGD(net.parameters(), lr=0.5)
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.1)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(net(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
-        step = torch.compile(step) if compiled else step
+        t = Trainer()
+        sched = torch.optim.lr_scheduler.StepLR(t.opt, step_size=1, gamma=0.5)
+        step = torch.compile(t.train_step) if compiled else t.train_step
         losses = []
         for x, y in _data(4):
             losses.append(float(step(x, y)))
