@@ -335,6 +335,7 @@ class Compiled:
         self.mesh = mesh
         self.check = check
         self._programs: dict[tuple, list[_Program]] = {}
+        self._executables: dict[tuple, Callable] = {}
         self._compiled = 0
         self._arg_names = list(inspect.signature(fn).parameters)
 
@@ -511,22 +512,18 @@ class Compiled:
         program.out_tree, program.out_wrap = box["tree"], box["wrap"]
         state_index = [i for i, u in enumerate(state_used) if u]
         lr_index = [n_state + i for i, u in enumerate(lr_used) if u]
-        n_invars = len(invars)
-        mesh, order = self.mesh, program.order
-
-        donated_index = [state_index[i] for i in program.donated]
-        kept_index = [state_index[i] for i in program.kept]
+        keep = state_index + lr_index + list(range(len(invars) - n_args, len(invars)))
+        jaxpr = _pruned(jaxpr, [invars[i] for i in keep])
+        mesh, order, n_reads = self.mesh, program.order, len(reads)
+        donated_at, kept_at = program.donated, program.kept
 
         def run(donated: list, kept: list, lrs: list, arg_arrays: list):
-            full: list = [None] * n_invars
-            for i, v in zip(donated_index, donated):
-                full[i] = v
-            for i, v in zip(kept_index, kept):
-                full[i] = v
-            for i, v in zip(lr_index, lrs):
-                full[i] = v
-            full[n_invars - n_args :] = arg_arrays
-            flat = jax.core.eval_jaxpr(jaxpr, closed.consts, *full)
+            state: list = [None] * n_reads
+            for i, v in zip(donated_at, donated):
+                state[i] = v
+            for i, v in zip(kept_at, kept):
+                state[i] = v
+            flat = jax.core.eval_jaxpr(jaxpr, closed.consts, *state, *lrs, *arg_arrays)
             n_out = len(flat) - len(order)
             out, new_values = flat[:n_out], flat[n_out:]
             new_values = [new_values[i] for i in order]
@@ -536,6 +533,19 @@ class Compiled:
                 new_values = jax.lax.with_sharding_constraint(new_values, replicated_sharding(mesh))
             return out, new_values
 
+        # A step traced again (train/eval switched back, a module created elsewhere) that gives the
+        # same program over the same slots reuses its compiled executable.
+        fingerprint = (
+            tuple(map(_slot_id, reads)),
+            tuple(map(_slot_id, writes)),
+            tuple(map(id, lr_groups)),
+            str(jaxpr),
+            tuple(_const_key(c) for c in closed.consts),
+        )
+        cached = self._executables.get(fingerprint)
+        if cached is not None:
+            program.jitted = cached
+            return program
         if self.check:
             checked = checkify.checkify(run, errors=checkify.user_checks)
 
@@ -546,8 +556,28 @@ class Compiled:
             program.jitted = jax.jit(run_checked, donate_argnums=(0,) if self.donate else ())
         else:
             program.jitted = jax.jit(run, donate_argnums=(0,) if self.donate else ())
+        if len(self._executables) >= 32:
+            self._executables.pop(next(iter(self._executables)))
+        self._executables[fingerprint] = program.jitted
         self._compiled += 1
         return program
+
+
+def _pruned(jaxpr: Any, invars: list) -> Any:
+    """The jaxpr over only the inputs it uses (the discovery trace lifted every live array)."""
+    try:
+        return jaxpr.replace(invars=invars, debug_info=None)
+    except TypeError:
+        return jaxpr.replace(invars=invars)
+
+
+def _const_key(const: Any) -> Any:
+    """A constant captured by the trace, by value where it is small."""
+    size = int(np.size(const))
+    if size <= 4096 and not isinstance(const, jax.core.Tracer):
+        array = np.asarray(const)
+        return (array.shape, str(array.dtype), array.tobytes())
+    return id(const)
 
 
 def _read_sources(sources: list) -> list:

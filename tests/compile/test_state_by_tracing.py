@@ -281,3 +281,15 @@ def test_new_parameter_registered_mid_step_raises():
     with pytest.raises(CompileError, match=r"registers Parameter 'extra' on a Linear at test_state_by_tracing.py:\d+"):
         step(torch.ones(1, 4))
     assert "extra" not in dict(net.named_parameters())
+
+
+def test_switching_back_and_forth_reuses_the_compiled_programs():
+    net = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5))
+    forward = torch.compile(lambda x: net(x).sum())
+    x = torch.ones(2, 4)
+    for mode in (True, False, True, False):
+        net.train(mode)
+        forward(x)
+    nn.Linear(3, 3)  # an unrelated new module: the step is traced again, nothing recompiles
+    forward(x)
+    assert forward.cache_size == 2
