@@ -513,7 +513,7 @@ class Compiled:
         state_index = [i for i, u in enumerate(state_used) if u]
         lr_index = [n_state + i for i, u in enumerate(lr_used) if u]
         keep = state_index + lr_index + list(range(len(invars) - n_args, len(invars)))
-        jaxpr = _pruned(jaxpr, [invars[i] for i in keep])
+        jaxpr = _pruned(jaxpr, keep)
         mesh, order, n_reads = self.mesh, program.order, len(reads)
         donated_at, kept_at = program.donated, program.kept
 
@@ -563,12 +563,13 @@ class Compiled:
         return program
 
 
-def _pruned(jaxpr: Any, invars: list) -> Any:
+def _pruned(jaxpr: Any, keep: list[int]) -> Any:
     """The jaxpr over only the inputs it uses (the discovery trace lifted every live array)."""
-    try:
-        return jaxpr.replace(invars=invars, debug_info=None)
-    except TypeError:
-        return jaxpr.replace(invars=invars)
+    info = jaxpr.debug_info
+    names = getattr(info, "arg_names", None)
+    if names is not None and len(names) == len(jaxpr.invars):
+        info = info._replace(arg_names=tuple(names[i] for i in keep))
+    return jaxpr.replace(invars=[jaxpr.invars[i] for i in keep], debug_info=info)
 
 
 def _const_key(const: Any) -> Any:
