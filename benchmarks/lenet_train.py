@@ -74,7 +74,6 @@ def run_functorch_lite_jit(batch: int, steps: int) -> float:
     parameters and optimizer state donated."""
     import jax
 
-    sys.path.insert(0, str(REPO_ROOT))
     import functorch_lite.functional as fn
     from functorch_lite.models import lenet5
     from functorch_lite.optim import sgd
@@ -305,13 +304,19 @@ def rows(with_peers: bool, flag_rows: bool) -> list[tuple[str, str, dict[str, st
 
 
 def _measure_in_subprocess(impl: str, batch: int, steps: int, env: dict[str, str]) -> float:
+    """Samples/s of a training row, or seconds to the first step of a FIRST_STEP row, in a fresh process."""
     environment = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS" and k not in MALLOC_ENV}
     environment.update(env)
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", impl, str(batch), str(steps)]
     done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"lenet_train: {impl} at batch {batch} failed:\n{done.stderr[-2000:]}")
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["samples_per_s"])
+    return float(json.loads(done.stdout.strip().splitlines()[-1])[_metric(impl)])
+
+
+def _metric(impl: str) -> str:
+    """The JSON key a worker reports its figure under: what the number measures."""
+    return "first_step_s" if impl in FIRST_STEP else "samples_per_s"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -340,10 +345,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.worker:
         impl, batch, steps = args.worker[0], int(args.worker[1]), int(args.worker[2])
-        if impl in FIRST_STEP:
-            print(json.dumps({"samples_per_s": FIRST_STEP[impl](batch)}))
-        else:
-            print(json.dumps({"samples_per_s": IMPLEMENTATIONS[impl](batch, steps)}))
+        value = FIRST_STEP[impl](batch) if impl in FIRST_STEP else IMPLEMENTATIONS[impl](batch, steps)
+        print(json.dumps({_metric(impl): value}))
         return
     if args.first_step:
         batch = args.batches[0]
@@ -354,11 +357,13 @@ def main(argv: list[str] | None = None) -> None:
     table = rows(args.with_peers, not args.no_flag_rows)
     if args.only:
         table = [row for row in table if row[1] in {*args.only, BASELINE}]
-    results: dict[tuple[str, int], list[float]] = {(label, b): [] for label, _, _ in table for b in args.batches}
+    # Rows are keyed by position: two rows may run one implementation (with and without flags).
+    baseline_row = next(i for i, (_, impl, env) in enumerate(table) if impl == BASELINE and not env)
+    results: dict[tuple[int, int], list[float]] = {(i, b): [] for i in range(len(table)) for b in args.batches}
     for round_index in range(args.runs):
         for batch in args.batches:
-            for label, impl, env in table:
-                results[label, batch].append(_measure_in_subprocess(impl, batch, args.steps, env))
+            for i, (_, impl, env) in enumerate(table):
+                results[i, batch].append(_measure_in_subprocess(impl, batch, args.steps, env))
         print(f"round {round_index + 1}/{args.runs} done", file=sys.stderr, flush=True)
 
     print(
@@ -368,9 +373,9 @@ def main(argv: list[str] | None = None) -> None:
     width = max(len(label) for label, _, _ in table)
     print(f"{'implementation':{width}s} {'batch':>5s} {'samples/s':>10s} {'(min-max)':>15s} {'ratio':>6s}")
     for batch in args.batches:
-        baseline = float(np.median(results[BASELINE, batch]))
-        for label, _, _ in table:
-            values = results[label, batch]
+        baseline = float(np.median(results[baseline_row, batch]))
+        for i, (label, _, _) in enumerate(table):
+            values = results[i, batch]
             median = float(np.median(values))
             spread = f"({min(values):.0f}-{max(values):.0f})"
             print(f"{label:{width}s} {batch:5d} {median:10.0f} {spread:>15s} {median / baseline:6.2f}")

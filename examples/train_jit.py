@@ -30,6 +30,17 @@ from functorch_lite.utils.data import DataLoader, TensorDataset, numpy_collate
 
 DATASETS = ("digits", "fashion-mnist", "mnist")
 # Settings that shape the trajectory (data order, augmentation, lr schedule): a resumed run must keep them.
+_INF = float("inf")
+# (flag, test, what it must be). `0 < x < inf` also refuses nan, which every comparison lets through.
+RANGE_CHECKS = (
+    ("epochs", lambda v: v > 0, "must be positive"),
+    ("batch_size", lambda v: v > 0, "must be positive"),
+    ("lr", lambda v: 0 < v < _INF, "must be a positive finite number"),
+    ("momentum", lambda v: 0 <= v < _INF, "must be a non-negative finite number"),
+    ("weight_decay", lambda v: 0 <= v < _INF, "must be a non-negative finite number"),
+    ("shift", lambda v: v >= 0, "must be >= 0"),
+    ("seed", lambda v: v >= 0, "must be >= 0"),
+)
 RESUME_MUST_MATCH = ("dataset", "epochs", "batch_size", "lr", "optimizer", "momentum", "weight_decay", "shift", "seed")
 
 
@@ -60,25 +71,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--resume", default=None, help="continue from a checkpoint written by --checkpoint")
     p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto")
     args = p.parse_args(argv)
-    if args.epochs is None:
-        args.epochs = 30 if args.dataset == "digits" else 5
-    if args.shift is None:
-        args.shift = 2 if args.dataset == "digits" else 0
-    if args.lr is None:
-        args.lr = 0.02 if args.optimizer == "sgd" else 1e-3
-    for name in ("epochs", "batch_size"):
-        if getattr(args, name) <= 0:
-            p.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
-    # `not 0 < x < inf` also refuses nan, which every comparison lets through.
-    if not 0 < args.lr < float("inf"):
-        p.error(f"--lr must be a positive finite number, got {args.lr}")
-    for name in ("momentum", "weight_decay"):
-        if not 0 <= getattr(args, name) < float("inf"):
-            p.error(f"--{name.replace('_', '-')} must be a non-negative finite number, got {getattr(args, name)}")
-    if args.shift < 0:
-        p.error(f"--shift must be >= 0, got {args.shift}")
-    if args.seed < 0:
-        p.error(f"--seed must be >= 0, got {args.seed}")
+    _fill_defaults(args)
+    for name, valid, expected in RANGE_CHECKS:
+        if not valid(getattr(args, name)):
+            p.error(f"--{name.replace('_', '-')} {expected}, got {getattr(args, name)}")
     if args.resume and not os.path.isfile(args.resume):
         p.error(f"--resume {args.resume}: no such checkpoint file")
     try:
@@ -86,6 +82,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     except (ValueError, TypeError) as err:
         p.error(f"--device {args.device}: {err}")
     return args
+
+
+def _fill_defaults(args: argparse.Namespace) -> None:
+    """Defaults that depend on other flags (the dataset, the optimizer)."""
+    if args.epochs is None:
+        args.epochs = 30 if args.dataset == "digits" else 5
+    if args.shift is None:
+        args.shift = 2 if args.dataset == "digits" else 0
+    if args.lr is None:
+        args.lr = 0.02 if args.optimizer == "sgd" else 1e-3
 
 
 def load_data(args):
@@ -194,14 +200,56 @@ class Progress:
 def main(argv=None) -> float:
     args = parse_args(argv)
     device = args.jax_device
-    mesh = parallel.data_parallel_mesh(jax.devices(device.platform)) if args.data_parallel else None
-    if mesh is not None and args.batch_size % mesh.size:
+    mesh = make_mesh(args)
+    # data_parallel places host batches itself (split across the mesh)
+    put = (lambda a: a) if mesh is not None else (lambda a: jax.device_put(a, device))  # noqa: E731
+    train_loader, test_loader, in_channels = make_loaders(args)
+    model = fl.models.lenet5(num_classes=10, in_channels=in_channels)
+    opt = make_optimizer(args, len(train_loader))
+    params, opt_state, start_epoch = initial_state(args, model, opt, train_loader)
+    train_step, eval_step = make_steps(model, opt, args.shift, mesh)
+    progress = Progress(args.progress)
+    print(
+        f"LeNet-5 on {args.dataset}: {len(train_loader.dataset)} train / {len(test_loader.dataset)} test images, "
+        f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
+        + (f"data parallel over {mesh.size} devices" if mesh is not None else f"device {device}")
+    )
+    t_start = time.perf_counter()
+    test_acc = None
+    for epoch in range(start_epoch, args.epochs):
+        bar = progress.epoch(train_loader, len(train_loader), f"epoch {epoch + 1}/{args.epochs}")
+        params, opt_state, train_loss, train_acc, samples_per_s = train_epoch(
+            train_step, params, opt_state, bar, epoch, args.seed, put, progress.tqdm is not None
+        )
+        test_loss, test_acc = evaluate(eval_step, params, test_loader, device, mesh)
+        print(
+            f"epoch {epoch + 1:3d}/{args.epochs}  loss {train_loss:.4f}  train acc {train_acc:.4f}  "
+            f"test loss {test_loss:.4f}  test acc {test_acc:.4f}  {samples_per_s:,.0f} samples/s",
+            flush=True,
+        )
+        if args.checkpoint:
+            save_checkpoint(args, params, opt_state, epoch + 1, train_loader)
+    if test_acc is None:  # resumed after the last epoch: nothing trained, so evaluate once
+        _, test_acc = evaluate(eval_step, params, test_loader, device, mesh)
+    print(f"final test accuracy: {test_acc:.4f} ({time.perf_counter() - t_start:.1f} s training + evaluation)")
+    return test_acc
+
+
+def make_mesh(args):
+    """The mesh for --data-parallel (every device of --device's kind), else None."""
+    if not args.data_parallel:
+        return None
+    mesh = parallel.data_parallel_mesh(jax.devices(args.jax_device.platform))
+    if args.batch_size % mesh.size:
         sys.exit(
             f"error: --batch-size {args.batch_size} must be a multiple of the {mesh.size} "
             f"devices that --data-parallel uses"
         )
-    # data_parallel places host batches itself (split across the mesh)
-    put = (lambda a: a) if mesh is not None else (lambda a: jax.device_put(a, device))  # noqa: E731
+    return mesh
+
+
+def make_loaders(args):
+    """(train loader, test loader, image channels); exits with the loader's message if the data is missing."""
     try:
         (x_train, y_train), (x_test, y_test) = load_data(args)
     except (FileNotFoundError, ValueError, ImportError) as err:
@@ -215,72 +263,59 @@ def main(argv=None) -> float:
         collate_fn=numpy_collate,
     )
     test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=512, collate_fn=numpy_collate)
+    return train_loader, test_loader, x_train.shape[1]
 
-    model = fl.models.lenet5(num_classes=10, in_channels=x_train.shape[1])
-    opt = make_optimizer(args, len(train_loader))
-    params = jax.device_put(model.init(jax.random.key(args.seed)), device)
-    opt_state = jax.device_put(opt.init(params), device)
-    start_epoch = 0
-    if args.resume:
-        ckpt = fl.load(args.resume)
-        params = jax.device_put(ckpt["params"], device)
-        opt_state = jax.device_put(ckpt["opt_state"], device)
-        train_loader.load_state_dict(ckpt["loader"])
-        start_epoch = int(ckpt["epoch"])
-        changed = {
-            k: (ckpt["args"][k], getattr(args, k)) for k in RESUME_MUST_MATCH if ckpt["args"].get(k) != getattr(args, k)
-        }
-        if changed:
-            details = ", ".join(f"--{k.replace('_', '-')} {old!r} -> {new!r}" for k, (old, new) in changed.items())
-            sys.exit(
-                f"error: --resume {args.resume}: the run was started with other settings ({details}); "
-                "pass the same ones to continue it exactly"
-            )
-        print(f"resumed from {args.resume} after epoch {start_epoch}")
 
-    train_step, eval_step = make_steps(model, opt, args.shift, mesh)
-    base_key = jax.random.key(args.seed + 1)
-    progress = Progress(args.progress)
-    print(
-        f"LeNet-5 on {args.dataset}: {len(x_train)} train / {len(x_test)} test images, "
-        f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
-        + (f"data parallel over {mesh.size} devices" if mesh is not None else f"device {device}")
-    )
-    t_start = time.perf_counter()
-    for epoch in range(start_epoch, args.epochs):
-        t0 = time.perf_counter()
-        running_loss, running_correct, seen = jnp.zeros(()), jnp.zeros((), jnp.int32), 0
-        bar = progress.epoch(train_loader, len(train_loader), f"epoch {epoch + 1}/{args.epochs}")
-        for i, (x, y) in enumerate(bar):
-            key = jax.random.fold_in(base_key, epoch * len(train_loader) + i)  # reproducible on resume
-            params, opt_state, loss, correct = train_step(params, opt_state, put(x), put(y), key)
-            running_loss, running_correct, seen = running_loss + loss, running_correct + correct, seen + len(y)
-            if progress.tqdm is not None and i % 10 == 0:
-                bar.set_postfix(loss=f"{float(loss):.3f}")
-        train_loss = float(running_loss) / len(train_loader)
-        train_acc = int(running_correct) / seen
-        elapsed = time.perf_counter() - t0
-        test_loss, test_acc = evaluate(eval_step, params, test_loader, device, mesh)
-        print(
-            f"epoch {epoch + 1:3d}/{args.epochs}  loss {train_loss:.4f}  train acc {train_acc:.4f}  "
-            f"test loss {test_loss:.4f}  test acc {test_acc:.4f}  {seen / elapsed:,.0f} samples/s",
-            flush=True,
+def initial_state(args, model, opt, train_loader):
+    """(params, opt_state, first epoch): fresh from --seed, or restored from --resume."""
+    device = args.jax_device
+    if not args.resume:
+        params = jax.device_put(model.init(jax.random.key(args.seed)), device)
+        return params, jax.device_put(opt.init(params), device), 0
+    ckpt = fl.load(args.resume)
+    changed = {
+        k: (ckpt["args"][k], getattr(args, k)) for k in RESUME_MUST_MATCH if ckpt["args"].get(k) != getattr(args, k)
+    }
+    if changed:
+        details = ", ".join(f"--{k.replace('_', '-')} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        sys.exit(
+            f"error: --resume {args.resume}: the run was started with other settings ({details}); "
+            "pass the same ones to continue it exactly"
         )
-        if args.checkpoint:
-            os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
-            fl.save(
-                {
-                    "params": params,
-                    "opt_state": opt_state,
-                    "epoch": epoch + 1,
-                    "loader": train_loader.state_dict(),
-                    "args": {k: v for k, v in vars(args).items() if k != "jax_device"},
-                },
-                args.checkpoint,
-            )
-    _, test_acc = evaluate(eval_step, params, test_loader, device, mesh)
-    print(f"final test accuracy: {test_acc:.4f} ({time.perf_counter() - t_start:.1f} s training + evaluation)")
-    return test_acc
+    train_loader.load_state_dict(ckpt["loader"])
+    start_epoch = int(ckpt["epoch"])
+    print(f"resumed from {args.resume} after epoch {start_epoch}")
+    return jax.device_put(ckpt["params"], device), jax.device_put(ckpt["opt_state"], device), start_epoch
+
+
+def train_epoch(train_step, params, opt_state, batches, epoch, seed, put, show_loss):
+    """One pass over `batches`: (params, opt_state, mean loss, accuracy, samples/s)."""
+    base_key = jax.random.key(seed + 1)
+    t0 = time.perf_counter()
+    running_loss, running_correct, seen = jnp.zeros(()), jnp.zeros((), jnp.int32), 0
+    for i, (x, y) in enumerate(batches):
+        key = jax.random.fold_in(base_key, epoch * len(batches) + i)  # reproducible on resume
+        params, opt_state, loss, correct = train_step(params, opt_state, put(x), put(y), key)
+        running_loss, running_correct, seen = running_loss + loss, running_correct + correct, seen + len(y)
+        if show_loss and i % 10 == 0:
+            batches.set_postfix(loss=f"{float(loss):.3f}")
+    elapsed = time.perf_counter() - t0
+    return params, opt_state, float(running_loss) / len(batches), int(running_correct) / seen, seen / elapsed
+
+
+def save_checkpoint(args, params, opt_state, epochs_done: int, train_loader) -> None:
+    """Model, optimizer, data order and settings, written atomically to --checkpoint."""
+    os.makedirs(os.path.dirname(os.path.abspath(args.checkpoint)), exist_ok=True)
+    fl.save(
+        {
+            "params": params,
+            "opt_state": opt_state,
+            "epoch": epochs_done,
+            "loader": train_loader.state_dict(),
+            "args": {k: v for k, v in vars(args).items() if k != "jax_device"},
+        },
+        args.checkpoint,
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ for the PyTorch programs it covers. Like `torch`, this namespace shadows some bu
 """
 
 from . import autograd, datasets, func, functional, models, nn, optim, parallel, random, utils
+from ._precision import get_float32_matmul_precision, set_float32_matmul_precision
 from ._tensor.creation import (
     arange,
     as_tensor,
@@ -116,10 +117,34 @@ from ._tensor.torch_functions import (
     var,
     where,
 )
-from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .compile import compile
 from .device import cuda, device, to_device
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 
 __version__ = "0.1.0"
+
+# The program-level API (issue 12): accelerator/backends flags, ONNX stub, legacy typed constructors.
+from . import accelerator, backends, onnx, serialization  # noqa: E402
+from ._tensor.creation import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from ._tensor.dtypes import dtype  # noqa: E402
+from .func import vmap  # noqa: E402

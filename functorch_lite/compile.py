@@ -8,22 +8,11 @@
         optimizer.step()
         return loss
 
-On the first call for an input signature, compile finds the state by tracing: it traces
-the step once (`jax.make_jaxpr`) with every live Tensor's array, every `.grad`, optimizer
-state slot, learning rate and generator key lifted to an input, notes which of them the
-step reads (the inputs the jaxpr uses) and writes (the objects rebound while it ran), puts
-everything back, and jits that jaxpr over exactly those slots, so state reached through
-helper functions, dicts, lists or trainer objects is found like state in a closure. After
-each call the new arrays are written back into the same Tensor, `.grad`, optimizer-state
-and generator objects; the slots the step overwrites are donated (copied first where
-something else still holds the buffer). What cannot be carried in and out (a tensor
-created in the step and kept outside it, a Parameter registered mid-step) raises
-`CompileError` naming the object and the line.
-
-What selects a program: input shapes/dtypes and static arguments, which gradients and
-optimizer-state slots exist, and the facade's state generation (bumped by registering
-Parameters/buffers/Modules, train/eval switches and optimizer group or state changes),
-after which the next call looks for the state again.
+The state the step touches (Parameters, buffers, `.grad`, optimizer slots, learning
+rates, generator keys) is found by tracing the step once with every live one lifted to
+an input; the jitted program carries exactly those it reads or writes, donates what it
+overwrites, and writes the new values back after every call. How, and what selects a
+program: docs/design_notes.md.
 """
 
 from __future__ import annotations
@@ -260,13 +249,13 @@ class _Program:
                 grad._array = value
         for owner in self.w_nograds:
             owner._grad = None
-        for (opt, param, key), value in zip(self.w_slots, values[k + len(self.w_grads) :]):
+        for (opt, param, key, is_tensor), value in zip(self.w_slots, values[k + len(self.w_grads) :]):
             slots = opt.state[param]
             old = slots.get(key)
             if isinstance(old, Tensor):
                 old._array = value
             else:
-                slots[key] = value
+                slots[key] = Tensor._wrap(value) if is_tensor else value
 
     def _group_writes(self, writes: list) -> None:
         """Sorts the written slots by kind; `order` maps the program's outputs to that order."""
@@ -289,7 +278,7 @@ def _slot_id(entry: tuple) -> tuple:
     kind = entry[0]
     if kind == "slot":
         slots = entry[1] if len(entry) == 3 else entry[1].state.get(entry[2])
-        return ("slot", id(slots), entry[-1])
+        return ("slot", id(slots), entry[2] if len(entry) == 3 else entry[3])
     return (kind, id(entry[1]))  # a dropped grad ("nograd") is not donated: nothing replaces it
 
 
@@ -637,7 +626,8 @@ def _find_writes(
             for k, v in slots.items():
                 array = v._array if isinstance(v, Tensor) else v
                 if isinstance(array, jax.core.Tracer) and id(array) not in lifted_ids:
-                    writes.append(("slot", opt, param, k))  # the slots dict may be new: found again at write time
+                    # the slots dict may be new: found again at write time; a Tensor slot stays a Tensor
+                    writes.append(("slot", opt, param, k, isinstance(v, Tensor)))
                     values.append(array)
     return writes, values
 

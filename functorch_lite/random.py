@@ -85,12 +85,15 @@ def seed() -> int:
 
 
 def initial_seed() -> int:
+    """The seed the global generator started from."""
     return default_generator.initial_seed()
 
 
 def get_rng_state() -> jax.Array:
+    """The global generator's state, for `set_rng_state`."""
     return default_generator.get_state()
 
 
 def set_rng_state(state: Any) -> None:
+    """Restores the global generator to a state from `get_rng_state`."""
     default_generator.set_state(state)

@@ -17,7 +17,7 @@ import numpy as np
 from .. import random
 from ..device import resolve_device
 from . import dtypes as _dtypes
-from .shape_ops import _sizes
+from .shape_ops import Size, _sizes
 from .tensor import Tensor, _check_can_require_grad
 
 
@@ -112,10 +112,12 @@ def _filled(op: str, size: Sequence[Any], value: Any, dtype: Any, device: Any, r
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of zeros of shape `size` (`zeros(2, 3)` or `zeros((2, 3))`), as `torch.zeros`."""
     return _filled("zeros", size, 0, dtype, device, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of ones of shape `size`, as `torch.ones`."""
     return _filled("ones", size, 1, dtype, device, requires_grad)
 
 
@@ -127,6 +129,7 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 def full(
     size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """A Tensor of shape `size` filled with `fill_value`, as `torch.full`."""
     return _filled(
         "full",
         (size,) if not isinstance(size, (int, np.integer)) else (size,),
@@ -155,6 +158,7 @@ def arange(
 def linspace(
     start: float, end: float, steps: int, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """`steps` evenly spaced values from `start` to `end` inclusive, as `torch.linspace`."""
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
     dtype = _dtypes.as_dtype(dtype, "linspace") if dtype is not None else _dtypes.get_default_dtype()
@@ -230,6 +234,7 @@ def randint(
 
 
 def randperm(n: int, generator: random.Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
+    """A random permutation of `0 .. n - 1` (int64 by default) drawn from `generator`, as `torch.randperm`."""
     array = jax.random.permutation(_key(generator), int(n))
     return _finish(array, dtype or _dtypes.int64, device, False, "randperm")
 
@@ -243,20 +248,24 @@ def _like(op: str, make: Any, like: Tensor, dtype: Any, device: Any, requires_gr
 
 
 def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and, unless given, dtype and device) of `input`."""
     return _like("zeros_like", zeros, input, dtype, device, requires_grad)
 
 
 def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and, unless given, dtype and device) of `input`."""
     return _like("ones_like", ones, input, dtype, device, requires_grad)
 
 
 def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised Tensor shaped like `input` (here: zeros, as JAX has no uninitialised memory)."""
     return _like("empty_like", empty, input, dtype, device, requires_grad)
 
 
 def full_like(
     input: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
+    """`fill_value` with the shape (and, unless given, dtype and device) of `input`."""
     source = input._array if isinstance(input, Tensor) else jnp.asarray(input)
     return full(
         tuple(source.shape),
@@ -274,6 +283,7 @@ def rand_like(
     requires_grad: bool = False,
     generator: random.Generator | None = None,
 ) -> Tensor:
+    """Uniform [0, 1) samples shaped like `input`, from `generator` (default: the global one)."""
     return _like("rand_like", rand, input, dtype, device, requires_grad, generator=generator)
 
 
@@ -284,4 +294,39 @@ def randn_like(
     requires_grad: bool = False,
     generator: random.Generator | None = None,
 ) -> Tensor:
+    """Standard normal samples shaped like `input`, from `generator` (default: the global one)."""
     return _like("randn_like", randn, input, dtype, device, requires_grad, generator=generator)
+
+
+# -- legacy typed constructors (torch.FloatTensor(...)) ------------------------------------------
+class _LegacyTensorType(type):
+    """`FloatTensor(2, 3)` (sizes, zero-filled) or `FloatTensor([1, 2])` (data); `isinstance` checks the dtype."""
+
+    def __call__(cls, *args: Any, device: Any = None) -> Tensor:
+        if len(args) == 1 and not isinstance(args[0], (builtins_int, np.integer, Size)):
+            return tensor(args[0], dtype=cls.dtype, device=device)
+        sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
+        return zeros(*(sizes or (0,)), dtype=cls.dtype, device=device)
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _legacy_type(name: str, dtype: Any) -> type:
+    doc = f"Legacy `torch.{name}(*sizes)` / `torch.{name}(data)`: a {dtype} tensor."
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__doc__": doc, "__module__": __name__})
+
+
+builtins_int = int
+FloatTensor = _legacy_type("FloatTensor", _dtypes.float32)
+DoubleTensor = _legacy_type("DoubleTensor", _dtypes.float64)
+HalfTensor = _legacy_type("HalfTensor", _dtypes.float16)
+LongTensor = _legacy_type("LongTensor", _dtypes.int64)
+IntTensor = _legacy_type("IntTensor", _dtypes.int32)
+ShortTensor = _legacy_type("ShortTensor", _dtypes.int16)
+CharTensor = _legacy_type("CharTensor", _dtypes.int8)
+ByteTensor = _legacy_type("ByteTensor", _dtypes.uint8)
+BoolTensor = _legacy_type("BoolTensor", _dtypes.bool_)

@@ -35,6 +35,7 @@ def _body(values: np.ndarray) -> str:
 
 
 def format_tensor(tensor: Any) -> str:
+    """PyTorch's `repr` of a Tensor: `tensor([...])` plus dtype, device and grad notes."""
     array = tensor._array
     extras = []
     if isinstance(array, jax.core.Tracer):

@@ -11,26 +11,43 @@ import jax
 import jax.numpy as jnp
 
 from .. import functional as fn
+from .._precision import matmul_precision
+from ..autograd.dispatch import scalar_operands
 from .shape_ops import ShapeError
+
+# Python numbers passed to the elementwise ops marked `@numbers` are traced data (weakly typed
+# jit inputs), not cache keys: `x * 0.1` and `x * 0.11` run one compiled program. `pow` traces
+# float exponents only: an int exponent keeps its exact repeated-multiplication program.
+numbers = scalar_operands(int, float)
 
 
 # ---- pure functions (stable cache keys) -------------------------------------------------------
+@numbers
 def add(x, y, alpha=1):
-    return x + y if alpha == 1 else x + alpha * y
+    return x + y if _is_one(alpha) else x + alpha * y
 
 
+@numbers
 def sub(x, y, alpha=1):
-    return x - y if alpha == 1 else x - alpha * y
+    return x - y if _is_one(alpha) else x - alpha * y
 
 
+def _is_one(alpha):
+    """True for a static 1 (the default); a traced alpha always multiplies (exact for 1)."""
+    return not isinstance(alpha, jax.core.Tracer) and alpha == 1
+
+
+@numbers
 def rsub(x, y):
     return y - x
 
 
+@numbers
 def mul(x, y):
     return x * y
 
 
+@numbers
 def div(x, y, rounding_mode=None):
     if rounding_mode is None:
         return jnp.true_divide(x, y)
@@ -41,22 +58,27 @@ def div(x, y, rounding_mode=None):
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
 
+@numbers
 def rdiv(x, y):
     return jnp.true_divide(y, x)
 
 
+@numbers
 def floor_divide(x, y):
     return jnp.floor_divide(x, y)
 
 
+@numbers
 def remainder(x, y):
     return jnp.remainder(x, y)
 
 
+@scalar_operands(float)
 def pow(x, exponent):  # noqa: A001 - torch's name
     return jnp.power(x, exponent)
 
 
+@numbers
 def rpow(x, base):
     return jnp.power(base, x)
 
@@ -69,7 +91,7 @@ def matmul(x, y):
             f"matmul: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be multiplied "
             f"({x.shape[-1]} != {y.shape[-2 if y.ndim > 1 else 0]})"
         )
-    return jnp.matmul(x, y)
+    return jnp.matmul(x, y, precision=matmul_precision())
 
 
 def neg(x):
@@ -77,6 +99,7 @@ def neg(x):
 
 
 def _compare(name, op):
+    @numbers
     def compare(x, y):
         return op(x, y)
 
@@ -137,20 +160,24 @@ def cos(x):
     return jnp.cos(x)
 
 
+@numbers
 def clamp(x, min=None, max=None):  # noqa: A002 - torch's argument names
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must not be None")
     return jnp.clip(x, min, max)
 
 
+@numbers
 def where(condition, x, y):
     return jnp.where(condition, x, y)
 
 
+@numbers
 def maximum(x, y):
     return jnp.maximum(x, y)
 
 
+@numbers
 def minimum(x, y):
     return jnp.minimum(x, y)
 
@@ -239,22 +266,27 @@ def clone(x):
 
 
 # In-place forms keep the tensor's dtype, as PyTorch does.
+@numbers
 def add_inplace(x, y, alpha=1):
     return add(x, y, alpha).astype(x.dtype)
 
 
+@numbers
 def sub_inplace(x, y, alpha=1):
     return sub(x, y, alpha).astype(x.dtype)
 
 
+@numbers
 def mul_inplace(x, y):
     return (x * y).astype(x.dtype)
 
 
+@numbers
 def div_inplace(x, y, rounding_mode=None):
     return div(x, y, rounding_mode).astype(x.dtype)
 
 
+@numbers
 def clamp_inplace(x, min=None, max=None):  # noqa: A002
     return clamp(x, min, max).astype(x.dtype)
 
@@ -263,6 +295,7 @@ def copy_from(x, source):
     return jnp.broadcast_to(jnp.asarray(source).astype(x.dtype), x.shape)
 
 
+@numbers
 def fill(x, value):
     return jnp.full(x.shape, value, x.dtype)
 

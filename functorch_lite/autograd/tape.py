@@ -70,8 +70,10 @@ class TapeNode:
 
     @property
     def next_functions(self) -> tuple:
-        """(node, output_index) per input, as in PyTorch (a leaf shows as the leaf tensor)."""
-        return self.edges
+        """(node, output_index) per input, as in PyTorch: a leaf shows as its `AccumulateGrad` node."""
+        return tuple(
+            (_accumulate_grad(target), 0) if not _is_node(target) else (target, index) for target, index in self.edges
+        )
 
     def retain(self, output_index: int, tensor: Any) -> None:
         """Keeps the gradient of output `output_index` in `tensor.grad` (`retain_grad()`)."""
@@ -84,6 +86,40 @@ class TapeNode:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad:
+    """What `next_functions` shows for a leaf: the node that sums its gradient into `.grad`."""
+
+    __slots__ = ("_variable", "__weakref__")
+    next_functions = ()
+
+    def __init__(self, variable: Any):
+        self._variable = weakref.ref(variable)  # the cache below must not keep the leaf alive
+
+    @property
+    def variable(self) -> Any:
+        """The leaf tensor whose `.grad` this node fills."""
+        return self._variable()
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+_accumulators: dict[int, AccumulateGrad] = {}  # by id: Tensors compare elementwise, so no WeakKeyDictionary
+
+
+def _accumulate_grad(leaf: Any) -> AccumulateGrad:
+    """One AccumulateGrad per leaf while the leaf lives, as PyTorch keeps one."""
+    key = id(leaf)
+    node = _accumulators.get(key)
+    if node is None or node.variable is not leaf:
+        node = _accumulators[key] = AccumulateGrad(leaf)
+        weakref.finalize(leaf, _accumulators.pop, key, None)
+    return node
 
 
 def _is_node(target: Any) -> bool:
@@ -127,6 +163,29 @@ def _topological_order(roots: list[TapeNode]) -> list[TapeNode]:
     return order
 
 
+class _Cotangents:
+    """Gradients gathered so far: per output slot of each pending node, and per leaf."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[int, list] = {}  # id(node) -> one summed cotangent per output
+        self.leaves: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]
+
+    def add(self, target: Any, index: int, grad: Any) -> None:
+        if _is_node(target):
+            slots = self.nodes.setdefault(id(target), [None] * target.num_outputs)
+            slots[index] = _sum(slots[index], grad)
+        else:
+            entry = self.leaves.setdefault(id(target), [target, None])
+            entry[1] = _sum(entry[1], grad)
+
+    def pop(self, node: TapeNode) -> list | None:
+        return self.nodes.pop(id(node), None)
+
+    def of_leaf(self, leaf: Any) -> Any:
+        entry = self.leaves.get(id(leaf))
+        return None if entry is None else entry[1]
+
+
 def run_backward(
     outputs: Sequence[Any],
     output_grads: Sequence[Any],
@@ -140,71 +199,71 @@ def run_backward(
     that called `retain_grad()`); otherwise nothing is stored and the gradient of each
     of `inputs` (None where unreachable) is returned, as `autograd.grad` needs.
     """
-    leaf_grads: dict[int, list] = {}  # id(leaf) -> [leaf, summed gradient]
-    pending: dict[int, list] = {}  # id(node) -> per-output cotangents
-    roots: list[TapeNode] = []
+    grads = _Cotangents()
     for tensor, grad in zip(outputs, output_grads, strict=False):
-        target, index = edge_of(tensor)
-        if _is_node(target):
-            slots = pending.setdefault(id(target), [None] * target.num_outputs)
-            slots[index] = _sum(slots[index], grad)
-            roots.append(target)
-        else:
-            entry = leaf_grads.setdefault(id(target), [target, None])
-            entry[1] = _sum(entry[1], grad)
+        grads.add(*edge_of(tensor), grad)
+    roots = [edge_of(tensor)[0] for tensor in outputs if tensor._node is not None]
+    captured = _Captured(inputs)
 
-    captured: dict[tuple[int, int], Any] = {}
-    wanted = set()
-    if inputs is not None:
-        wanted = {(id(t._node), t._output_index) for t in inputs if t._node is not None}
-
-    previous_mode = grad_mode.is_grad_enabled()
-    grad_mode._set(create_graph)  # the backward computation is itself recorded only for create_graph
-    try:
+    with grad_mode._Scoped(create_graph):  # backward is itself recorded only for create_graph
         for node in _topological_order(roots):
-            cotangents = pending.pop(id(node), None)
+            cotangents = grads.pop(node)
             if cotangents is None:
                 continue  # reachable only through edges that carried no gradient
-            if node._backward is None:
-                raise RuntimeError(SECOND_BACKWARD_MESSAGE)
-            if wanted:
-                for index, value in enumerate(cotangents):
-                    if (id(node), index) in wanted:
-                        captured[(id(node), index)] = value
-            if inputs is None and node._retained:
-                for index, ref in node._retained:
-                    tensor = ref()
-                    if tensor is not None and cotangents[index] is not None:
-                        _store_grad(tensor, cotangents[index], create_graph)
-            grads = node._backward(cotangents, create_graph)
-            if not retain_graph:
-                node.release()
-            if anomaly._enabled:
-                anomaly.check_outputs([_raw(g) for g in grads], node.name(), "backward")
-            for (target, index), grad in zip(node.edges, grads, strict=False):
-                if grad is None:
-                    continue
-                if _is_node(target):
-                    slots = pending.setdefault(id(target), [None] * target.num_outputs)
-                    slots[index] = _sum(slots[index], grad)
-                else:
-                    entry = leaf_grads.setdefault(id(target), [target, None])
-                    entry[1] = _sum(entry[1], grad)
-    finally:
-        grad_mode._set(previous_mode)
+            captured.take(node, cotangents)
+            if inputs is None:
+                _store_retained(node, cotangents, create_graph)
+            for (target, index), grad in zip(node.edges, _call_vjp(node, cotangents, retain_graph, create_graph)):
+                if grad is not None:
+                    grads.add(target, index, grad)
 
     if inputs is not None:
-        results = []
-        for tensor in inputs:
-            if tensor._node is None:
-                entry = leaf_grads.get(id(tensor))
-                results.append(None if entry is None else entry[1])
-            else:
-                results.append(captured.get((id(tensor._node), tensor._output_index)))
-        return results
-    for leaf, grad in leaf_grads.values():
+        return captured.results(grads)
+    for leaf, grad in grads.leaves.values():
         _store_grad(leaf, grad, create_graph)
     return None
+
+
+class _Captured:
+    """For `autograd.grad`: the cotangents that reach non-leaf `inputs` on the way."""
+
+    def __init__(self, inputs: Sequence[Any] | None) -> None:
+        self.inputs = inputs
+        self.wanted = (
+            set() if inputs is None else {(id(t._node), t._output_index) for t in inputs if t._node is not None}
+        )
+        self.values: dict[tuple[int, int], Any] = {}
+
+    def take(self, node: TapeNode, cotangents: list) -> None:
+        for index, value in enumerate(cotangents):
+            if (id(node), index) in self.wanted:
+                self.values[(id(node), index)] = value
+
+    def results(self, grads: _Cotangents) -> list[Any]:
+        return [
+            grads.of_leaf(t) if t._node is None else self.values.get((id(t._node), t._output_index))
+            for t in self.inputs
+        ]
+
+
+def _call_vjp(node: TapeNode, cotangents: list, retain_graph: bool, create_graph: bool) -> Sequence[Any]:
+    """One gradient per edge of `node`; frees its saved values unless the graph is retained."""
+    if node._backward is None:
+        raise RuntimeError(SECOND_BACKWARD_MESSAGE)
+    grads = node._backward(cotangents, create_graph)
+    if not retain_graph:
+        node.release()
+    if anomaly._enabled:
+        anomaly.check_outputs([_raw(g) for g in grads], node.name(), "backward")
+    return grads
+
+
+def _store_retained(node: TapeNode, cotangents: list, create_graph: bool) -> None:
+    """Writes `.grad` of the non-leaf outputs of `node` that called `retain_grad()`."""
+    for index, ref in node._retained or ():
+        tensor = ref()
+        if tensor is not None and cotangents[index] is not None:
+            _store_grad(tensor, cotangents[index], create_graph)
 
 
 def _raw(value: Any) -> Any:

@@ -44,15 +44,16 @@ def digits(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The train or test part of scikit-learn's digits, ready for a LeNet-style network.
 
-    **Arguments:**
-    - `train`: the training part (True) or the held-out test part (False);
-      the two are disjoint and together hold all 1,797 images.
-    - `image_size`: side of the returned images; the 8x8 originals are
-      resized bilinearly (32 suits LeNet-5).
-    - `test_fraction`, `seed`: the stratified split (fraction of each class held out).
+    Args:
+        train: the training part (True) or the held-out test part (False);
+            the two are disjoint and together hold all 1,797 images.
+        image_size: side of the returned images; the 8x8 originals are
+            resized bilinearly (32 suits LeNet-5).
+        test_fraction, seed: the stratified split (fraction of each class held out).
 
-    **Returns:** `(images, labels)`: float32 `(N, 1, image_size, image_size)`
-    in [0, 1] and int32 `(N,)` in 0..9, in the original order.
+    Returns:
+        `(images, labels)`: float32 `(N, 1, image_size, image_size)`
+        in [0, 1] and int32 `(N,)` in 0..9, in the original order.
     """
     if not isinstance(train, (bool, np.bool_)):
         raise TypeError(f"digits: train must be a bool, got {train!r}")

@@ -104,8 +104,9 @@ def _search_directories(root: str | os.PathLike, torchvision_folder: str) -> lis
 def mnist(root: str | os.PathLike, train: bool = True, *, image_size: int = 28) -> tuple[np.ndarray, np.ndarray]:
     """MNIST's training (60,000) or test (10,000) set from the IDX files under `root`.
 
-    **Returns:** `(images, labels)`: float32 `(N, 1, image_size, image_size)`
-    in [0, 1] (zero-padded, centred, when image_size > 28) and int32 `(N,)`.
+    Returns:
+        `(images, labels)`: float32 `(N, 1, image_size, image_size)`
+        in [0, 1] (zero-padded, centred, when image_size > 28) and int32 `(N,)`.
     """
     _check_arguments("mnist", root, train, image_size)
     images, labels = _load_idx_pair(
@@ -127,7 +128,8 @@ def fashion_mnist(
     `root=None` reads the Debian package's directory
     /usr/share/datasets/fashion-mnist (`apt-get install dataset-fashion-mnist`).
 
-    **Returns:** `(images, labels)` as `mnist`.
+    Returns:
+        `(images, labels)` as `mnist`.
     """
     directory = FASHION_MNIST_DEBIAN_DIR if root is None else root
     _check_arguments("fashion_mnist", directory, train, image_size)

@@ -1,27 +1,11 @@
 """A stride-1 convolution as one matmul against a banded weight matrix, for XLA:CPU.
 
-XLA:CPU runs `conv_general_dilated` and, above all, its two gradients slowly for small
-images (LeNet's convolutions and their like; benchmarks/README.md has the figures). Here a
-convolution becomes one GEMM, which XLA:CPU hands to its matmul library:
-
-- the output width is cut into blocks of B columns; a block needs `win = B + kW - 1` input
-  columns, and one output row of a block needs those columns from `kH` input rows;
-- `rows[(n, y, g), (a, c, u)] = x[n, c, y + a, g * B + u]` gathers, for every output row
-  `y` and block `g`, its `kH x C x win` inputs: contiguous runs of `win` values, so the
-  copy is cheap and the duplication is only `kH * win / B`, not im2col's `kH * kW`;
-- `band[(a, c, u), (o, x)] = w[o, c, a, u - x]` (zero outside `0 <= u - x < kW`) is the
-  same for every block, so `rows @ band` is the whole convolution, shape (N Ho G, O B).
-
-The band does `win / kW` times the necessary multiplies; B = kW - 1 (so `win` is about
-2 kW) measured the best trade between that waste and the size of `rows`, or close to it,
-on every shape tried (3x3, 5x5, 7x7, 1x1 kernels; 1 to 64 channels), except short rows
-with a large gather, which `block_width` computes as one block.
-
-Nothing here has a hand-written derivative. Reverse mode gives the weight gradient as
-`rows^T @ dY` followed by a small contraction that folds the band back into the kernel,
-and the input gradient as `dY @ band^T` followed by the transpose of the row gather
-(padded adds): all GEMMs and cheap copies. jvp, vmap and higher derivatives follow
-from the same ops.
+XLA:CPU runs `conv_general_dilated`, and above all its two gradients, slowly for small
+images. Here `rows[(n, y, g), (a, c, u)] = x[n, c, y + a, g * B + u]` gathers each output
+row's inputs block by block (B output columns per block) and
+`band[(a, c, u), (o, x)] = w[o, c, a, u - x]` is the same for every block, so
+`rows @ band` is the whole convolution and autodiff turns both gradients into GEMMs plus
+cheap copies. The algorithm, the choice of B and the measurements: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -29,7 +13,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
+
+from .._precision import matmul_precision
 
 Pair = tuple[int, int]
 Padding = tuple[tuple[int, int], tuple[int, int]]
@@ -80,9 +65,8 @@ def block_width(n: int, c: int, ho: int, wo: int, kh: int, kw: int) -> int:
     A whole output row becomes one block instead when its band wastes at most 3x the
     multiplies (`Wo + kW - 1 <= 3 kW`) and the narrow blocks would gather more than
     `WHOLE_ROW_ABOVE` elements: the whole-row gather is smaller (no overlap between
-    blocks), which measured faster once it no longer fits the caches (LeNet's conv2 at
-    batch 256: 8.4 ms against 11.8 ms for forward and both gradients) and keeps the step's
-    scratch memory lower; at batch 64 the narrow blocks win (benchmarks/README.md).
+    blocks), which is faster once it no longer fits the caches and keeps the step's
+    scratch memory lower (figures in benchmarks/README.md).
     """
     narrow = max(1, min(kw - 1, wo))
     if wo + kw - 1 <= 3 * kw and _gathered(n, c, ho, wo, kh, kw, narrow) > WHOLE_ROW_ABOVE:
@@ -98,7 +82,7 @@ def band_matrix(w: jax.Array, block: int) -> jax.Array:
     x = np.arange(block)[None, :, None]
     b = np.arange(kw)[None, None, :]
     selector = jnp.asarray(u - x == b, w.dtype)  # (win, block, kW): which tap lands where
-    band = jnp.einsum("ocab,uxb->acuox", w, selector, precision=lax.Precision.HIGHEST)
+    band = jnp.einsum("ocab,uxb->acuox", w, selector, precision=matmul_precision())
     return band.reshape(kh * c * win, o * block)
 
 
@@ -122,6 +106,6 @@ def conv2d(x: jax.Array, w: jax.Array, padding: Padding) -> jax.Array:
     # (N, Ho, G, kH, C, win): output row y takes input rows y .. y + kH - 1.
     rows = jnp.stack([cols[:, a : a + ho] for a in range(kh)], axis=3)
     rows = rows.reshape(n * ho * groups, kh * c * win)
-    y = jnp.dot(rows, band_matrix(w, block), precision=lax.Precision.HIGHEST)
+    y = jnp.dot(rows, band_matrix(w, block), precision=matmul_precision())
     y = y.reshape(n, ho, groups, o, block).transpose(0, 3, 1, 2, 4).reshape(n, o, ho, groups * block)
     return y[..., :wo] if extra else y

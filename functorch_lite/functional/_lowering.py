@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from .._precision import matmul_precision
 from . import _banded_conv, _fast_pool
 
 Pair = tuple[int, int]
@@ -66,7 +67,7 @@ def generic_conv2d_nchw(
         rhs_dilation=dilation,
         dimension_numbers=("NCHW", "OIHW", "NCHW"),
         feature_group_count=groups,
-        precision=lax.Precision.HIGHEST,
+        precision=matmul_precision(),
     )
 
 

@@ -25,9 +25,13 @@ def leaky_relu(input: jax.Array, negative_slope: float = 0.01) -> jax.Array:
 
 def gelu(input: jax.Array, approximate: str = "none") -> jax.Array:
     """Gaussian error linear unit; approximate='tanh' uses the tanh formula."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    approximate = gelu_approximation(approximate, "gelu")
     return jax.nn.gelu(_checks.as_array(input, "input", "gelu"), approximate=approximate == "tanh")
+
+
+def gelu_approximation(approximate: str, op: str) -> str:
+    """GELU's `approximate` option, checked: 'none' or 'tanh' (the GELU layer calls it too)."""
+    return _checks.one_of(approximate, ("none", "tanh"), "approximate", op)
 
 
 def sigmoid(input: jax.Array) -> jax.Array:

@@ -51,20 +51,21 @@ def initialize_distributed(
 ) -> ProcessInfo:
     """Joins this process to a multi-process JAX run; call it once, before any JAX work.
 
-    **Arguments:**
-    - `coordinator_address`: `"host:port"` of process 0, which runs the coordinator
-      service; every process passes the same address.
-    - `num_processes`: how many processes take part.
-    - `process_id`: this process's index, `0 <= process_id < num_processes`.
-    - `local_device_ids`: the local accelerators this process drives (default: all).
-    - `jax_options`: passed to `jax.distributed.initialize` as they are
-      (`cluster_detection_method`, `initialization_timeout`, ...).
+    Args:
+        coordinator_address: `"host:port"` of process 0, which runs the coordinator
+            service; every process passes the same address.
+        num_processes: how many processes take part.
+        process_id: this process's index, `0 <= process_id < num_processes`.
+        local_device_ids: the local accelerators this process drives (default: all).
+        jax_options: passed to `jax.distributed.initialize` as they are
+            (`cluster_detection_method`, `initialization_timeout`, ...).
 
     Left as `None`, the first three come from the environment
     (`JAX_COORDINATOR_ADDRESS`, ...) or from cluster auto-detection (Slurm, Open MPI,
     Cloud TPU), exactly as in `jax.distributed.initialize`.
 
-    **Returns:** the `ProcessInfo` of this process once every process has joined.
+    Returns:
+        The `ProcessInfo` of this process once every process has joined.
     """
     if coordinator_address is not None:
         host, _, port = str(coordinator_address).rpartition(":")

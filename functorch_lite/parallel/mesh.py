@@ -30,12 +30,12 @@ AxisName = str | tuple[str, ...] | None
 def data_parallel_mesh(devices: Sequence[Any] | None = None, axis_name: str = "batch") -> Mesh:
     """A 1-D mesh over `devices`, whose single axis `axis_name` splits the batch.
 
-    **Arguments:**
-    - `devices`: a list of `jax.Device`s, device strings (`"cpu:1"`, `"cuda:0"`) or
-      `functorch_lite.device`s, all on one platform; default: `jax.devices()`, i.e.
-      every device of the default backend in every process (the local devices when
-      there is one process).
-    - `axis_name`: the name of the mesh axis (used in `PartitionSpec`s).
+    Args:
+        devices: a list of `jax.Device`s, device strings (`"cpu:1"`, `"cuda:0"`) or
+            `functorch_lite.device`s, all on one platform; default: `jax.devices()`, i.e.
+            every device of the default backend in every process (the local devices when
+            there is one process).
+        axis_name: the name of the mesh axis (used in `PartitionSpec`s).
     """
     if not isinstance(axis_name, str) or not axis_name:
         raise TypeError(f"data_parallel_mesh: axis_name must be a non-empty str, got {axis_name!r}")
@@ -182,8 +182,9 @@ def shard_batch(tree: PyTree, mesh: Mesh, axis: int = 0, *, axis_name: AxisName 
     `jax.make_array_from_process_local_data`. Leaves already placed this way are
     returned as they are.
 
-    **Raises:** `ValueError` naming the leaf, its batch size and the device count when
-    the batch does not divide evenly.
+    Raises:
+        ValueError: naming the leaf, its batch size and the device count when
+            the batch does not divide evenly.
     """
     return _shard_batch(tree, mesh, axis, axis_name, "", "parallel.shard_batch")
 

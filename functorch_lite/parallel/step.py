@@ -73,25 +73,26 @@ def data_parallel(
 ) -> Callable:
     """Compiles `step_fn` once for data-parallel execution over `mesh`.
 
-    **Arguments:**
-    - `step_fn`: a pure function written for the *global* batch, e.g.
-      `train_step(params, opt_state, x, y, key) -> (params, opt_state, loss, correct)`.
-    - `mesh`: default `data_parallel_mesh()` (every device).
-    - `batch_argnums`: positions of the batch arguments; each leaf of those is split
-      along axis 0 across the mesh (see `shard_batch`). Host numpy arrays are welcome.
-      With several processes these arguments are the *process-local* rows.
-    - `donate_argnums`: positions whose buffers the step may reuse (as in `jax.jit`),
-      typically the parameters and optimizer state.
-    - `batch_outnums`: positions, in the returned tuple, of per-example outputs that
-      should stay split along axis 0; every other output is replicated, so a loss or
-      the new parameters can be read on any device (and any process).
-    - `axis_name`: the mesh axes that split the batch (default: all of them).
+    Args:
+        step_fn: a pure function written for the *global* batch, e.g.
+            `train_step(params, opt_state, x, y, key) -> (params, opt_state, loss, correct)`.
+        mesh: default `data_parallel_mesh()` (every device).
+        batch_argnums: positions of the batch arguments; each leaf of those is split
+            along axis 0 across the mesh (see `shard_batch`). Host numpy arrays are welcome.
+            With several processes these arguments are the *process-local* rows.
+        donate_argnums: positions whose buffers the step may reuse (as in `jax.jit`),
+            typically the parameters and optimizer state.
+        batch_outnums: positions, in the returned tuple, of per-example outputs that
+            should stay split along axis 0; every other output is replicated, so a loss or
+            the new parameters can be read on any device (and any process).
+        axis_name: the mesh axes that split the batch (default: all of them).
 
-    **Returns:** a function with `step_fn`'s signature. Each call places its inputs
-    (replicating state, sharding batches, after checking that the batch divides by the
-    device count) unless they are already placed, then runs one XLA program. Keyword
-    arguments are replicated. The function has `.mesh` and `.jitted` (the `jax.jit`
-    object, for `.lower(...)`) attributes.
+    Returns:
+        A function with `step_fn`'s signature. Each call places its inputs (replicating
+        state, sharding batches, after checking that the batch divides by the device count)
+        unless they are already placed, then runs one XLA program. Keyword arguments are
+        replicated. The function has `.mesh` and `.jitted` (the `jax.jit` object, for
+        `.lower(...)`) attributes.
     """
     if not callable(step_fn):
         raise TypeError(f"data_parallel: step_fn must be callable, got {type(step_fn).__name__}")
@@ -100,40 +101,13 @@ def data_parallel(
     donate_positions = _argnums(donate_argnums, "donate_argnums")
     batch_outputs = _argnums(batch_outnums, "batch_outnums")
     axes = _data_axes(mesh, axis_name, "data_parallel")
-    replicated = replicated_sharding(mesh)
     names = _argument_names(step_fn)
+    replicated = replicated_sharding(mesh)  # built once: placing arguments is the per-call hot path
 
     def constrained_step(*args, **kwargs):
-        outputs = step_fn(*args, **kwargs)
-        if not batch_outputs:
-            return jax.lax.with_sharding_constraint(outputs, replicated)
-        if not isinstance(outputs, (tuple, list)) or max(batch_outputs) >= len(outputs):
-            got = f"a tuple of {len(outputs)}" if isinstance(outputs, (tuple, list)) else type(outputs).__name__
-            raise ValueError(
-                f"data_parallel: batch_outnums={batch_outputs} needs step_fn to return a "
-                f"tuple with those positions, got {got}"
-            )
-        placed = []
-        for position, output in enumerate(outputs):
-            if position in batch_outputs:
-                output = jax.tree.map(functools.partial(split_rows, position=position), output)
-            else:
-                output = jax.lax.with_sharding_constraint(output, replicated)
-            placed.append(output)
-        return type(outputs)(*placed) if hasattr(outputs, "_fields") else type(outputs)(placed)
-
-    def split_rows(leaf: jax.Array, position: int) -> jax.Array:
-        if leaf.ndim == 0:
-            raise ValueError(
-                f"data_parallel: output {position} is listed in batch_outnums but is a "
-                f"scalar; only outputs with a batch axis can stay split"
-            )
-        return jax.lax.with_sharding_constraint(leaf, batch_sharding(mesh, 0, leaf.ndim, axes))
+        return _constrain_outputs(step_fn(*args, **kwargs), batch_outputs, replicated, mesh, axes)
 
     jitted = jax.jit(constrained_step, donate_argnums=donate_positions)
-
-    def argument_name(position: int) -> str:
-        return names[position] if position < len(names) else f"argument {position}"
 
     @functools.wraps(step_fn)
     def parallel_step(*args, **kwargs):
@@ -142,13 +116,7 @@ def data_parallel(
                 f"data_parallel: batch_argnums={batch_positions} but "
                 f"{getattr(step_fn, '__name__', 'step_fn')} was called with {len(args)} positional arguments"
             )
-        placed = []
-        for position, arg in enumerate(args):
-            if position in batch_positions:
-                arg = _shard_batch(arg, mesh, 0, axes, argument_name(position), "data_parallel")
-            elif not _all_placed(arg, replicated):
-                arg = replicate(arg, mesh)
-            placed.append(arg)
+        placed = _place_arguments(args, batch_positions, names, replicated, mesh, axes)
         if kwargs and not _all_placed(kwargs, replicated):
             kwargs = replicate(kwargs, mesh)
         return jitted(*placed, **kwargs)
@@ -156,3 +124,58 @@ def data_parallel(
     parallel_step.mesh = mesh
     parallel_step.jitted = jitted
     return parallel_step
+
+
+def _place_arguments(
+    args: tuple,
+    batch_positions: tuple[int, ...],
+    names: list[str],
+    replicated: jax.sharding.NamedSharding,
+    mesh: jax.sharding.Mesh,
+    axes: Any,
+) -> list:
+    """Shards the batch arguments and replicates the rest (unless already placed)."""
+    placed = []
+    for position, arg in enumerate(args):
+        if position in batch_positions:
+            name = names[position] if position < len(names) else f"argument {position}"
+            arg = _shard_batch(arg, mesh, 0, axes, name, "data_parallel")
+        elif not _all_placed(arg, replicated):
+            arg = replicate(arg, mesh)
+        placed.append(arg)
+    return placed
+
+
+def _constrain_outputs(
+    outputs: Any,
+    batch_outputs: tuple[int, ...],
+    replicated: jax.sharding.NamedSharding,
+    mesh: jax.sharding.Mesh,
+    axes: Any,
+) -> Any:
+    """Inside the jit: outputs in `batch_outputs` stay split along axis 0, the rest are replicated."""
+    if not batch_outputs:
+        return jax.lax.with_sharding_constraint(outputs, replicated)
+    if not isinstance(outputs, (tuple, list)) or max(batch_outputs) >= len(outputs):
+        got = f"a tuple of {len(outputs)}" if isinstance(outputs, (tuple, list)) else type(outputs).__name__
+        raise ValueError(
+            f"data_parallel: batch_outnums={batch_outputs} needs step_fn to return a "
+            f"tuple with those positions, got {got}"
+        )
+    placed = []
+    for position, output in enumerate(outputs):
+        if position in batch_outputs:
+            output = jax.tree.map(functools.partial(_split_rows, position=position, mesh=mesh, axes=axes), output)
+        else:
+            output = jax.lax.with_sharding_constraint(output, replicated)
+        placed.append(output)
+    return type(outputs)(*placed) if hasattr(outputs, "_fields") else type(outputs)(placed)
+
+
+def _split_rows(leaf: jax.Array, position: int, mesh: jax.sharding.Mesh, axes: Any) -> jax.Array:
+    if leaf.ndim == 0:
+        raise ValueError(
+            f"data_parallel: output {position} is listed in batch_outnums but is a "
+            f"scalar; only outputs with a batch axis can stay split"
+        )
+    return jax.lax.with_sharding_constraint(leaf, batch_sharding(mesh, 0, leaf.ndim, axes))

@@ -45,9 +45,9 @@ def as_tensor(value: Any) -> Tensor:
 def _init_key(raw_key: Any) -> jax.Array:
     """The generator's threefry key as an "rbg" key for parameter initialisation.
 
-    Threefry's random kernels take seconds to compile on XLA:CPU for every parameter
-    shape, which made constructing LeNet-5 take ~9 s; XLA's RngBitGenerator compiles
-    several times faster. Draws stay a deterministic function of the generator's state.
+    Threefry's random kernels compile slowly on XLA:CPU for every new parameter shape;
+    XLA's RngBitGenerator compiles several times faster (figures in benchmarks/README.md).
+    Draws stay a deterministic function of the generator's state.
     """
     data = jax.numpy.asarray(raw_key, jax.numpy.uint32)
     return jax.random.wrap_key_data(jax.numpy.concatenate([data, data ^ jax.numpy.uint32(0x9E3779B9)]), impl="rbg")

@@ -43,13 +43,14 @@ def _stack_ints(batch: Sequence[int]) -> np.ndarray:
 def numpy_collate(batch: Sequence[Any]) -> Any:
     """Stacks a list of samples into numpy arrays, recursing into tuples, lists and dicts.
 
-    **Arguments:**
-    - `batch`: a sequence of samples of one structure, or a `StackedSamples`
-      from a dataset's `__getitems__` (its arrays are used as they are).
+    Args:
+        batch: a sequence of samples of one structure, or a `StackedSamples`
+            from a dataset's `__getitems__` (its arrays are used as they are).
 
-    **Returns:** the sample structure with every leaf stacked along a new
-    first axis: arrays keep their dtype, Python ints give int32, floats
-    float32, bools bool; strings stay a list of strings.
+    Returns:
+        The sample structure with every leaf stacked along a new
+        first axis: arrays keep their dtype, Python ints give int32, floats
+        float32, bools bool; strings stay a list of strings.
     """
     if isinstance(batch, StackedSamples):
         return batch.arrays

@@ -198,11 +198,11 @@ def random_split(
 ) -> list[Subset]:
     """Splits `dataset` into non-overlapping random `Subset`s of the given lengths.
 
-    **Arguments:**
-    - `lengths`: ints summing to `len(dataset)`, or fractions summing to 1
-      (floored, leftover samples given round-robin to the first splits, as torch).
-    - `generator` / `seed`: an int or numpy Generator; the same seed gives the
-      same split. With neither the split is random each call, as in torch.
+    Args:
+        lengths: ints summing to `len(dataset)`, or fractions summing to 1
+            (floored, leftover samples given round-robin to the first splits, as torch).
+        generator / seed: an int or numpy Generator; the same seed gives the
+            same split. With neither the split is random each call, as in torch.
     """
     if isinstance(lengths, (str, bytes)) or not isinstance(lengths, Sequence) or not lengths:
         raise TypeError(f"random_split: lengths must be a non-empty sequence, got {lengths!r}")
