@@ -268,6 +268,20 @@ class ArithmeticMixin:
         return apply(tensor_math.any, self, dim, keepdim)
 
     # ---- in-place (see Tensor._inplace) ----
+    # `a += b` updates `a` in place, as in PyTorch; without these Python would rebind the name to a
+    # new tensor, and `for p in params: p -= lr * p.grad` would silently update nothing.
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
     def add_(self, other, alpha=1):
         return self._inplace(tensor_math.add_inplace, other, alpha)
 
