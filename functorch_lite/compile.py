@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
+from . import _value_checks
 from . import random as _random
 from ._tensor.tensor import Tensor
 from .nn import parameter as _parameter
@@ -440,7 +441,7 @@ class Compiled:
 
         _parameter.registration_hook[0] = _refuse_registration
         Tensor._wrap = classmethod(recording_wrap)
-        checks = _ValueChecks() if self.check else contextlib.nullcontext()
+        checks = _value_checks.checkified() if self.check else contextlib.nullcontext()
         try:
             checks.__enter__()
             closed = jax.make_jaxpr(traced)(values, lrs, arrays)
@@ -632,83 +633,13 @@ def _find_writes(
     return writes, values
 
 
-# -- compile(check=True): PyTorch's value checks as checkify checks ----------------------------------------
-class _ValueChecks:
-    """While a step is traced with check=True: the ops whose eager form checks index values
-    (`cross_entropy`/`nll_loss` class labels, `embedding` indices) also emit a checkify check.
-
-    These are compile's own small checks; the eager checks live with the ops."""
-
-    def __enter__(self) -> None:
-        from .nn import functional as F
-        from .nn.modules.linear import Embedding
-
-        self.saved = [(F, n, getattr(F, n)) for n in ("cross_entropy", "nll_loss", "embedding")]
-        self.saved.append((Embedding, "forward", Embedding.__dict__.get("forward")))
-        for module, name, _ in self.saved:
-            setattr(module, name, _checked(name, getattr(module, name)))
-
-    def __exit__(self, *exc: Any) -> None:
-        for module, name, original in self.saved:
-            if original is None:  # inherited: drop the wrapper
-                delattr(module, name)
-            else:
-                setattr(module, name, original)
-
-
-def _checked(name: str, original: Callable) -> Callable:
-    if name == "forward":  # nn.Embedding.forward(self, input)
-
-        @functools.wraps(original)
-        def forward(module: Any, input: Any) -> Any:
-            _check_indices(input, module.num_embeddings)
-            return original(module, input)
-
-        return forward
-
-    if name == "embedding":
-
-        @functools.wraps(original)
-        def embedding(input: Any, weight: Any, *args: Any, **kwargs: Any) -> Any:
-            _check_indices(input, weight.shape[0])
-            return original(input, weight, *args, **kwargs)
-
-        return embedding
-
-    @functools.wraps(original)
-    def loss(input: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
-        ignore_index = kwargs.get("ignore_index", args[2] if len(args) > 2 else -100)
-        _check_targets(input, target, ignore_index)
-        return original(input, target, *args, **kwargs)
-
-    return loss
-
-
-def _values(x: Any) -> Any:
-    return x._array if isinstance(x, Tensor) else jnp.asarray(x)
-
-
-def _check_indices(input: Any, size: int) -> None:
-    index = _values(input)
-    checkify.check(jnp.all((index >= 0) & (index < size)), "index out of range in self")
-
-
-def _check_targets(input: Any, target: Any, ignore_index: int) -> None:
-    target = _values(target)
-    if not jnp.issubdtype(target.dtype, jnp.integer):
-        return  # class probabilities: nothing to check
-    shape = _values(input).shape
-    classes = shape[1] if len(shape) > 1 else shape[0]
-    bad = ((target < 0) | (target >= classes)) & (target != ignore_index)
-    first = jnp.where(bad.any(), target.ravel()[jnp.argmax(bad.ravel())], 0)
-    checkify.check(~bad.any(), "Target {} is out of bounds.", first)
-
-
 def _raise_checked(error: Any) -> None:
-    """PyTorch's IndexError for a failed check, with its message (checkify's location note dropped)."""
+    """The eager op's own error for a failed value check (`_value_checks`), after the compiled step ran."""
     message = error.get()
     if message:
-        raise IndexError(message.split(" (check failed at")[0].split(" (`check` failed)")[0].strip())
+        message = message.split(" (check failed at")[0].split(" (`check` failed)")[0].strip()
+        name, _, text = message.partition(": ")
+        raise getattr(_value_checks, name, IndexError)(text if hasattr(_value_checks, name) else message)
 
 
 def _refuse_registration(owner: Any, name: str, value: Any) -> None:
