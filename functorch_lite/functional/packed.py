@@ -152,7 +152,8 @@ def pad_packed_sequence(
     lengths = lengths_from_batch_sizes(sizes)
     if unsorted is not None:
         padded = padded[:, unsorted]
-        lengths = lengths[np.asarray(unsorted)]
+        # The permutation is data: concrete eagerly (lengths stay numpy), traced under jit.
+        lengths = lengths[np.asarray(unsorted)] if _checks.is_concrete(unsorted) else jnp.asarray(lengths)[unsorted]
     return (jnp.swapaxes(padded, 0, 1) if batch_first else padded), lengths
 
 

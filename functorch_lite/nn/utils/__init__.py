@@ -1,4 +1,4 @@
-"""`nn.utils`: gradient clipping on the `.grad` of Parameters, computed by `optim.clip`.
+"""`nn.utils`: gradient clipping on the `.grad` of Parameters, computed by `optim.clip`; `nn.utils.rnn`.
 
 One jitted call clips all gradients; the clipped values are written back into the
 existing `.grad` Tensors, as PyTorch's in-place `clip_grad_norm_` does.
@@ -13,9 +13,10 @@ from typing import Any
 import jax
 import numpy as np
 
-from .._tensor.tensor import Tensor
-from ..optim import clip
-from .parameter import set_array
+from ..._tensor.tensor import Tensor
+from ...optim import clip
+from ..parameter import set_array
+from . import rnn
 
 _clip_norm = jax.jit(clip.clip_by_global_norm, static_argnames=("norm_type",))
 _clip_value = jax.jit(clip.clip_by_value)
@@ -69,4 +70,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
             set_array(parameter.grad, grad)
 
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
