@@ -80,7 +80,7 @@ def _cell(mode: str, op: str, input, hx, w_ih, w_hh, b_ih, b_hh, w_hr=None):
     _checks.floating(x, "input", op)
     gate_size, out_size = w_hh.shape
     hidden = gate_size // GATES[mode]
-    lead = x.shape[:1]
+    lead = x.shape[:-1]
     names = ("hx",) if mode != "LSTM" else ("hx[0]", "hx[1]")
     if hx is None:
         state = tuple(jnp.zeros((*lead, size), x.dtype) for size in (out_size, hidden)[: len(names)])

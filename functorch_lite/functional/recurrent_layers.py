@@ -15,6 +15,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _checks
 from . import init as initializers
@@ -28,14 +29,18 @@ def _check_sizes(op: str, input_size: Any, hidden_size: Any) -> tuple[int, int]:
 
 
 def _uniform_init(shapes: dict[str, tuple[int, ...]], hidden_size: int, dtype) -> Any:
+    """Every parameter U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch's `reset_parameters`."""
     bound = 1.0 / math.sqrt(hidden_size)
+    sizes = [math.prod(shape) for shape in shapes.values()]
+    offsets = np.cumsum([0, *sizes])
 
     @_jit_init
     def init(key):
-        keys = jax.random.split(key, len(shapes))
+        # One draw cut into the parameters: one random kernel to compile, not one per parameter shape.
+        flat = initializers.uniform(key, (int(offsets[-1]),), -bound, bound, dtype)
         return {
-            name: initializers.uniform(k, shape, -bound, bound, dtype)
-            for k, (name, shape) in zip(keys, shapes.items(), strict=True)
+            name: flat[start:stop].reshape(shape)
+            for (name, shape), start, stop in zip(shapes.items(), offsets[:-1], offsets[1:], strict=True)
         }
 
     return init
