@@ -265,3 +265,47 @@ def test_functional_call_runs_the_lstm_with_given_parameters():
     np.testing.assert_allclose(_numpy(c), _numpy(c_t), **TOL)
     # The module keeps its own parameters.
     assert not np.allclose(mine.weight_ih_l0.detach().numpy(), replaced["weight_ih_l0"])
+
+
+def test_compiled_step_with_packed_sequences_gives_the_eager_numbers():
+    from functorch_lite.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    def train(compiled):
+        fl.manual_seed(0)
+        lstm, head = nn.LSTM(3, 4, batch_first=True, bidirectional=True), nn.Linear(8, 1)
+        optimizer = fl.optim.SGD([*lstm.parameters(), *head.parameters()], lr=0.1)
+
+        def step(x):
+            optimizer.zero_grad()
+            out, (h, _) = lstm(pack_padded_sequence(x, [5, 3], batch_first=True))
+            padded, _ = pad_packed_sequence(out, batch_first=True)
+            loss = head(padded).pow(2).mean() + h.pow(2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        step = fl.compile(step) if compiled else step
+        x = fl.tensor(_randn((2, 5, 3), 0))
+        return [step(x).item() for _ in range(3)]
+
+    eager = train(False)
+    np.testing.assert_allclose(train(True), eager, rtol=1e-5)
+    assert eager[-1] < eager[0]
+
+
+def test_vmap_of_grad_over_the_module_gives_torchs_per_example_gradients():
+    mine, theirs = _pair("GRU", 3, 4, batch_first=True)
+    x = _randn((5, 1, 6, 3), 0)  # 5 examples, each a batch of one sequence
+    params = {k: v.detach() for k, v in mine.named_parameters()}
+
+    def loss(params, example):
+        return fl.func.functional_call(mine, params, (example,))[0].pow(2).sum()
+
+    per_example = fl.func.vmap(fl.func.grad(loss), in_dims=(None, 0))(params, fl.tensor(x))
+    # torch.func.vmap has no batching rule for its fused GRU, so torch's side is a loop of backward passes.
+    for i in range(5):
+        theirs.zero_grad()
+        theirs(torch.tensor(x[i]))[0].pow(2).sum().backward()
+        for name, p in theirs.named_parameters():
+            assert tuple(per_example[name].shape) == (5, *p.shape)
+            np.testing.assert_allclose(_numpy(per_example[name][i]), _numpy(p.grad), err_msg=name, **GRAD_TOL)
