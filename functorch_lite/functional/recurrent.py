@@ -217,6 +217,12 @@ def recurrent(
     _checks.rank(x, (2, 3), "input", op, "(L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in)")
     _checks.floating(x, "input", op)
     directions = 2 if bidirectional else 1
+    has_bias, has_proj = "bias_ih_l0" in params, "weight_hr_l0" in params
+    layout = [param_names(layer, d == 1, has_bias, has_proj) for layer in range(num_layers) for d in range(directions)]
+    missing = [name for names in layout for name in names.values() if name not in params]
+    if missing:
+        raise ValueError(f"{op}: params lack {missing} (num_layers={num_layers}, bidirectional={bidirectional})")
+    _checks.same_dtype(x, _checks.as_array(params["weight_ih_l0"], "weight_ih_l0", op), "input and weights", op)
     w_hh0 = params["weight_hh_l0"]
     hidden, out_size = w_hh0.shape[0] // GATES[mode], w_hh0.shape[1]
     input_size = params["weight_ih_l0"].shape[1]
@@ -233,14 +239,12 @@ def recurrent(
     use_dropout = training and dropout_p > 0 and num_layers > 1
     if use_dropout and key is None:
         raise ValueError(f"{op}: training with dropout={dropout_p} needs key= (a PRNG key); pass training=False")
-    has_bias, has_proj = "bias_ih_l0" in params, "weight_hr_l0" in params
     step = _STEPS[mode]
     finals = []
     for layer in range(num_layers):
         outputs = []
         for d in range(directions):
-            names = param_names(layer, d == 1, has_bias, has_proj)
-            w = {role: params[name] for role, name in names.items()}
+            w = {role: params[name] for role, name in layout[layer * directions + d].items()}
             gi = linear(x, w.pop("w_ih"), w.pop("b_ih", None))
             index = layer * directions + d
             out, final = _direction(step, gi, tuple(s[index] for s in state), w, mask, reverse=d == 1)
