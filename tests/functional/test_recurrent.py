@@ -312,3 +312,19 @@ def test_float64_finite_differences_of_a_small_lstm():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240, cwd=ROOT)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]
+
+
+def test_dropout_between_layers_zeroes_a_fraction_p_and_scales_the_rest():
+    # Identity relu layers: layer 1 passes positive input through, so layer 2's output is exactly dropout(input).
+    size, p = 32, 0.3
+    layer = fn.RNN(size, size, num_layers=2, nonlinearity="relu", dropout=p)
+    eye, zero = jnp.eye(size), jnp.zeros((size, size))
+    params = {}
+    for k in range(2):
+        params |= {f"weight_ih_l{k}": eye, f"weight_hh_l{k}": zero}
+        params |= {f"bias_ih_l{k}": jnp.zeros(size), f"bias_hh_l{k}": jnp.zeros(size)}
+    x = jnp.abs(jnp.asarray(randn((40, 8, size), 0))) + 0.1
+    out, _ = jax.jit(lambda p_, x_, k_: layer.apply(p_, x_, key=k_))(params, x, jax.random.key(3))
+    dropped = np.asarray(out) == 0.0
+    assert abs(dropped.mean() - p) < 0.02
+    np.testing.assert_allclose(np.asarray(out)[~dropped], np.asarray(x / (1 - p))[~dropped], rtol=1e-6)
