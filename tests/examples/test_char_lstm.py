@@ -27,7 +27,7 @@ def _history(out: str) -> list[float]:
     return [float(v) for v in re.search(r"val loss by epoch: ([\d. ]+)", out).group(1).split()]
 
 
-def test_validation_loss_falls_and_resume_continues_the_run(tmp_path):
+def test_validation_loss_falls_resume_continues_and_other_settings_are_refused(tmp_path):
     checkpoint = tmp_path / "char.safetensors"
     out = _run("--epochs", "2", "--checkpoint", str(checkpoint))
     history = _history(out)
@@ -41,12 +41,10 @@ def test_validation_loss_falls_and_resume_continues_the_run(tmp_path):
     assert "resumed from" in resumed and "epoch   3" in resumed and "epoch   1 " not in resumed
     assert _history(resumed)[:3] == history and len(_history(resumed)) == 4
     assert int(fl.load(checkpoint)["epoch"]) == 3
+    # Resuming continues the same trajectory as a run that was never stopped.
+    assert _history(_run("--epochs", "3", "--sample-length", "0")) == _history(resumed)
 
-
-def test_resume_with_another_model_size_is_refused(tmp_path):
-    checkpoint = tmp_path / "char.safetensors"
-    _run("--epochs", "1", "--checkpoint", str(checkpoint), "--sample-length", "0")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     args = [*TINY, "--hidden-size", "16", "--resume", str(checkpoint)]
-    result = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=ROOT, env=env)
-    assert result.returncode != 0 and "--hidden-size 32 -> 16" in result.stderr
+    refused = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert refused.returncode != 0 and "--hidden-size 32 -> 16" in refused.stderr
