@@ -110,18 +110,9 @@ def _sequence_layer(
         key=None,
         training=True,
     ):
-        if isinstance(x, packing.PackedSequence):
-            data, h = apply(
-                params,
-                x.data,
-                hx,
-                batch_sizes=x.batch_sizes,
-                sorted_indices=x.sorted_indices,
-                unsorted_indices=x.unsorted_indices,
-                key=key,
-                training=training,
-            )
-            return packing.PackedSequence(data, x.batch_sizes, x.sorted_indices, x.unsorted_indices), h
+        packed_input = isinstance(x, packing.PackedSequence)
+        if packed_input:
+            x, batch_sizes, sorted_indices, unsorted_indices = x
         if batch_sizes is None:
             return recurrent(mode, params, x, hx, batch_first=batch_first, training=training, key=key, **config)
         sizes = packing.checked_batch_sizes(batch_sizes, name)
@@ -134,7 +125,10 @@ def _sequence_layer(
         lengths = jnp.asarray(packing.lengths_from_batch_sizes(sizes))
         hx = _permute(hx, sorted_indices)
         out, h = recurrent(mode, params, padded, hx, training=training, key=key, lengths=lengths, **config)
-        return packing.packed_from_padded(out, sizes), _permute(h, unsorted_indices)
+        data, h = packing.packed_from_padded(out, sizes), _permute(h, unsorted_indices)
+        return (
+            packing.PackedSequence(data, batch_sizes, sorted_indices, unsorted_indices) if packed_input else data
+        ), h
 
     return Layer(_uniform_init(shapes, hidden_size, dtype), _named(apply, name), name=name)
 
