@@ -10,7 +10,7 @@ concrete. Imports only jax and numpy, so every layer may use it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -19,15 +19,18 @@ import numpy as np
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def is_int(value: Any) -> bool:
+    """An int or numpy integer, not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def pair(value: Any, name: str, op: str, *, minimum: int = 0) -> tuple[int, int]:
     """Normalises an int or a pair of ints (PyTorch's `_pair`), checking the bound."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if isinstance(value, Sequence) and len(value) == 1:  # PyTorch expands a 1-element list, as (1,) -> (1, 1)
+        value = value[0]
+    if is_int(value):
         out = (int(value), int(value))
-    elif (
-        isinstance(value, Sequence)
-        and len(value) == 2
-        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
-    ):
+    elif isinstance(value, Sequence) and len(value) == 2 and all(is_int(v) for v in value):
         out = (int(value[0]), int(value[1]))
     else:
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
@@ -87,10 +90,54 @@ def probability(p: Any, name: str, op: str) -> float:
     return float(p)
 
 
-def positive_int(value: Any, name: str, op: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+def positive_int(
+    value: Any, name: str, op: str, *, wording: Literal["must", "should"] = "must", noun: str = "int"
+) -> int:
+    """An int >= 1. `wording="should"` gives torch.utils.data's message (a TypeError for a non-int);
+    `noun` names it in the "must" message (the schedules say "a positive integer")."""
+    if wording == "should":
+        expected = f"{op}: {name} should be a positive integer value, but got {name}="
+        if not is_int(value):
+            raise TypeError(f"{expected}{value!r} ({type(value).__name__})")
+        if value <= 0:
+            raise ValueError(f"{expected}{value}")
+    elif not is_int(value) or value <= 0:
+        raise ValueError(f"{op}: {name} must be a positive {noun}, got {value!r}")
     return int(value)
+
+
+def non_negative_int(value: Any, name: str, op: str) -> int:
+    """An int >= 0 (an epoch, a count)."""
+    if not is_int(value) or value < 0:
+        raise ValueError(f"{op}: {name} must be a non-negative int, got {value!r}")
+    return int(value)
+
+
+def integer(value: Any, name: str, op: str) -> int:
+    """An int option (a dim, an index); bools and floats are refused."""
+    if not is_int(value):
+        raise TypeError(f"{op}: {name} must be an int, got {value!r}")
+    return int(value)
+
+
+def one_of(value: Any, choices: Sequence[str], name: str, op: str) -> str:
+    """A string option out of a few (`approximate`, `mode`), named in the message as 'a' or 'b'."""
+    if value not in choices:
+        want = " or ".join(repr(c) for c in choices)
+        raise ValueError(f"{op}: {name} must be {want}, got {value!r}")
+    return value
+
+
+def non_negative(value: Any, name: str, op: str) -> Any:
+    """A real scalar >= 0 (NaN refused); traced values pass unchecked."""
+    if isinstance(value, jax.core.Tracer):
+        return value
+    scalar = isinstance(value, (int, float, np.integer, np.floating)) or (
+        isinstance(value, (jax.Array, np.ndarray)) and value.ndim == 0 and not jnp.iscomplexobj(value)
+    )
+    if isinstance(value, bool) or not scalar or not float(value) >= 0:
+        raise ValueError(f"{op}: {name} must be a non-negative number, got {value!r}")
+    return value
 
 
 def is_concrete(x: Any) -> bool:
@@ -98,9 +145,14 @@ def is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def flag(value: Any, name: str, op: str) -> bool:
-    """A bool option; a string such as 'yes' would otherwise count as True."""
+def flag(value: Any, name: str, op: str, *, wording: Literal["must", "should"] = "must") -> bool:
+    """A bool option; a string such as 'yes' would otherwise count as True.
+
+    `wording="should"` gives torch.utils.data's message ("should be a boolean value").
+    """
     if not isinstance(value, (bool, np.bool_)):
+        if wording == "should":
+            raise TypeError(f"{op}: {name} should be a boolean value, but got {name}={value!r}")
         raise TypeError(f"{op}: {name} must be a bool, got {value!r}")
     return bool(value)
 
@@ -120,9 +172,63 @@ def number(value: Any, name: str, op: str, *, minimum: float | None = None) -> A
     return value
 
 
+def real(
+    value: Any,
+    name: str,
+    op: str,
+    *,
+    ok: Any = None,
+    expected: str = "a number",
+    range_prefix: str = "",
+    type_error: type[Exception] = TypeError,
+) -> Any:
+    """A finite real scalar with `ok(value)` true (traced values pass unchecked).
+
+    Messages: `'{op}: {name} must be {expected}, got v'` (as `type_error` for a non-number,
+    ValueError out of range) and `'{op}: {name} must be finite ({expected}), got v'` for nan/inf;
+    `range_prefix` goes before `name` in the two ValueErrors (torch's "Invalid learning rate: ").
+    """
+    if isinstance(value, jax.core.Tracer):
+        return value
+    is_scalar = isinstance(value, (int, float, np.integer, np.floating)) or (
+        isinstance(value, (jax.Array, np.ndarray, np.generic))
+        and np.ndim(value) == 0
+        and np.issubdtype(np.asarray(value).dtype, np.number)
+    )
+    if isinstance(value, bool) or not is_scalar:
+        raise type_error(f"{op}: {name} must be {expected}, got {value!r}")
+    # nan fails every comparison, but inf passes `x >= 0` and would make every update nan.
+    if not np.isfinite(float(value)):
+        raise ValueError(f"{op}: {range_prefix}{name} must be finite ({expected}), got {value!r}")
+    if ok is not None and not ok(float(value)):
+        raise ValueError(f"{op}: {range_prefix}{name} must be {expected}, got {value!r}")
+    return value
+
+
+def finite_non_negative(value: Any, name: str, op: str, **messages: Any) -> Any:
+    """`real` with `value >= 0` ("a non-negative number")."""
+    return real(value, name, op, ok=lambda x: x >= 0, **{"expected": "a non-negative number", **messages})
+
+
+def number_pair(
+    value: Any, name: str, op: str, *, ok: Any, expected: str, members: str = "", whole: str | None = None
+) -> tuple:
+    """A pair of `real` numbers (betas, etas); `whole` replaces every message by one for the pair."""
+    try:
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            members = members or f"({name}[0], {name}[1])"
+            raise ValueError(f"{op}: {name} must be a pair {members}, got {value!r}")
+        for index, item in enumerate(value):
+            real(item, f"{name}[{index}]", op, ok=ok, expected=expected)
+    except (TypeError, ValueError):
+        if whole is None:
+            raise
+        raise ValueError(f"{op}: {whole}, got {value!r}") from None
+    return tuple(value)
+
+
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    integer(dim, "dim", op)
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise ValueError(f"{op}: dim {dim} is out of range for a tensor of rank {ndim}")
     return dim % max(ndim, 1)

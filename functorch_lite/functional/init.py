@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
+
+from .. import _checks
 
 Shape = Sequence[int]
 _GAINS_LINEAR = (
@@ -34,7 +35,7 @@ def _checked(shape: Shape, op: str) -> tuple[int, ...]:
         dims = tuple(shape)
     except TypeError:
         raise TypeError(f"{op}: shape must be a sequence of ints, got {shape!r}") from None
-    if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dims):
+    if not all(_checks.is_int(d) for d in dims):
         raise TypeError(f"{op}: shape must be a sequence of ints, got {shape!r}")
     if any(d < 0 for d in dims):
         raise ValueError(f"{op}: sizes must be non-negative, got {dims}")
@@ -66,8 +67,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _fan(shape: Shape, mode: str) -> int:
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    _checks.one_of(mode, ("fan_in", "fan_out"), "mode", "init")
     fan_in, fan_out = fans(shape)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -83,14 +83,17 @@ def normal(key: jax.Array, shape: Shape, mean: float = 0.0, std: float = 1.0, dt
 
 
 def zeros(key: jax.Array | None, shape: Shape, dtype=jnp.float32) -> jax.Array:
+    """All zeros (`key` unused; kept for the common signature)."""
     return jnp.zeros(_checked(shape, "init.zeros"), dtype)
 
 
 def ones(key: jax.Array | None, shape: Shape, dtype=jnp.float32) -> jax.Array:
+    """All ones (`key` unused)."""
     return jnp.ones(_checked(shape, "init.ones"), dtype)
 
 
 def constant(key: jax.Array | None, shape: Shape, value: float, dtype=jnp.float32) -> jax.Array:
+    """Every entry `value` (`key` unused)."""
     return jnp.full(_checked(shape, "init.constant"), value, dtype)
 
 

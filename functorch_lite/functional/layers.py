@@ -1,4 +1,4 @@
-"""Pure layers: `Layer(init, apply)` pairs over plain parameter dicts, and `Sequential`.
+"""Pure layers: `Layer(init, apply)` pairs over plain parameter dicts (`Sequential` composes them).
 
 A layer is configuration closed over by two pure functions:
 
@@ -22,10 +22,10 @@ import jax.numpy as jnp
 
 from .. import _checks
 from . import init as initializers
-from .activations import gelu, leaky_relu, relu, sigmoid, tanh
-from .conv import conv2d
-from .dense import dropout, embedding, flatten, linear
-from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .activations import gelu, gelu_approximation, leaky_relu, relu, sigmoid, tanh
+from .conv import conv2d, conv_options
+from .dense import dropout, embedding, flatten, linear, padding_index
+from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, pool_options
 
 Params = dict[str, Any]
 
@@ -52,8 +52,10 @@ class Layer(NamedTuple):
 
 
 def _jit_init(init: Callable[[jax.Array], Params]) -> Callable[[jax.Array], Params]:
-    """`init` as one jitted program (eager random draws compile each primitive per shape),
-    keeping the parameter order of the dict it builds (jit hands dicts back with sorted keys)."""
+    """`init` as one jitted program, keeping the parameter order of the dict it builds.
+
+    Eager random draws compile each primitive per shape; jit hands dicts back with sorted keys.
+    """
     order: list[str] = []
 
     def traced(key: jax.Array) -> Params:
@@ -123,28 +125,23 @@ def Conv2d(
     op = "Conv2d"
     in_channels = _checks.positive_int(in_channels, "in_channels", op)
     out_channels = _checks.positive_int(out_channels, "out_channels", op)
-    groups = _checks.positive_int(groups, "groups", op)
+    kernel = _checks.pair(kernel_size, "kernel_size", op, minimum=1)
+    # The op's own normaliser, worded as PyTorch's constructor words it.
+    opts = conv_options(
+        kernel, stride, padding, dilation, groups, op, accepted="an int, a pair, 'valid' or 'same'", shown_stride=stride
+    )
+    groups = opts.groups
     if in_channels % groups or out_channels % groups:
         raise ValueError(
             f"{op}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible "
             f"by groups ({groups})"
         )
-    kernel = _checks.pair(kernel_size, "kernel_size", op, minimum=1)
-    stride_p = _checks.pair(stride, "stride", op, minimum=1)
-    dilation_p = _checks.pair(dilation, "dilation", op, minimum=1)
-    if isinstance(padding, str):
-        if padding not in ("valid", "same"):
-            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-        if padding == "same" and stride_p != (1, 1):
-            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions, got stride={stride}")
-        pad_repr = padding  # PyTorch prints padding=same, unquoted
-    else:
-        pad_repr = str(_checks.pair(padding, "padding", op))
-    extras = "" if pad_repr == "(0, 0)" else f", padding={pad_repr}"
-    extras += "" if dilation_p == (1, 1) else f", dilation={dilation_p}"
+    pad_repr = padding if isinstance(padding, str) else str((opts.padding[0][0], opts.padding[1][0]))
+    extras = "" if pad_repr == "(0, 0)" else f", padding={pad_repr}"  # PyTorch prints padding=same unquoted
+    extras += "" if opts.dilation == (1, 1) else f", dilation={opts.dilation}"
     extras += "" if groups == 1 else f", groups={groups}"
     extras += "" if bias else ", bias=False"
-    name = f"Conv2d({in_channels}, {out_channels}, kernel_size={kernel}, stride={stride_p}{extras})"
+    name = f"Conv2d({in_channels}, {out_channels}, kernel_size={kernel}, stride={opts.stride}{extras})"
     wshape = (out_channels, in_channels // groups, *kernel)
 
     @_jit_init
@@ -163,25 +160,16 @@ def Conv2d(
                 f"{name}: expected input of shape (N, {in_channels}, H, W) or ({in_channels}, H, W), "
                 f"got {tuple(x.shape)}"
             )
-        return conv2d(x, params["weight"], params.get("bias"), stride_p, padding, dilation_p, groups)
+        return conv2d(x, params["weight"], params.get("bias"), opts.stride, padding, opts.dilation, groups)
 
     return _stateless(fn, name, init)
-
-
-def _check_pool_arguments(op: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1) -> None:
-    """Constructor-time checks, so a bad size fails where the layer is built, not at first use."""
-    _checks.pair(kernel_size, "kernel_size", op, minimum=1)
-    if stride is not None:
-        _checks.pair(stride, "stride", op, minimum=1)
-    _checks.pair(padding, "padding", op)
-    _checks.pair(dilation, "dilation", op, minimum=1)
 
 
 def MaxPool2d(
     kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False
 ) -> Layer:
     """Max pooling; stride defaults to kernel_size."""
-    _check_pool_arguments("MaxPool2d", kernel_size, stride, padding, dilation)
+    pool_options(kernel_size, stride, padding, dilation, "MaxPool2d")  # fail where the layer is built
     name = (
         f"MaxPool2d(kernel_size={kernel_size}, stride={kernel_size if stride is None else stride}, "
         f"padding={padding}, dilation={dilation}, ceil_mode={ceil_mode})"
@@ -198,7 +186,7 @@ def AvgPool2d(
     divisor_override: int | None = None,
 ) -> Layer:
     """Average pooling; stride defaults to kernel_size."""
-    _check_pool_arguments("AvgPool2d", kernel_size, stride, padding)
+    pool_options(kernel_size, stride, padding, 1, "AvgPool2d")  # fail where the layer is built
     if divisor_override is not None:
         _checks.positive_int(divisor_override, "divisor_override", "AvgPool2d")
     name = (
@@ -223,37 +211,43 @@ def AdaptiveAvgPool2d(output_size: Any) -> Layer:
 
 
 def ReLU() -> Layer:
+    """max(x, 0)."""
     return _stateless(lambda p, x: relu(x), "ReLU()")
 
 
 def LeakyReLU(negative_slope: float = 0.01) -> Layer:
+    """x if x > 0 else negative_slope * x."""
     _checks.number(negative_slope, "negative_slope", "LeakyReLU")
     return _stateless(lambda p, x: leaky_relu(x, negative_slope), f"LeakyReLU(negative_slope={negative_slope})")
 
 
 def GELU(approximate: str = "none") -> Layer:
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+    """Gaussian error linear unit; `approximate='tanh'` for the tanh formula."""
+    approximate = gelu_approximation(approximate, "GELU")
     return _stateless(lambda p, x: gelu(x, approximate), f"GELU(approximate='{approximate}')")
 
 
 def Sigmoid() -> Layer:
+    """1 / (1 + exp(-x))."""
     return _stateless(lambda p, x: sigmoid(x), "Sigmoid()")
 
 
 def Tanh() -> Layer:
+    """Hyperbolic tangent."""
     return _stateless(lambda p, x: tanh(x), "Tanh()")
 
 
 def Identity() -> Layer:
+    """Returns its input."""
     return _stateless(lambda p, x: x, "Identity()")
 
 
 def Flatten(start_dim: int = 1, end_dim: int = -1) -> Layer:
     """Flattens dims start_dim..end_dim (PyTorch's nn.Flatten defaults keep the batch dim)."""
-    for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
-        if isinstance(dim, bool) or not isinstance(dim, int):
-            raise TypeError(f"Flatten: {name} must be an int, got {dim!r}")
+    start_dim, end_dim = (
+        _checks.integer(start_dim, "start_dim", "Flatten"),
+        _checks.integer(end_dim, "end_dim", "Flatten"),
+    )
     return _stateless(lambda p, x: flatten(x, start_dim, end_dim), f"Flatten(start_dim={start_dim}, end_dim={end_dim})")
 
 
@@ -274,10 +268,7 @@ def Embedding(num_embeddings: int, embedding_dim: int, padding_idx: int | None =
     """A lookup table initialised N(0, 1) (the padding row zero), as in PyTorch."""
     n = _checks.positive_int(num_embeddings, "num_embeddings", "Embedding")
     d = _checks.positive_int(embedding_dim, "embedding_dim", "Embedding")
-    if padding_idx is not None:
-        if isinstance(padding_idx, bool) or not isinstance(padding_idx, int) or not -n <= padding_idx < n:
-            raise ValueError(f"Embedding: padding_idx must be an int within [-{n}, {n}), got {padding_idx!r}")
-        padding_idx %= n  # PyTorch stores (and prints) a negative index as its positive twin
+    padding_idx = padding_index(padding_idx, n, "Embedding")  # a negative index prints as its positive twin
     name = f"Embedding({n}, {d}" + ("" if padding_idx is None else f", padding_idx={padding_idx}") + ")"
 
     @_jit_init

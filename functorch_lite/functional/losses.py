@@ -6,31 +6,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _checks
+from .. import _checks, _value_checks
 from .activations import log_softmax
 
 
 def _class_targets(logp: jax.Array, target: jax.Array, ignore_index: int, op: str) -> jax.Array:
     """Checks integer class targets against (N, C, ...) log-probabilities; returns them as int32."""
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
-        raise TypeError(f"{op}: ignore_index must be an int, got {ignore_index!r}")
+    _checks.integer(ignore_index, "ignore_index", op)
     expected = logp.shape[:1] + logp.shape[2:]
     if tuple(target.shape) != tuple(expected):
         raise ValueError(
             f"{op}: expected target of shape {tuple(expected)} for input of shape {tuple(logp.shape)}, "
             f"got {tuple(target.shape)}"
         )
-    if _checks.is_concrete(target) and target.size:
-        # Check in numpy: jnp ops on a concrete array would still be traced inside jit.
-        values = np.asarray(target)
-        c = logp.shape[1]
-        bad = (values != ignore_index) & ((values < 0) | (values >= c))
-        if bad.any():
-            value = int(values[bad][0])
-            raise ValueError(
-                f"{op}: target {value} is out of bounds; expected class indices in [0, {c}) "
-                f"or ignore_index={ignore_index}"
-            )
+    _value_checks.check_values(_value_checks.class_indices, target, logp.shape[1], ignore_index, op)
     return target.astype(jnp.int32)
 
 
@@ -56,76 +45,97 @@ def _unbatch(loss: jax.Array, unbatched: bool) -> jax.Array:
     return loss[0] if unbatched and loss.ndim else loss
 
 
-def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> jax.Array:
-    """Negative log-likelihood of class indices under log-probabilities `input` (N, C, ...)."""
-    op = "nll_loss"
+def _class_weight(weight, c: int, op: str) -> jax.Array | None:
+    """A per-class rescaling weight of shape (C,), or None."""
+    w = None if weight is None else _checks.as_array(weight, "weight", op)
+    if w is not None and w.shape != (c,):
+        raise ValueError(f"{op}: expected weight of shape ({c},), got {tuple(w.shape)}")
+    return w
+
+
+def _per_class(w: jax.Array, ndim: int) -> jax.Array:
+    """A (C,) weight shaped to broadcast over dim 1 of an (N, C, ...) array."""
+    return w.reshape((1, w.shape[0]) + (1,) * (ndim - 2))
+
+
+def _nll_args(input, target, weight, ignore_index, reduction, op="nll_loss"):
     how = _checks.reduction(reduction, op)
     logp, t, unbatched = _as_batched(input, target, op)
     if not jnp.issubdtype(t.dtype, jnp.integer):
         raise TypeError(f"{op}: expected integer class indices as target, got dtype {t.dtype}")
-    loss = _nll(logp, _class_targets(logp, t, ignore_index, op), weight, ignore_index, how, op)
-    return _unbatch(loss, unbatched)
+    t = _class_targets(logp, t, ignore_index, op)
+    return logp, t, _class_weight(weight, logp.shape[1], op), how, unbatched
 
 
-def _nll(logp, t, weight, ignore_index, how, op):
-    c = logp.shape[1]
-    w = jnp.ones((c,), logp.dtype) if weight is None else _checks.as_array(weight, "weight", op)
-    if w.shape != (c,):
-        raise ValueError(f"{op}: expected weight of shape ({c},), got {tuple(w.shape)}")
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean") -> jax.Array:
+    """Negative log-likelihood of class indices `target` (N, ...) under log-probabilities `input` (N, C, ...)."""
+    logp, t, w, how, unbatched = _nll_args(input, target, weight, ignore_index, reduction)
+    return _unbatch(_nll(logp, t, w, ignore_index, how), unbatched)
+
+
+def _nll(logp, t, w, ignore_index, how):
     valid = t != ignore_index
     safe = jnp.where(valid, t, 0)
     picked = jnp.take_along_axis(logp, safe[:, None], axis=1)[:, 0]
+    w = jnp.ones((logp.shape[1],), logp.dtype) if w is None else w
     wt = jnp.where(valid, w[safe], 0.0).astype(logp.dtype)
-    loss = -picked * wt
-    if how == "mean":
-        return jnp.sum(loss) / jnp.sum(wt)
-    return _checks.reduce(loss, how)
+    # Ignored positions get exactly zero gradient even when the mean divides by a zero weight sum
+    # (all targets ignored): PyTorch returns nan there with a zero input gradient.
+    loss = jnp.where(valid, -picked * wt, 0.0)
+    return jnp.sum(loss) / jnp.sum(wt) if how == "mean" else _checks.reduce(loss, how)
 
 
-def cross_entropy(
-    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
-) -> jax.Array:
-    """log_softmax(dim=1) + NLL; target: class indices (N, ...) or probs (N, C, ...)."""
-    op = "cross_entropy"
+def _cross_entropy_args(input, target, weight, ignore_index, reduction, label_smoothing, op="cross_entropy"):
+    """Checked arguments of one cross_entropy call; integer targets come back as int32 class indices."""
     how = _checks.reduction(reduction, op)
     eps = _checks.probability(label_smoothing, "label_smoothing", op)
     x, t, unbatched = _as_batched(input, target, op)
-    logp = log_softmax(x, dim=1)
-    c = x.shape[1]
-    w = None if weight is None else _checks.as_array(weight, "weight", op)
-    if w is not None and w.shape != (c,):
-        raise ValueError(f"{op}: expected weight of shape ({c},), got {tuple(w.shape)}")
-    wb = None if w is None else w.reshape((1, c) + (1,) * (x.ndim - 2))
+    w = _class_weight(weight, x.shape[1], op)
     if jnp.issubdtype(t.dtype, jnp.floating):  # class probabilities
         if t.shape != x.shape:
             raise ValueError(
                 f"{op}: a floating-point target holds class probabilities and must have the input's shape "
                 f"{tuple(x.shape)}, got {tuple(t.shape)}; for class indices pass an integer target"
             )
-        if eps:
-            t = t * (1 - eps) + eps / c
-        per = -(logp * t if wb is None else logp * t * wb).sum(axis=1)
-        return jnp.sum(per) / per.size if how == "mean" else _unbatch(_checks.reduce(per, how), unbatched)
-    if not jnp.issubdtype(t.dtype, jnp.integer):
-        raise TypeError(f"{op}: expected integer class indices or float probabilities as target, got {t.dtype}")
-    t = _class_targets(logp, t, ignore_index, op)
-    nll = _nll(logp, t, w, ignore_index, how, op)
-    if not eps:
-        return _unbatch(nll, unbatched)
-    valid = t != ignore_index
-    smooth = -(logp if wb is None else logp * wb).sum(axis=1)
-    smooth = jnp.where(valid, smooth, 0.0)
-    if how == "mean":
-        if w is None:
-            smooth = jnp.sum(smooth) / jnp.sum(valid)
-        else:
-            smooth = jnp.sum(smooth) / jnp.sum(jnp.where(valid, w[jnp.where(valid, t, 0)], 0.0))
+    elif jnp.issubdtype(t.dtype, jnp.integer):
+        t = _class_targets(x, t, ignore_index, op)
     else:
-        smooth = _checks.reduce(smooth, how)
-    return _unbatch((1 - eps) * nll + smooth * (eps / c), unbatched)
+        raise TypeError(f"{op}: expected integer class indices or float probabilities as target, got {t.dtype}")
+    return x, t, w, how, eps, unbatched
+
+
+def cross_entropy(
+    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0
+) -> jax.Array:
+    """`log_softmax` over dim 1, then the negative log-likelihood, as `torch.nn.functional.cross_entropy`.
+
+    `target` holds class indices (N, ...) (an integer dtype) or class probabilities
+    (N, C, ...) (a floating dtype); `label_smoothing` mixes in the uniform distribution.
+    """
+    x, t, w, how, eps, unbatched = _cross_entropy_args(input, target, weight, ignore_index, reduction, label_smoothing)
+    logp, c = log_softmax(x, dim=1), x.shape[1]
+    if jnp.issubdtype(t.dtype, jnp.floating):
+        t = t * (1 - eps) + eps / c if eps else t
+        per = -(logp * t if w is None else logp * t * _per_class(w, x.ndim)).sum(axis=1)
+        return jnp.sum(per) / per.size if how == "mean" else _unbatch(_checks.reduce(per, how), unbatched)
+    loss = _nll(logp, t, w, ignore_index, how)
+    if eps:
+        loss = (1 - eps) * loss + _smoothing(logp, t, w, ignore_index, how) * (eps / c)
+    return _unbatch(loss, unbatched)
+
+
+def _smoothing(logp, t, w, ignore_index, how):
+    """The uniform-distribution term of label smoothing, reduced like the NLL term."""
+    valid = t != ignore_index
+    smooth = jnp.where(valid, -(logp if w is None else logp * _per_class(w, logp.ndim)).sum(axis=1), 0.0)
+    if how != "mean":
+        return _checks.reduce(smooth, how)
+    total = jnp.sum(valid) if w is None else jnp.sum(jnp.where(valid, w[jnp.where(valid, t, 0)], 0.0))
+    return jnp.sum(smooth) / total
 
 
 def _pointwise(input, target, op, reduction):
+    """Checked input, target (same shape, cast to the input's dtype) and reduction of a pointwise loss."""
     how = _checks.reduction(reduction, op)
     x = _checks.as_array(input, "input", op)
     t = _checks.as_array(target, "target", op)
@@ -149,18 +159,14 @@ def l1_loss(input, target, reduction: str = "mean") -> jax.Array:
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean", pos_weight=None):
-    """Sigmoid + binary cross-entropy in one stable formula; pos_weight weights the positives."""
+    """Sigmoid + binary cross-entropy in one stable formula; `pos_weight` weights the positives."""
     op = "binary_cross_entropy_with_logits"
     x, t, how = _pointwise(input, target, op, reduction)
+    pw = None if pos_weight is None else _broadcastable(pos_weight, "pos_weight", x.shape, op)
+    w = None if weight is None else _broadcastable(weight, "weight", x.shape, op)
     softplus_neg = jnp.logaddexp(0.0, -x)  # log(1 + exp(-x)), stable for both signs
-    if pos_weight is None:
-        loss = (1 - t) * x + softplus_neg
-    else:
-        pw = _broadcastable(pos_weight, "pos_weight", x.shape, op)
-        loss = (1 - t) * x + ((pw - 1) * t + 1) * softplus_neg
-    if weight is not None:
-        loss = loss * _broadcastable(weight, "weight", x.shape, op)
-    return _checks.reduce(loss, how)
+    loss = (1 - t) * x + (softplus_neg if pw is None else ((pw - 1) * t + 1) * softplus_neg)
+    return _checks.reduce(loss if w is None else loss * w, how)
 
 
 def _broadcastable(value, name: str, shape: tuple, op: str) -> jax.Array:

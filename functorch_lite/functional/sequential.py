@@ -12,12 +12,15 @@ from .layers import Layer
 def Sequential(*layers) -> Layer:
     """Chains layers: `Sequential(a, b)`, `Sequential(("c", a), ("r", b))`, `Sequential({"a": a})`.
 
-    **Arguments:** layers in order; unnamed children are keyed "0", "1", ... as in
-    `torch.nn.Sequential`, so parameter keys match PyTorch's `state_dict`.
+    Args:
+        *layers: layers in order, or (name, layer) pairs, or one mapping of names to
+            layers. Unnamed children are keyed "0", "1", ... as in `torch.nn.Sequential`,
+            so parameter keys match PyTorch's `state_dict`.
 
-    **Returns:** a `Layer` whose params (and state) are dicts keyed by child name,
-    with parameter-free children left out. It is stateful when any child is; then
-    `apply` returns `(y, new_state)`. A `key` is split per child with `fold_in`.
+    Returns:
+        A `Layer` whose params (and state) are dicts keyed by child name, with
+        parameter-free children left out. It is stateful when any child is; then
+        `apply` returns `(y, new_state)`. A `key` is split per child with `fold_in`.
     """
     if len(layers) == 1 and isinstance(layers[0], Mapping):
         named = list(layers[0].items())

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import functorch_lite as fl
-from tests.examples.script_runs import ROOT
+from tests.helpers.examples import ROOT
 
 SCRIPT = ROOT / "examples" / "char_lstm.py"
 TINY = ["--files", "4", "--max-chars", "3000", "--batch-size", "8", "--seq-len", "16", "--embed-dim", "8"]

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import functorch_lite.functional as fn
-
-from .helpers import randn, to_numpy, to_torch, torch
+from tests.helpers.numerics import randn, to_numpy, to_torch, torch
 
 ROOT = Path(__file__).resolve().parents[2]
 TOL = dict(rtol=1e-5, atol=1e-5)

@@ -46,18 +46,20 @@ class GELU(PureLayerModule):
     """Gaussian error linear unit; `approximate='tanh'` for the tanh approximation."""
 
     def __init__(self, approximate: str = "none"):
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        super().__init__(pure_layer(fn.GELU, approximate))
+        super().__init__(pure_layer(fn.GELU, approximate))  # fn.GELU checks `approximate`
         self.approximate = approximate
 
 
 class Sigmoid(PureLayerModule):
+    """1 / (1 + exp(-x))."""
+
     def __init__(self):
         super().__init__(pure_layer(fn.Sigmoid))
 
 
 class Tanh(PureLayerModule):
+    """Hyperbolic tangent."""
+
     def __init__(self):
         super().__init__(pure_layer(fn.Tanh))
 

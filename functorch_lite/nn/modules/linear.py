@@ -7,6 +7,7 @@ from typing import Any
 from ... import functional as fn
 from ..._tensor import dtypes as _dtypes
 from ..._tensor.tensor import Tensor
+from ...functional.dense import padding_index
 from ._pure import PureLayerModule, as_tensor, pure_layer
 
 
@@ -36,7 +37,7 @@ class Embedding(PureLayerModule):
         layer = pure_layer(fn.Embedding, num_embeddings, embedding_dim, padding_idx, _dtype(dtype))
         super().__init__(layer, device)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
+        self.padding_idx = padding_index(padding_idx, num_embeddings, "Embedding")
 
 
 class Flatten(PureLayerModule):

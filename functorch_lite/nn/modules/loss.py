@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import _checks
 from ..._tensor.tensor import Tensor
 from .. import functional as F
 from ..module import Module
 from ._pure import as_tensor
 
-_REDUCTIONS = ("mean", "sum", "none")
-
 
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-        self.reduction = reduction
+        self.reduction = _checks.reduction(reduction, type(self).__name__)
 
 
 class _WeightedLoss(_Loss):

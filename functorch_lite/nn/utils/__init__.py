@@ -1,4 +1,6 @@
-"""`nn.utils`: gradient clipping on the `.grad` of Parameters, computed by `optim.clip`; `nn.utils.rnn`.
+"""`nn.utils`: gradient clipping on the `.grad` of Parameters, computed by `optim.clip`;
+`parameters_to_vector` / `vector_to_parameters` to flatten parameters into one vector and back;
+`nn.utils.rnn` pads and packs variable-length sequences.
 
 One jitted call clips all gradients; the clipped values are written back into the
 existing `.grad` Tensors, as PyTorch's in-place `clip_grad_norm_` does.
@@ -6,13 +8,13 @@ existing `.grad` Tensors, as PyTorch's in-place `clip_grad_norm_` does.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import jax
 import numpy as np
 
+from ... import _checks
 from ..._tensor.tensor import Tensor
 from ...optim import clip
 from ..parameter import set_array
@@ -28,11 +30,6 @@ def _with_grads(parameters: Any) -> list[Tensor]:
     return [p for p in parameters if p.grad is not None]
 
 
-def _check_non_negative(op: str, name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-        raise ValueError(f"{op}: {name} must be a non-negative number, got {value!r}")
-
-
 def clip_grad_norm_(
     parameters: Tensor | Iterable[Tensor],
     max_norm: float,
@@ -44,7 +41,7 @@ def clip_grad_norm_(
 
     Returns the total norm before clipping, as a Tensor (PyTorch's contract).
     """
-    _check_non_negative("clip_grad_norm_", "max_norm", max_norm)
+    _checks.non_negative(max_norm, "max_norm", "clip_grad_norm_")
     norm_type = clip._norm_type("clip_grad_norm_", norm_type)
     params = _with_grads(parameters)
     if not params:
@@ -62,7 +59,7 @@ def clip_grad_norm_(
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: Any = None) -> None:
     """Clamps every gradient entry into [-clip_value, clip_value], in place."""
-    _check_non_negative("clip_grad_value_", "clip_value", clip_value)
+    _checks.non_negative(clip_value, "clip_value", "clip_grad_value_")
     params = _with_grads(parameters)
     if params:
         clipped = _clip_value([p.grad.array for p in params], float(clip_value))
@@ -70,4 +67,40 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
             set_array(parameter.grad, grad)
 
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one vector (recorded on the tape, as in PyTorch)."""
+    from ..._tensor.shape_ops import cat  # the Tensor op, so gradients flow back to the parameters
+
+    tensors = _tensor_list(parameters, "parameters_to_vector")
+    if not tensors:
+        raise ValueError("parameters_to_vector: expected at least one parameter, got none")
+    return cat([p.reshape(-1) for p in tensors])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copies consecutive slices of `vec` into the parameters' values (outside autograd, as `.data`)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected vec to be a Tensor, but got: {type(vec).__name__}")
+    tensors = _tensor_list(parameters, "vector_to_parameters")
+    total = sum(p.numel() for p in tensors)
+    if vec.ndim != 1 or vec.numel() != total:
+        raise ValueError(
+            f"vector_to_parameters: expected a 1-D vec of {total} elements (the parameters' total), "
+            f"got shape {tuple(vec.shape)}"
+        )
+    offset = 0
+    for p in tensors:
+        count = p.numel()
+        p.data = Tensor._wrap(vec.array[offset : offset + count].reshape(p.shape).astype(p.array.dtype))
+        offset += count
+
+
+def _tensor_list(parameters: Any, op: str) -> list[Tensor]:
+    tensors = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for index, p in enumerate(tensors):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{op}: expected Tensors, got a {type(p).__name__} at position {index}")
+    return tensors
+
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn"]

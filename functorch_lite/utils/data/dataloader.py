@@ -17,12 +17,12 @@ Differences from torch worth knowing:
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any
 
 import numpy as np
 
+from functorch_lite import _checks
 from functorch_lite.utils.data._random import resolve_seed
 from functorch_lite.utils.data.collate import default_collate
 from functorch_lite.utils.data.dataset import Dataset
@@ -31,16 +31,14 @@ from functorch_lite.utils.data.sampler import (
     RandomSampler,
     Sampler,
     SequentialSampler,
-    _check_bool,
-    _check_positive_int,
 )
 
 
 def _check_options(batch_size, shuffle, sampler, batch_sampler, drop_last) -> None:
     """torch's rules on which options exclude which, with torch's wording plus what came."""
     if shuffle is not None:  # torch's signature allows None for "no shuffle"
-        _check_bool(shuffle, "DataLoader", "shuffle")
-    _check_bool(drop_last, "DataLoader", "drop_last")
+        _checks.flag(shuffle, "shuffle", "DataLoader", wording="should")
+    _checks.flag(drop_last, "drop_last", "DataLoader", wording="should")
     if sampler is not None and shuffle:
         raise ValueError(
             "DataLoader: sampler option is mutually exclusive with shuffle "
@@ -58,7 +56,7 @@ def _check_options(batch_size, shuffle, sampler, batch_sampler, drop_last) -> No
         raise ValueError(
             "DataLoader: batch_size=None (no automatic batching) is not supported; use batch_size=1 or a batch_sampler"
         )
-    _check_positive_int(batch_size, "DataLoader", "batch_size")
+    _checks.positive_int(batch_size, "batch_size", "DataLoader", wording="should")
 
 
 class DataLoader:
@@ -94,9 +92,8 @@ class DataLoader:
             )
         _check_options(batch_size, shuffle, sampler, batch_sampler, drop_last)
         shuffle = bool(shuffle)
-        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
-            raise ValueError(f"DataLoader: num_workers must be a non-negative int, got {num_workers!r}")
-        _check_bool(pin_memory, "DataLoader", "pin_memory")
+        _checks.non_negative_int(num_workers, "num_workers", "DataLoader")
+        _checks.flag(pin_memory, "pin_memory", "DataLoader", wording="should")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
         self.dataset = dataset
@@ -204,9 +201,7 @@ class DataLoader:
                 f"DataLoader.load_state_dict: state lacks keys {sorted(missing)}, got keys {sorted(state)}"
             )
         for key in ("epoch", "batches_yielded"):
-            value = state[key]
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-                raise ValueError(f"DataLoader.load_state_dict: {key} must be a non-negative int, got {value!r}")
+            _checks.non_negative_int(state[key], key, "DataLoader.load_state_dict")
         if isinstance(self.batch_sampler, Sized) and state["batches_yielded"] > len(self):
             raise ValueError(
                 f"DataLoader.load_state_dict: batches_yielded="

@@ -9,28 +9,12 @@ jumps to any epoch, which is how a DataLoader resumes a run.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable, Iterator, Sequence, Sized
 
 import numpy as np
 
+from functorch_lite import _checks
 from functorch_lite.utils.data._random import epoch_rng, resolve_seed
-
-
-def _check_positive_int(value, owner: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{owner}: {name} should be a positive integer value, but got {name}={value!r} ({type(value).__name__})"
-        )
-    if value <= 0:
-        raise ValueError(f"{owner}: {name} should be a positive integer value, but got {name}={value}")
-    return int(value)
-
-
-def _check_bool(value, owner: str, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: {name} should be a boolean value, but got {name}={value!r}")
-    return bool(value)
 
 
 class Sampler:
@@ -65,9 +49,7 @@ class _EpochSeededSampler(Sampler):
 
     def set_epoch(self, epoch: int) -> None:
         """Makes the next `iter()` produce the order of `epoch`."""
-        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
-            raise ValueError(f"{type(self).__name__}.set_epoch: epoch must be a non-negative int, got {epoch!r}")
-        self.epoch = int(epoch)
+        self.epoch = _checks.non_negative_int(epoch, "epoch", f"{type(self).__name__}.set_epoch")
 
     def _next_rng(self) -> np.random.Generator:
         rng = epoch_rng(self.seed, self.epoch)
@@ -99,12 +81,10 @@ class RandomSampler(_EpochSeededSampler):
         seed: int | None = None,
     ):
         self.data_source = data_source
-        self.replacement = _check_bool(replacement, "RandomSampler", "replacement")
+        self.replacement = _checks.flag(replacement, "replacement", "RandomSampler", wording="should")
         self._num_samples = num_samples
-        if num_samples is not None:
-            _check_positive_int(num_samples, "RandomSampler", "num_samples")
-        else:
-            _check_positive_int(len(data_source), "RandomSampler", "num_samples")
+        count = len(data_source) if num_samples is None else num_samples
+        _checks.positive_int(count, "num_samples", "RandomSampler", wording="should")
         self.seed = resolve_seed(seed, generator, "RandomSampler")
         self.epoch = 0
 
@@ -151,8 +131,8 @@ class BatchSampler(Sampler):
 
     def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool):
         self.sampler = sampler
-        self.batch_size = _check_positive_int(batch_size, "BatchSampler", "batch_size")
-        self.drop_last = _check_bool(drop_last, "BatchSampler", "drop_last")
+        self.batch_size = _checks.positive_int(batch_size, "batch_size", "BatchSampler", wording="should")
+        self.drop_last = _checks.flag(drop_last, "drop_last", "BatchSampler", wording="should")
 
     def set_epoch(self, epoch: int) -> None:
         """Forwards to the wrapped sampler, when it has epochs."""
