@@ -76,3 +76,9 @@ __all__ = [
     "L1Loss",
     "BCEWithLogitsLoss",
 ]
+
+# The module_db breadth (issue 11): every name the modules package exports beyond those above.
+from . import modules as _modules  # noqa: E402
+
+globals().update({name: getattr(_modules, name) for name in _modules._MORE})
+__all__ += _modules._MORE

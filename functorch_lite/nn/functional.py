@@ -19,7 +19,9 @@ from ..autograd.dispatch import apply
 from ..functional.activation_table import ACTIVATIONS as ACTIVATION_TABLE
 from ..functional.conv_pool_nd import OPS as ND_TABLE
 from ..functional.interpolate import OPS as INTERPOLATE_TABLE
+from ..functional.loss_extra import OPS as LOSS_EXTRA_TABLE
 from ..functional.loss_table import LOSSES as LOSS_TABLE
+from ..functional.pool_extra import OPS as POOL_EXTRA_TABLE
 from .parameter import set_array
 
 
@@ -244,3 +246,5 @@ globals().update({name: _wrap_table(f) for name, f in ACTIVATION_TABLE.items() i
 globals().update({name: _wrap_table(f) for name, f in LOSS_TABLE.items() if name not in globals()})
 globals().update({name: _wrap_table(f) for name, f in ND_TABLE.items() if name not in globals()})
 globals().update({name: _wrap_table(f) for name, f in INTERPOLATE_TABLE.items() if name not in globals()})
+globals().update({name: _wrap_table(f) for name, f in POOL_EXTRA_TABLE.items() if name not in globals()})
+globals().update({name: _wrap_table(f) for name, f in LOSS_EXTRA_TABLE.items() if name not in globals()})
