@@ -51,11 +51,13 @@ def softmax(input: jax.Array, dim: int | None = None, dtype=None) -> jax.Array:
     """exp(x) / sum(exp(x)) along `dim`."""
     x = _checks.as_array(input, "input", "softmax")
     x = x if dtype is None else x.astype(dtype)
-    return jax.nn.softmax(x, axis=_softmax_dim(x, dim, "softmax"))
+    axis = _softmax_dim(x, dim, "softmax")
+    return jax.nn.softmax(x, axis=axis) if x.ndim else jax.nn.softmax(x[None], axis=0)[0]
 
 
 def log_softmax(input: jax.Array, dim: int | None = None, dtype=None) -> jax.Array:
     """x - logsumexp(x) along `dim`."""
     x = _checks.as_array(input, "input", "log_softmax")
     x = x if dtype is None else x.astype(dtype)
-    return jax.nn.log_softmax(x, axis=_softmax_dim(x, dim, "log_softmax"))
+    axis = _softmax_dim(x, dim, "log_softmax")
+    return jax.nn.log_softmax(x, axis=axis) if x.ndim else jax.nn.log_softmax(x[None], axis=0)[0]

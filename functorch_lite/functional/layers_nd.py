@@ -54,7 +54,7 @@ def RReLU(lower: float = 1.0 / 8, upper: float = 1.0 / 3) -> Layer:
 def PReLU(num_parameters: int = 1, init: float = 0.25, dtype=jnp.float32) -> Layer:
     n = _checks.positive_int(num_parameters, "num_parameters", "PReLU")
     return _stateless(
-        lambda p, x: ACTIVATIONS["prelu"](x, p["weight"]),
+        lambda p, x: ACTIVATIONS["prelu"](x, p["weight"].reshape(()) if n == 1 else p["weight"]),
         f"PReLU(num_parameters={n})",
         lambda key=None: {"weight": jnp.full((n,), init, dtype)},
     )
@@ -244,8 +244,9 @@ def FractionalMaxPoolNd(n: int, kernel_size, output_size=None, output_ratio=None
     op = POOL_OPS[f"fractional_max_pool{n}d"]
     name = f"FractionalMaxPool{n}d(kernel_size={kernel_size}, output_size={output_size}, output_ratio={output_ratio})"
 
-    def apply(params, x, *, state=None, key=None, training=True):
-        return op(x, kernel_size, output_size, output_ratio, return_indices, _random_samples, key=key)
+    def apply(params, x, *, samples=None, state=None, key=None, training=True):
+        samples = _random_samples if samples is None else samples
+        return op(x, kernel_size, output_size, output_ratio, return_indices, samples, key=key)
 
     return Layer(lambda key=None: {}, _named(apply, name), name=name)
 
@@ -272,7 +273,8 @@ def Pad(n: int, mode: str, padding, value: float = 0.0) -> Layer:
     return _stateless(lambda p, x: pad(x, amounts, mode, value if mode == "constant" else None), name)
 
 
-def GroupNorm(num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, dtype=jnp.float32) -> Layer:
+def GroupNorm(num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, dtype=jnp.float32,
+              bias: bool = True) -> Layer:  # fmt: skip
     g = _checks.positive_int(num_groups, "num_groups", "GroupNorm")
     c = _checks.positive_int(num_channels, "num_channels", "GroupNorm")
     if c % g:
@@ -280,7 +282,9 @@ def GroupNorm(num_groups: int, num_channels: int, eps: float = 1e-5, affine: boo
     name = f"GroupNorm({g}, {c}, eps={eps}, affine={affine})"
 
     def init(key=None):
-        return {"weight": jnp.ones((c,), dtype), "bias": jnp.zeros((c,), dtype)} if affine else {}
+        if not affine:
+            return {}
+        return {"weight": jnp.ones((c,), dtype), "bias": jnp.zeros((c,), dtype)} if bias else {"weight": jnp.ones((c,), dtype)}
 
     return _stateless(lambda p, x: ND_OPS["group_norm"](x, g, p.get("weight"), p.get("bias"), eps), name, init)
 

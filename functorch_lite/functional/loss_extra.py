@@ -96,28 +96,21 @@ def _ctc_nll_plain(log_probs, targets, input_lengths, target_lengths, blank):
     return -_logsumexp(last, jnp.where(target_lengths > 0, before, neg))
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(4,))
 def _ctc_nll(log_probs, targets, input_lengths, target_lengths, blank):
-    return _ctc_nll_plain(log_probs, targets, input_lengths, target_lengths, blank)
-
-
-def _ctc_nll_fwd(log_probs, targets, input_lengths, target_lengths, blank):
+    """The CTC loss per sample, with PyTorch's gradient: the true one plus exp(log_probs) on each valid step
+    (equal to the true one once log_probs come from log_softmax), added by a term whose value is zero."""
     nll = _ctc_nll_plain(log_probs, targets, input_lengths, target_lengths, blank)
-    return nll, (log_probs, targets, input_lengths, target_lengths, nll)
-
-
-def _ctc_nll_bwd(blank, saved, g):
-    log_probs, targets, input_lengths, target_lengths, nll = saved
-    g = jnp.where(jnp.isfinite(nll), g, 0.0)
-    _, pullback = jax.vjp(lambda lp: _ctc_nll_plain(lp, targets, input_lengths, target_lengths, blank), log_probs)
-    (true_grad,) = pullback(g)
-    # PyTorch's gradient adds exp(log_probs) on the valid steps (it equals the true one after log_softmax).
     valid = (jnp.arange(log_probs.shape[0])[:, None] < input_lengths[None, :])[:, :, None]
-    grad = true_grad + jnp.where(valid, jnp.exp(log_probs) * g[None, :, None], 0.0)
-    return grad, None, None, None
+    mass = jnp.sum(jnp.where(valid, jnp.exp(log_probs), 0.0), axis=(0, 2))
+    return nll + (mass - jax.lax.stop_gradient(mass))
 
 
-_ctc_nll.defvjp(_ctc_nll_fwd, _ctc_nll_bwd)
+def ctc_padded_targets(targets, target_lengths, width: int):
+    """Concatenated CTC targets (sum of lengths,) as padded rows (N, width); padding holds 0."""
+    lengths = jnp.reshape(jnp.asarray(target_lengths), (-1,)).astype(jnp.int32)
+    offsets = jnp.cumsum(lengths) - lengths
+    pos = jnp.clip(offsets[:, None] + jnp.arange(width), 0, max(targets.shape[0] - 1, 0))
+    return jnp.where(jnp.arange(width) < lengths[:, None], targets[pos], 0).astype(jnp.int32)
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
@@ -132,10 +125,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if unbatched:
         targets = targets.reshape(1, -1)
     if targets.ndim == 1:  # concatenated targets: pad each sample's run to the total length
-        offsets = jnp.cumsum(tg_len) - tg_len
-        pos = offsets[:, None] + jnp.arange(targets.shape[0])
-        inside = jnp.arange(targets.shape[0]) < tg_len[:, None]
-        targets = jnp.where(inside, targets[jnp.clip(pos, 0, targets.shape[0] - 1)], 0)
+        targets = ctc_padded_targets(targets, tg_len, targets.shape[0])
     nll = _ctc_nll(lp, targets, in_len, tg_len, int(blank))
     if zero_infinity:
         nll = jnp.where(jnp.isinf(nll), 0.0, nll)

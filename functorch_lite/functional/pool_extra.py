@@ -102,7 +102,10 @@ def _lp_pool(n):
         kernel = _tuple(kernel_size, n)
         stride = kernel if stride is None else _tuple(stride, n)
         out = avg(jnp.power(input, norm_type), kernel, stride, 0, ceil_mode)
-        return (jnp.sign(out) * jax.nn.relu(jnp.abs(out)) * float(np.prod(kernel))) ** (1.0 / norm_type)
+        magnitude = jnp.abs(out)
+        # PyTorch's relu lets a NaN gradient through (its mask is `x <= 0`); jax.nn.relu would stop it.
+        magnitude = jnp.where(magnitude <= 0, 0.0, magnitude)
+        return (jnp.sign(out) * magnitude * float(np.prod(kernel))) ** (1.0 / norm_type)
 
     lp_pool.__name__ = f"lp_pool{n}d"
     return lp_pool

@@ -9,9 +9,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..._tensor.tensor import Tensor
 from ...autograd.dispatch import apply
-from ...functional.loss_extra import triplet_hinge
+from ..._checks import is_concrete
+from ...functional.loss_extra import ctc_padded_targets, triplet_hinge
 from .. import functional as F
 from ..module import Module
 from ._pure import as_tensor
@@ -181,8 +184,15 @@ class CTCLoss(_Loss):
         self.blank, self.zero_infinity = blank, zero_infinity
 
     def forward(self, log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any) -> Tensor:
-        lengths = [tuple(v) if isinstance(v, list) else v for v in (input_lengths, target_lengths)]
-        return F.ctc_loss(log_probs, targets, *lengths, self.blank, self.reduction, self.zero_infinity)
+        # Lengths as arrays and concatenated targets as rows of the longest target, so that every
+        # call with the same sizes shares one compiled program (the scan compiles slowly).
+        in_len, tg_len = (as_tensor(np.asarray(v)) if isinstance(v, (list, tuple)) else as_tensor(v)
+                          for v in (input_lengths, target_lengths))  # fmt: skip
+        targets = as_tensor(targets)
+        if targets.ndim == 1 and as_tensor(log_probs).ndim == 3 and is_concrete(tg_len.array):
+            width = int(np.max(np.asarray(tg_len.array), initial=0))
+            targets = apply(ctc_padded_targets, targets, tg_len, width)
+        return F.ctc_loss(log_probs, targets, in_len, tg_len, self.blank, self.reduction, self.zero_infinity)
 
 
 class TripletMarginWithDistanceLoss(_Loss):
@@ -220,7 +230,8 @@ class LinearCrossEntropyLoss(_WeightedLoss):
     def forward(self, input: Any, target: Any) -> Tensor:
         shape = (self.num_classes, *self.out_features)
         weight = self.linear.weight.reshape(*shape, self.linear.in_features)
-        bias = None if self.linear.bias is None else self.linear.bias.reshape(*shape)
+        bias = self.linear._parameters.get("bias")
+        bias = None if bias is None else bias.reshape(*shape)
         return F.linear_cross_entropy(input, weight, target, bias, self.weight, self.reduction, self.ignore_index,
                                       self.label_smoothing)  # fmt: skip
 

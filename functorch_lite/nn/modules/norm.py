@@ -25,8 +25,9 @@ class GroupNorm(LayerModule):
     """Normalises over groups of channels; weight ones and bias zeros when `affine`."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 device: Any = None, dtype: Any = None):  # fmt: skip
-        super().__init__(pure_layer(layers_nd.GroupNorm, num_groups, num_channels, eps, affine, _dtype(dtype)), device)
+                 device: Any = None, dtype: Any = None, *, bias: bool = True):  # fmt: skip
+        layer = pure_layer(layers_nd.GroupNorm, num_groups, num_channels, eps, affine, _dtype(dtype), bias)
+        super().__init__(layer, device)
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
 
 

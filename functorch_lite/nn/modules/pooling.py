@@ -11,7 +11,8 @@ from typing import Any
 
 from ...functional import layers_nd
 from ..._tensor.tensor import Tensor
-from ._pure import LayerModule, pure_layer
+from ... import random
+from ._pure import LayerModule, as_tensor, pure_layer
 from .conv_nd import _hashable
 
 
@@ -115,20 +116,18 @@ class _FractionalMaxPool(LayerModule):
 
     def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
                  return_indices: bool = False, _random_samples: Any = None):  # fmt: skip
-        samples = None if _random_samples is None else _random_samples.array if isinstance(
-            _random_samples, Tensor) else _random_samples  # fmt: skip
         super().__init__(pure_layer(layers_nd.FractionalMaxPoolNd, self._n, _hashable(kernel_size),
-                                    _hashable(output_size), _hashable(output_ratio), return_indices, samples))  # fmt: skip
+                                    _hashable(output_size), _hashable(output_ratio), return_indices))  # fmt: skip
         self.kernel_size, self.output_size, self.output_ratio = kernel_size, output_size, output_ratio
         self.return_indices = return_indices
-        self._random = samples is None
+        # A buffer, as in PyTorch (so it is in state_dict); without it samples come from the global generator.
+        self.register_buffer("_random_samples", None if _random_samples is None else as_tensor(_random_samples))
 
     def forward(self, input: Any) -> Any:
-        if self._random and not self.training:  # PyTorch draws samples in eval mode too
-            from ... import random
-
-            return super().forward(input, key=random.default_generator.next_key())
-        return super().forward(input)
+        samples = self._buffers.get("_random_samples")
+        if samples is not None:
+            return super().forward(input, samples=samples)
+        return super().forward(input, key=random.default_generator.next_key())
 
 
 class FractionalMaxPool2d(_FractionalMaxPool):
