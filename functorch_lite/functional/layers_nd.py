@@ -18,8 +18,8 @@ from .. import _checks
 from . import init as initializers
 from .activation_table import ACTIVATIONS
 from .activations import log_softmax, softmax
-from .conv_pool_nd import OPS as ND_OPS
 from .conv import conv2d
+from .conv_pool_nd import OPS as ND_OPS
 from .conv_pool_nd import _tuple
 from .layers import Layer, _jit_init, _named, _stateless
 from .loss_extra import OPS as EXTRA_OPS
@@ -62,8 +62,10 @@ def PReLU(num_parameters: int = 1, init: float = 0.25, dtype=jnp.float32) -> Lay
 
 def Bilinear(in1_features: int, in2_features: int, out_features: int, bias: bool = True, dtype=jnp.float32) -> Layer:
     """y = x1^T A x2 + b; weight (out, in1, in2) and bias ~ U(+-1/sqrt(in1)), as in PyTorch."""
-    sizes = [_checks.positive_int(v, n, "Bilinear") for v, n in
-             ((in1_features, "in1_features"), (in2_features, "in2_features"), (out_features, "out_features"))]  # fmt: skip
+    sizes = [
+        _checks.positive_int(v, n, "Bilinear")
+        for v, n in ((in1_features, "in1_features"), (in2_features, "in2_features"), (out_features, "out_features"))
+    ]
     name = f"Bilinear(in1_features={sizes[0]}, in2_features={sizes[1]}, out_features={sizes[2]}, bias={bias})"
     bound = 1.0 / math.sqrt(sizes[0])
 
@@ -87,7 +89,8 @@ def _conv_config(op, n, in_channels, out_channels, kernel_size, stride, padding,
     groups = _checks.positive_int(groups, "groups", op)
     if in_channels % groups or out_channels % groups:
         raise ValueError(
-            f"{op}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible by groups ({groups})"
+            f"{op}: in_channels ({in_channels}) and out_channels ({out_channels}) must be divisible "
+            f"by groups ({groups})"
         )
     kernel, stride, dilation = _tuple(kernel_size, n), _tuple(stride, n), _tuple(dilation, n)
     if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1:
@@ -117,8 +120,19 @@ def _conv_params(wshape, fan_in, out_channels, bias, dtype):
 _PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
 
-def ConvNd(n: int, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-           padding_mode="zeros", dtype=jnp.float32) -> Layer:  # fmt: skip
+def ConvNd(
+    n: int,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    bias=True,
+    padding_mode="zeros",
+    dtype=jnp.float32,
+) -> Layer:
     """N-d convolution over (N, C, *spatial); weight (out, in / groups, *kernel); PyTorch's init and padding modes."""
     op = f"Conv{n}d"
     if padding_mode not in _PAD_MODES:
@@ -148,8 +162,9 @@ def ConvNd(n: int, in_channels, out_channels, kernel_size, stride=1, padding=0, 
     def fn(params, x):
         x = _checks.as_array(x, "input", name)
         if x.ndim not in (n + 1, n + 2) or x.shape[-n - 1] != c_in:
-            raise ValueError(f"{name}: expected input of shape (N, {c_in}, *{n} dims) or ({c_in}, *{n} dims), "
-                             f"got {tuple(x.shape)}")  # fmt: skip
+            raise ValueError(
+                f"{name}: expected input of shape (N, {c_in}, *{n} dims) or ({c_in}, *{n} dims), got {tuple(x.shape)}"
+            )
         if flat:
             x = pad(x, flat, _PAD_MODES[padding_mode])
         return conv(x, params["weight"], params.get("bias"), stride, conv_padding, dilation, groups)
@@ -157,8 +172,20 @@ def ConvNd(n: int, in_channels, out_channels, kernel_size, stride=1, padding=0, 
     return _stateless(fn, name, _conv_params(wshape, initializers.fans(wshape)[0], c_out, bias, dtype))
 
 
-def ConvTransposeNd(n: int, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
-                    groups=1, bias=True, dilation=1, padding_mode="zeros", dtype=jnp.float32) -> Layer:  # fmt: skip
+def ConvTransposeNd(
+    n: int,
+    in_channels,
+    out_channels,
+    kernel_size,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    bias=True,
+    dilation=1,
+    padding_mode="zeros",
+    dtype=jnp.float32,
+) -> Layer:
     """N-d transposed convolution; weight (in, out / groups, *kernel); `output_size=` in apply picks output_padding."""
     op = f"ConvTranspose{n}d"
     if padding_mode != "zeros":
@@ -171,10 +198,14 @@ def ConvTransposeNd(n: int, in_channels, out_channels, kernel_size, stride=1, pa
     out_pad = _tuple(output_padding, n)
     wshape = (c_in, c_out // groups, *kernel)
     conv_t = ND_OPS[f"conv_transpose{n}d"]
-    name = f"{op}({c_in}, {c_out}, kernel_size={kernel}, stride={stride}" + (
-        "" if padding == (0,) * n else f", padding={padding}") + (
-        "" if out_pad == (0,) * n else f", output_padding={out_pad}") + (
-        "" if groups == 1 else f", groups={groups}") + ("" if bias else ", bias=False") + ")"  # fmt: skip
+    name = (
+        f"{op}({c_in}, {c_out}, kernel_size={kernel}, stride={stride}"
+        + ("" if padding == (0,) * n else f", padding={padding}")
+        + ("" if out_pad == (0,) * n else f", output_padding={out_pad}")
+        + ("" if groups == 1 else f", groups={groups}")
+        + ("" if bias else ", bias=False")
+        + ")"
+    )
 
     def apply(params, x, *, output_size=None, state=None, key=None, training=True):
         x = _checks.as_array(x, "input", name)
@@ -187,8 +218,10 @@ def ConvTransposeNd(n: int, in_channels, out_channels, kernel_size, stride=1, pa
             for size, s, st, p, k, d in zip(wanted, x.shape[-n:], stride, padding, kernel, dilation):
                 smallest = (s - 1) * st - 2 * p + d * (k - 1) + 1
                 if not smallest <= size < smallest + st:
-                    raise ValueError(f"{name}: requested an output size of {wanted}, but valid sizes range from "
-                                     f"{smallest} to {smallest + st - 1} (for an input of {tuple(x.shape[-n:])})")  # fmt: skip
+                    raise ValueError(
+                        f"{name}: requested an output size of {wanted}, but valid sizes range from "
+                        f"{smallest} to {smallest + st - 1} (for an input of {tuple(x.shape[-n:])})"
+                    )
                 chosen.append(size - smallest)
             chosen = tuple(chosen)
         return conv_t(x, params["weight"], params.get("bias"), stride, padding, chosen, groups, dilation)
@@ -200,8 +233,10 @@ def ConvTransposeNd(n: int, in_channels, out_channels, kernel_size, stride=1, pa
 def MaxPoolNd(n: int, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False) -> Layer:
     """Max pooling; with `return_indices` it returns (values, flat indices into the spatial dims)."""
     stride = kernel_size if stride is None else stride
-    name = (f"MaxPool{n}d(kernel_size={kernel_size}, stride={stride}, padding={padding}, dilation={dilation}, "
-            f"ceil_mode={ceil_mode})")  # fmt: skip
+    name = (
+        f"MaxPool{n}d(kernel_size={kernel_size}, stride={stride}, padding={padding}, dilation={dilation}, "
+        f"ceil_mode={ceil_mode})"
+    )
     if return_indices:
         op = POOL_OPS[f"max_pool{n}d_with_indices"]
     else:
@@ -209,8 +244,9 @@ def MaxPoolNd(n: int, kernel_size, stride=None, padding=0, dilation=1, return_in
     return _stateless(lambda p, x: op(x, kernel_size, stride, padding, dilation, ceil_mode), name)
 
 
-def AvgPoolNd(n: int, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-              divisor_override=None) -> Layer:  # fmt: skip
+def AvgPoolNd(
+    n: int, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+) -> Layer:
     stride = kernel_size if stride is None else stride
     name = f"AvgPool{n}d(kernel_size={kernel_size}, stride={stride}, padding={padding})"
     op = ND_OPS[f"avg_pool{n}d"]
@@ -232,8 +268,9 @@ def LPPoolNd(n: int, norm_type, kernel_size, stride=None, ceil_mode=False) -> La
     return _stateless(lambda p, x: op(x, float(norm_type), kernel_size, stride, ceil_mode), name)
 
 
-def FractionalMaxPoolNd(n: int, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                        _random_samples=None) -> Layer:  # fmt: skip
+def FractionalMaxPoolNd(
+    n: int, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None
+) -> Layer:
     """Fractional max pooling; the window offsets come from `_random_samples`, else from `key=` in apply."""
     if (output_size is None) == (output_ratio is None):
         raise ValueError(f"FractionalMaxPool{n}d requires specifying exactly one of output_size and output_ratio")
@@ -273,8 +310,9 @@ def Pad(n: int, mode: str, padding, value: float = 0.0) -> Layer:
     return _stateless(lambda p, x: pad(x, amounts, mode, value if mode == "constant" else None), name)
 
 
-def GroupNorm(num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, dtype=jnp.float32,
-              bias: bool = True) -> Layer:  # fmt: skip
+def GroupNorm(
+    num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, dtype=jnp.float32, bias: bool = True
+) -> Layer:
     g = _checks.positive_int(num_groups, "num_groups", "GroupNorm")
     c = _checks.positive_int(num_channels, "num_channels", "GroupNorm")
     if c % g:
@@ -284,17 +322,24 @@ def GroupNorm(num_groups: int, num_channels: int, eps: float = 1e-5, affine: boo
     def init(key=None):
         if not affine:
             return {}
-        return {"weight": jnp.ones((c,), dtype), "bias": jnp.zeros((c,), dtype)} if bias else {"weight": jnp.ones((c,), dtype)}
+        return (
+            {"weight": jnp.ones((c,), dtype), "bias": jnp.zeros((c,), dtype)}
+            if bias
+            else {"weight": jnp.ones((c,), dtype)}
+        )
 
     return _stateless(lambda p, x: ND_OPS["group_norm"](x, g, p.get("weight"), p.get("bias"), eps), name, init)
 
 
-def InstanceNormNd(n: int, num_features: int, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
-                   dtype=jnp.float32) -> Layer:  # fmt: skip
+def InstanceNormNd(
+    n: int, num_features: int, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, dtype=jnp.float32
+) -> Layer:
     """Instance normalisation; running statistics (if tracked) are explicit state, as BatchNorm's."""
     c = _checks.positive_int(num_features, "num_features", f"InstanceNorm{n}d")
-    name = (f"InstanceNorm{n}d({c}, eps={eps}, momentum={momentum}, affine={affine}, "
-            f"track_running_stats={track_running_stats})")  # fmt: skip
+    name = (
+        f"InstanceNorm{n}d({c}, eps={eps}, momentum={momentum}, affine={affine}, "
+        f"track_running_stats={track_running_stats})"
+    )
 
     def init(key=None):
         return {"weight": jnp.ones((c,), dtype), "bias": jnp.zeros((c,), dtype)} if affine else {}
@@ -302,8 +347,11 @@ def InstanceNormNd(n: int, num_features: int, eps=1e-5, momentum=0.1, affine=Fal
     def init_state():
         if not track_running_stats:
             return {}
-        return {"running_mean": jnp.zeros((c,), dtype), "running_var": jnp.ones((c,), dtype),
-                "num_batches_tracked": jnp.zeros((), jnp.int32)}  # fmt: skip
+        return {
+            "running_mean": jnp.zeros((c,), dtype),
+            "running_var": jnp.ones((c,), dtype),
+            "num_batches_tracked": jnp.zeros((), jnp.int32),
+        }
 
     def apply(params, x, *, state=None, key=None, training=True):
         x = _checks.as_array(x, "input", name)
@@ -318,17 +366,30 @@ def InstanceNormNd(n: int, num_features: int, eps=1e-5, momentum=0.1, affine=Fal
         if track_running_stats and training:
             # PyTorch's route: batch norm over (1, N*C, ...) with the running statistics repeated N times.
             batch = x.shape[0]
-            y, mean, var = batch_norm(x.reshape(1, -1, *x.shape[2:]), jnp.tile(state["running_mean"], batch),
-                                      jnp.tile(state["running_var"], batch), None, None, True, momentum, eps)  # fmt: skip
+            y, mean, var = batch_norm(
+                x.reshape(1, -1, *x.shape[2:]),
+                jnp.tile(state["running_mean"], batch),
+                jnp.tile(state["running_var"], batch),
+                None,
+                None,
+                True,
+                momentum,
+                eps,
+            )
             shape = (1, -1) + (1,) * n
             y = y.reshape(x.shape)
             y = y if weight is None else y * weight.reshape(shape)
             y = y if bias is None else y + bias.reshape(shape)
-            state = {**state, "running_mean": mean.reshape(batch, -1).mean(0), "running_var": var.reshape(batch, -1).mean(0)}
+            state = {
+                **state,
+                "running_mean": mean.reshape(batch, -1).mean(0),
+                "running_var": var.reshape(batch, -1).mean(0),
+            }
         else:
             use_input = training or not track_running_stats
-            y = ND_OPS["instance_norm"](x, state.get("running_mean"), state.get("running_var"), weight, bias,
-                                        use_input, momentum, eps)  # fmt: skip
+            y = ND_OPS["instance_norm"](
+                x, state.get("running_mean"), state.get("running_var"), weight, bias, use_input, momentum, eps
+            )
         return (y[0] if unbatched else y), state
 
     return Layer(init, _named(apply, name), init_state, stateful=True, name=name)
@@ -344,7 +405,8 @@ def RMSNorm(normalized_shape, eps=None, elementwise_affine=True, dtype=jnp.float
     return _stateless(lambda p, x: ND_OPS["rms_norm"](x, shape, p.get("weight"), eps), name, init)
 
 
-def BatchNorm3d(num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=jnp.float32,
-                *, bias=True) -> Layer:  # fmt: skip
+def BatchNorm3d(
+    num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=jnp.float32, *, bias=True
+) -> Layer:
     """Batch normalisation over (N, C, D, H, W); running statistics are explicit state."""
     return _batch_norm_layer("BatchNorm3d", (5,), num_features, eps, momentum, affine, track_running_stats, dtype, bias)

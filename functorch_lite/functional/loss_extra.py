@@ -135,8 +135,17 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     return out[0] if unbatched and how == "none" else out
 
 
-def linear_cross_entropy(input, linear_weight, target, linear_bias=None, weight=None, reduction="mean",
-                         ignore_index=None, label_smoothing=0.0, options=None):  # fmt: skip
+def linear_cross_entropy(
+    input,
+    linear_weight,
+    target,
+    linear_bias=None,
+    weight=None,
+    reduction="mean",
+    ignore_index=None,
+    label_smoothing=0.0,
+    options=None,
+):
     """cross_entropy of the logits input @ linear_weight (C, *out, in) (+ linear_bias), classes in dim 1."""
     logits = jnp.tensordot(input, linear_weight, axes=([-1], [-1]))
     if linear_bias is not None:
@@ -158,7 +167,11 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, *,
 OPS = {
     f.__name__: f
     for f in (
-        multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss, ctc_loss,
-        linear_cross_entropy, rrelu,
+        multi_margin_loss,
+        multilabel_margin_loss,
+        triplet_margin_with_distance_loss,
+        ctc_loss,
+        linear_cross_entropy,
+        rrelu,
     )
-}  # fmt: skip
+}

@@ -55,8 +55,9 @@ def _gather_max(x, index, valid, out_shape):
 
 
 def _max_pool_with_indices(n):
-    def max_pool_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                              return_indices=True):  # fmt: skip
+    def max_pool_with_indices(
+        input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=True
+    ):
         x, unbatched = _batched(input, n)
         kernel = _tuple(kernel_size, n)
         stride = kernel if stride is None or stride == [] else _tuple(stride, n)
@@ -117,14 +118,17 @@ def _sample_order(n):
 
 
 def _fractional_max_pool(n):
-    def fractional_max_pool(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
-                            _random_samples=None, *, key=None):  # fmt: skip
+    def fractional_max_pool(
+        input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None, *, key=None
+    ):
         op = f"fractional_max_pool{n}d"
         x, unbatched = _batched(input, n)
         kernel, sizes = _tuple(kernel_size, n), x.shape[2:]
         if output_size is None:
             if output_ratio is None:
-                raise ValueError(f"{op}: fractional_max_pool requires specifying either an output_size or an output_ratio")
+                raise ValueError(
+                    f"{op}: fractional_max_pool requires specifying either an output_size or an output_ratio"
+                )
             ratio = output_ratio if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * n
             output_size = [int(s * float(r)) for s, r in zip(sizes, ratio)]
         outs = _tuple(output_size, n)

@@ -10,9 +10,9 @@ from typing import Any
 
 from ... import functional as fn
 from ..._tensor.tensor import Tensor
+from ...functional import layers_nd
 from .. import functional as F
 from ..module import Module
-from ...functional import layers_nd
 from ._pure import LayerModule, PureLayerModule, as_tensor, pure_layer
 
 
@@ -165,6 +165,26 @@ class RReLU(_Activation, LayerModule):
     forward = LayerModule.forward
 
 
-__all__ += ["ELU", "CELU", "SELU", "SiLU", "Mish", "Hardswish", "Hardsigmoid", "ReLU6", "Hardtanh", "Threshold",
-            "LogSigmoid", "Softplus", "Softshrink", "Hardshrink", "Tanhshrink", "Softsign", "GLU", "Softmin",
-            "Softmax2d", "PReLU", "RReLU"]  # fmt: skip
+__all__ += [
+    "ELU",
+    "CELU",
+    "SELU",
+    "SiLU",
+    "Mish",
+    "Hardswish",
+    "Hardsigmoid",
+    "ReLU6",
+    "Hardtanh",
+    "Threshold",
+    "LogSigmoid",
+    "Softplus",
+    "Softshrink",
+    "Hardshrink",
+    "Tanhshrink",
+    "Softsign",
+    "GLU",
+    "Softmin",
+    "Softmax2d",
+    "PReLU",
+    "RReLU",
+]

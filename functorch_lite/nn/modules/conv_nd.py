@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...functional import layers_nd
 from ..._tensor.tensor import Tensor
+from ...functional import layers_nd
 from ._pure import LayerModule, pure_layer
 from .linear import _dtype
 
@@ -17,12 +17,34 @@ def _hashable(value: Any) -> Any:
 class _ConvNd(LayerModule):
     _n = 0
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device: Any = None, dtype: Any = None):  # fmt: skip
-        layer = pure_layer(layers_nd.ConvNd, self._n, in_channels, out_channels, _hashable(kernel_size),
-                           _hashable(stride), _hashable(padding), _hashable(dilation), groups, bias, padding_mode,
-                           _dtype(dtype))  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ):
+        layer = pure_layer(
+            layers_nd.ConvNd,
+            self._n,
+            in_channels,
+            out_channels,
+            _hashable(kernel_size),
+            _hashable(stride),
+            _hashable(padding),
+            _hashable(dilation),
+            groups,
+            bias,
+            padding_mode,
+            _dtype(dtype),
+        )
         super().__init__(layer, device)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
@@ -47,12 +69,36 @@ class Conv3d(_ConvNd):
 class _ConvTransposeNd(LayerModule):
     _n = 0
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None):  # fmt: skip
-        layer = pure_layer(layers_nd.ConvTransposeNd, self._n, in_channels, out_channels, _hashable(kernel_size),
-                           _hashable(stride), _hashable(padding), _hashable(output_padding), groups, bias,
-                           _hashable(dilation), padding_mode, _dtype(dtype))  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ):
+        layer = pure_layer(
+            layers_nd.ConvTransposeNd,
+            self._n,
+            in_channels,
+            out_channels,
+            _hashable(kernel_size),
+            _hashable(stride),
+            _hashable(padding),
+            _hashable(output_padding),
+            groups,
+            bias,
+            _hashable(dilation),
+            padding_mode,
+            _dtype(dtype),
+        )
         super().__init__(layer, device)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation

@@ -67,8 +67,15 @@ __all__ = ["Linear", "Embedding", "Flatten", "Identity"]
 class Bilinear(LayerModule):
     """y = x1^T A x2 + b; weight (out, in1, in2), PyTorch's U(+-1/sqrt(in1)) init."""
 
-    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
-                 device: Any = None, dtype: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ):
         layer = pure_layer(layers_nd.Bilinear, in1_features, in2_features, out_features, bias, _dtype(dtype))
         super().__init__(layer, device)
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features

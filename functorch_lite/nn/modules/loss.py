@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from ..._checks import is_concrete
 from ..._tensor.tensor import Tensor
 from ...autograd.dispatch import apply
-from ..._checks import is_concrete
 from ...functional.loss_extra import ctc_padded_targets, triplet_hinge
 from .. import functional as F
 from ..module import Module
@@ -107,8 +107,16 @@ def _legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
     return "none" if not reduce else ("mean" if size_average else "sum")
 
 
-def _table_loss(title: str, op: str, names: tuple = (), defaults: tuple = (), legacy: bool = True,
-                weighted: bool = False, inputs: int = 2, doc: str = "") -> type:  # fmt: skip
+def _table_loss(
+    title: str,
+    op: str,
+    names: tuple = (),
+    defaults: tuple = (),
+    legacy: bool = True,
+    weighted: bool = False,
+    inputs: int = 2,
+    doc: str = "",
+) -> type:
     """A loss Module class: constructor options `names` (PyTorch's order) passed to `F.<op>` by keyword."""
     order = (("weight",) if weighted else ()) + names[:1] + (("size_average", "reduce") if legacy else ()) + names[1:]
     order = order + ("reduction",) if "reduction" not in names else order
@@ -155,17 +163,26 @@ MultiLabelMarginLoss = _table_loss("MultiLabelMarginLoss", "multilabel_margin_lo
 PoissonNLLLoss = _table_loss(
     "PoissonNLLLoss", "poisson_nll_loss", ("log_input", "full", "eps"), (True, False, 1e-8), legacy=False
 )
-GaussianNLLLoss = _table_loss("GaussianNLLLoss", "gaussian_nll_loss", ("full", "eps"), (False, 1e-6), legacy=False,
-                              inputs=3)  # fmt: skip
-TripletMarginLoss = _table_loss("TripletMarginLoss", "triplet_margin_loss", ("margin", "p", "eps", "swap"),
-                                (1.0, 2.0, 1e-6, False), inputs=3)  # fmt: skip
+GaussianNLLLoss = _table_loss(
+    "GaussianNLLLoss", "gaussian_nll_loss", ("full", "eps"), (False, 1e-6), legacy=False, inputs=3
+)
+TripletMarginLoss = _table_loss(
+    "TripletMarginLoss", "triplet_margin_loss", ("margin", "p", "eps", "swap"), (1.0, 2.0, 1e-6, False), inputs=3
+)
 
 
 class MultiMarginLoss(_Loss):
     """Multi-class hinge loss: sum over wrong classes of max(0, margin - x[y] + x[i])^p / C."""
 
-    def __init__(self, p: int = 1, margin: float = 1.0, weight: Any = None, size_average: Any = None,
-                 reduce: Any = None, reduction: str = "mean"):  # fmt: skip
+    def __init__(
+        self,
+        p: int = 1,
+        margin: float = 1.0,
+        weight: Any = None,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+    ):
         super().__init__(_legacy_reduction(size_average, reduce, reduction))
         if p not in (1, 2):
             raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p!r}")
@@ -186,8 +203,10 @@ class CTCLoss(_Loss):
     def forward(self, log_probs: Any, targets: Any, input_lengths: Any, target_lengths: Any) -> Tensor:
         # Lengths as arrays and concatenated targets as rows of the longest target, so that every
         # call with the same sizes shares one compiled program (the scan compiles slowly).
-        in_len, tg_len = (as_tensor(np.asarray(v)) if isinstance(v, (list, tuple)) else as_tensor(v)
-                          for v in (input_lengths, target_lengths))  # fmt: skip
+        in_len, tg_len = (
+            as_tensor(np.asarray(v)) if isinstance(v, (list, tuple)) else as_tensor(v)
+            for v in (input_lengths, target_lengths)
+        )
         targets = as_tensor(targets)
         if targets.ndim == 1 and as_tensor(log_probs).ndim == 3 and is_concrete(tg_len.array):
             width = int(np.max(np.asarray(tg_len.array), initial=0))
@@ -198,8 +217,9 @@ class CTCLoss(_Loss):
 class TripletMarginWithDistanceLoss(_Loss):
     """max(d(a, p) - d(a, n) + margin, 0) with any `distance_function` of Tensors (pairwise_distance by default)."""
 
-    def __init__(self, *, distance_function: Any = None, margin: float = 1.0, swap: bool = False,
-                 reduction: str = "mean"):  # fmt: skip
+    def __init__(
+        self, *, distance_function: Any = None, margin: float = 1.0, swap: bool = False, reduction: str = "mean"
+    ):
         super().__init__(reduction)
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, got {margin}")
@@ -208,16 +228,29 @@ class TripletMarginWithDistanceLoss(_Loss):
     def forward(self, anchor: Any, positive: Any, negative: Any) -> Tensor:
         distance = self.distance_function or F.pairwise_distance
         swap = distance(positive, negative) if self.swap else None
-        return apply(triplet_hinge, distance(anchor, positive), distance(anchor, negative), swap, self.margin,
-                     self.reduction)  # fmt: skip
+        return apply(
+            triplet_hinge, distance(anchor, positive), distance(anchor, negative), swap, self.margin, self.reduction
+        )
 
 
 class LinearCrossEntropyLoss(_WeightedLoss):
     """A bias-free (by default) Linear to `num_classes * prod(out_features)` logits, then cross-entropy."""
 
-    def __init__(self, in_features: int, num_classes: int, *, out_features: tuple = (), bias: bool = False,
-                 device: Any = None, dtype: Any = None, reduction: str = "mean", weight: Any = None,
-                 ignore_index: int | None = None, label_smoothing: float = 0.0, options: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        in_features: int,
+        num_classes: int,
+        *,
+        out_features: tuple = (),
+        bias: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        reduction: str = "mean",
+        weight: Any = None,
+        ignore_index: int | None = None,
+        label_smoothing: float = 0.0,
+        options: Any = None,
+    ):
         from .linear import Linear
 
         if options is not None:
@@ -232,11 +265,27 @@ class LinearCrossEntropyLoss(_WeightedLoss):
         weight = self.linear.weight.reshape(*shape, self.linear.in_features)
         bias = self.linear._parameters.get("bias")
         bias = None if bias is None else bias.reshape(*shape)
-        return F.linear_cross_entropy(input, weight, target, bias, self.weight, self.reduction, self.ignore_index,
-                                      self.label_smoothing)  # fmt: skip
+        return F.linear_cross_entropy(
+            input, weight, target, bias, self.weight, self.reduction, self.ignore_index, self.label_smoothing
+        )
 
 
-__all__ += ["SmoothL1Loss", "HuberLoss", "SoftMarginLoss", "KLDivLoss", "BCELoss", "MarginRankingLoss",
-            "HingeEmbeddingLoss", "CosineEmbeddingLoss", "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss",
-            "PoissonNLLLoss", "GaussianNLLLoss", "TripletMarginLoss", "MultiMarginLoss", "CTCLoss",
-            "TripletMarginWithDistanceLoss", "LinearCrossEntropyLoss"]  # fmt: skip
+__all__ += [
+    "SmoothL1Loss",
+    "HuberLoss",
+    "SoftMarginLoss",
+    "KLDivLoss",
+    "BCELoss",
+    "MarginRankingLoss",
+    "HingeEmbeddingLoss",
+    "CosineEmbeddingLoss",
+    "MultiLabelSoftMarginLoss",
+    "MultiLabelMarginLoss",
+    "PoissonNLLLoss",
+    "GaussianNLLLoss",
+    "TripletMarginLoss",
+    "MultiMarginLoss",
+    "CTCLoss",
+    "TripletMarginWithDistanceLoss",
+    "LinearCrossEntropyLoss",
+]

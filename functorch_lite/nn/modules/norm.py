@@ -24,8 +24,17 @@ class BatchNorm3d(_BatchNorm):
 class GroupNorm(LayerModule):
     """Normalises over groups of channels; weight ones and bias zeros when `affine`."""
 
-    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 device: Any = None, dtype: Any = None, *, bias: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ):
         layer = pure_layer(layers_nd.GroupNorm, num_groups, num_channels, eps, affine, _dtype(dtype), bias)
         super().__init__(layer, device)
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
@@ -34,10 +43,19 @@ class GroupNorm(LayerModule):
 class _InstanceNorm(StatefulLayerModule):
     _n = 0
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, device: Any = None, dtype: Any = None):  # fmt: skip
-        layer = pure_layer(layers_nd.InstanceNormNd, self._n, num_features, eps, momentum, affine,
-                           track_running_stats, _dtype(dtype))  # fmt: skip
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ):
+        layer = pure_layer(
+            layers_nd.InstanceNormNd, self._n, num_features, eps, momentum, affine, track_running_stats, _dtype(dtype)
+        )
         super().__init__(layer, device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -64,8 +82,14 @@ class InstanceNorm3d(_InstanceNorm):
 class RMSNorm(LayerModule):
     """x / sqrt(mean(x^2) + eps) over the trailing `normalized_shape` dims, times weight (ones)."""
 
-    def __init__(self, normalized_shape: Any, eps: float | None = None, elementwise_affine: bool = True,
-                 device: Any = None, dtype: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        normalized_shape: Any,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ):
         layer = pure_layer(layers_nd.RMSNorm, _hashable(normalized_shape), eps, elementwise_affine, _dtype(dtype))
         super().__init__(layer, device)
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -81,5 +105,12 @@ class LocalResponseNorm(LayerModule):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
 
-__all__ = ["BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "RMSNorm",
-           "LocalResponseNorm"]  # fmt: skip
+__all__ = [
+    "BatchNorm3d",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "RMSNorm",
+    "LocalResponseNorm",
+]

@@ -38,7 +38,9 @@ class _BatchNorm(StatefulLayerModule):
         bias: bool = True,
     ):
         factory = type(self)._factory
-        layer = pure_layer(_with_bias, factory, num_features, eps, momentum, affine, track_running_stats, _dtype(dtype), bias)
+        layer = pure_layer(
+            _with_bias, factory, num_features, eps, momentum, affine, track_running_stats, _dtype(dtype), bias
+        )
         super().__init__(layer, device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats

@@ -42,7 +42,19 @@ ZeroPad1d, ZeroPad2d, ZeroPad3d = (_pad_class("Zero", "constant", n, False) for 
 ConstantPad1d, ConstantPad2d, ConstantPad3d = (_pad_class("Constant", "constant", n, True) for n in (1, 2, 3))
 
 __all__ = [
-    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
-    "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d",
-    "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
-]  # fmt: skip
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...functional import layers_nd
-from ..._tensor.tensor import Tensor
 from ... import random
+from ..._tensor.tensor import Tensor
+from ...functional import layers_nd
 from ._pure import LayerModule, as_tensor, pure_layer
 from .conv_nd import _hashable
 
@@ -19,10 +19,27 @@ from .conv_nd import _hashable
 class _MaxPoolNd(LayerModule):
     _n = 0
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                 return_indices: bool = False, ceil_mode: bool = False):  # fmt: skip
-        super().__init__(pure_layer(layers_nd.MaxPoolNd, self._n, _hashable(kernel_size), _hashable(stride),
-                                    _hashable(padding), _hashable(dilation), return_indices, ceil_mode))  # fmt: skip
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ):
+        super().__init__(
+            pure_layer(
+                layers_nd.MaxPoolNd,
+                self._n,
+                _hashable(kernel_size),
+                _hashable(stride),
+                _hashable(padding),
+                _hashable(dilation),
+                return_indices,
+                ceil_mode,
+            )
+        )
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation, self.return_indices, self.ceil_mode = padding, dilation, return_indices, ceil_mode
 
@@ -38,10 +55,27 @@ class MaxPool3d(_MaxPoolNd):
 class _AvgPoolNd(LayerModule):
     _n = 0
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override: int | None = None):  # fmt: skip
-        super().__init__(pure_layer(layers_nd.AvgPoolNd, self._n, _hashable(kernel_size), _hashable(stride),
-                                    _hashable(padding), ceil_mode, count_include_pad, divisor_override))  # fmt: skip
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ):
+        super().__init__(
+            pure_layer(
+                layers_nd.AvgPoolNd,
+                self._n,
+                _hashable(kernel_size),
+                _hashable(stride),
+                _hashable(padding),
+                ceil_mode,
+                count_include_pad,
+                divisor_override,
+            )
+        )
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
 
@@ -49,8 +83,14 @@ class _AvgPoolNd(LayerModule):
 class AvgPool1d(_AvgPoolNd):
     _n = 1
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
-                 count_include_pad: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ):
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
@@ -62,8 +102,9 @@ class _AdaptivePool(LayerModule):
     _n, _kind = 0, "avg"
 
     def __init__(self, output_size: Any, return_indices: bool = False):
-        super().__init__(pure_layer(layers_nd.AdaptivePoolNd, self._n, self._kind, _hashable(output_size),
-                                    return_indices))  # fmt: skip
+        super().__init__(
+            pure_layer(layers_nd.AdaptivePoolNd, self._n, self._kind, _hashable(output_size), return_indices)
+        )
         self.output_size, self.return_indices = output_size, return_indices
 
 
@@ -94,8 +135,9 @@ class _LPPool(LayerModule):
     _n = 0
 
     def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False):
-        super().__init__(pure_layer(layers_nd.LPPoolNd, self._n, norm_type, _hashable(kernel_size),
-                                    _hashable(stride), ceil_mode))  # fmt: skip
+        super().__init__(
+            pure_layer(layers_nd.LPPoolNd, self._n, norm_type, _hashable(kernel_size), _hashable(stride), ceil_mode)
+        )
         self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
 
 
@@ -114,10 +156,24 @@ class LPPool3d(_LPPool):
 class _FractionalMaxPool(LayerModule):
     _n = 0
 
-    def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
-                 return_indices: bool = False, _random_samples: Any = None):  # fmt: skip
-        super().__init__(pure_layer(layers_nd.FractionalMaxPoolNd, self._n, _hashable(kernel_size),
-                                    _hashable(output_size), _hashable(output_ratio), return_indices))  # fmt: skip
+    def __init__(
+        self,
+        kernel_size: Any,
+        output_size: Any = None,
+        output_ratio: Any = None,
+        return_indices: bool = False,
+        _random_samples: Any = None,
+    ):
+        super().__init__(
+            pure_layer(
+                layers_nd.FractionalMaxPoolNd,
+                self._n,
+                _hashable(kernel_size),
+                _hashable(output_size),
+                _hashable(output_ratio),
+                return_indices,
+            )
+        )
         self.kernel_size, self.output_size, self.output_ratio = kernel_size, output_size, output_ratio
         self.return_indices = return_indices
         # A buffer, as in PyTorch (so it is in state_dict); without it samples come from the global generator.
@@ -142,8 +198,9 @@ class _MaxUnpool(LayerModule):
     _n = 0
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0):
-        super().__init__(pure_layer(layers_nd.MaxUnpoolNd, self._n, _hashable(kernel_size), _hashable(stride),
-                                    _hashable(padding)))  # fmt: skip
+        super().__init__(
+            pure_layer(layers_nd.MaxUnpoolNd, self._n, _hashable(kernel_size), _hashable(stride), _hashable(padding))
+        )
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
 
     def forward(self, input: Any, indices: Any, output_size: Any = None) -> Tensor:
@@ -164,7 +221,21 @@ class MaxUnpool3d(_MaxUnpool):
 
 
 __all__ = [
-    "MaxPool1d", "MaxPool3d", "AvgPool1d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "LPPool1d", "LPPool2d", "LPPool3d", "FractionalMaxPool2d",
-    "FractionalMaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
-]  # fmt: skip
+    "MaxPool1d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
+]
