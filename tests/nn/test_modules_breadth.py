@@ -169,3 +169,31 @@ def test_pure_conv_layer_under_jit_and_grad():
     np.testing.assert_allclose(eager, t(torch.tensor(np.asarray(x))).detach().numpy(), rtol=1e-5, atol=1e-5)
     grads = jax.grad(lambda p: jnp.sum(layer.apply(p, x) ** 2))(params)
     assert set(grads) == {"weight", "bias"}
+
+
+def test_modules_outside_module_db():
+    x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    y = np.random.default_rng(1).standard_normal((4, 5)).astype(np.float32)
+    z = np.random.default_rng(2).standard_normal((4, 5)).astype(np.float32)
+    for name, args in (("Hardsigmoid", ()), ("TripletMarginLoss", (0.5,)), ("MultiMarginLoss", (2, 0.7))):
+        t, lite = getattr(torch.nn, name)(*args), getattr(ft.nn, name)(*args)
+        inputs = (x, y, z) if name.startswith("Triplet") else (x, np.array([1, 0, 4, 2])) if "Multi" in name else (x,)
+        _assert_pairs(_run(t, lite, *inputs))
+    t = torch.nn.TripletMarginWithDistanceLoss(distance_function=lambda a, b: (a - b).abs().sum(-1), swap=True)
+    lite = ft.nn.TripletMarginWithDistanceLoss(distance_function=lambda a, b: (a - b).abs().sum(-1), swap=True)
+    _assert_pairs(_run(t, lite, x, y, z))
+    # The deprecated size_average/reduce flags mean a reduction, as in PyTorch.
+    t, lite = torch.nn.SmoothL1Loss(reduce=False), ft.nn.SmoothL1Loss(reduce=False)
+    _assert_pairs(_run(t, lite, x, y))
+
+
+def test_rrelu_eval_mean_slope_and_train_range():
+    x = ft.tensor(np.linspace(-3, 3, 200, dtype=np.float32))
+    module = ft.nn.RReLU(0.1, 0.3)
+    module.eval()
+    np.testing.assert_allclose(np.asarray(module(x)), torch.nn.RReLU(0.1, 0.3).eval()(torch.tensor(np.asarray(x))))
+    module.train()
+    out, base = np.asarray(module(x)), np.asarray(x)
+    slopes = out[base < 0] / base[base < 0]
+    assert np.all((slopes >= 0.1) & (slopes <= 0.3)) and slopes.std() > 0
+    np.testing.assert_array_equal(out[base >= 0], base[base >= 0])
