@@ -138,8 +138,10 @@ def test_fractional_max_pool_samples_and_seed(n):
 
 def test_instance_norm_running_stats():
     torch.manual_seed(0)
-    t, lite = _pair(torch.nn.InstanceNorm1d(3, affine=True, track_running_stats=True),
-                    ft.nn.InstanceNorm1d(3, affine=True, track_running_stats=True))  # fmt: skip
+    t, lite = _pair(
+        torch.nn.InstanceNorm1d(3, affine=True, track_running_stats=True),
+        ft.nn.InstanceNorm1d(3, affine=True, track_running_stats=True),
+    )
     x = np.random.default_rng(0).standard_normal((4, 3, 6)).astype(np.float32) * 2 + 1
     _assert_pairs(_run(t, lite, x))
     for name in ("running_mean", "running_var", "num_batches_tracked"):
@@ -197,3 +199,29 @@ def test_rrelu_eval_mean_slope_and_train_range():
     slopes = out[base < 0] / base[base < 0]
     assert np.all((slopes >= 0.1) & (slopes <= 0.3)) and slopes.std() > 0
     np.testing.assert_array_equal(out[base >= 0], base[base >= 0])
+
+
+def test_functional_return_indices_and_keyed_draws():
+    F = ft.nn.functional
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 7)).astype(np.float32)
+    for got, want in (
+        (
+            F.max_pool2d(ft.tensor(x), 2, return_indices=True),
+            torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True),
+        ),
+        (
+            F.max_pool1d(ft.tensor(x[:, :, 0]), 3, 2, 1, 1, True, True),
+            torch.nn.functional.max_pool1d(torch.tensor(x[:, :, 0]), 3, 2, 1, 1, True, True),
+        ),
+        (
+            F.adaptive_max_pool3d(ft.tensor(x), 2, True),
+            torch.nn.functional.adaptive_max_pool3d(torch.tensor(x), 2, True),
+        ),
+    ):
+        np.testing.assert_allclose(np.asarray(got[0]), want[0].numpy())
+        np.testing.assert_array_equal(np.asarray(got[1]), want[1].numpy())
+    ft.manual_seed(5)
+    first = np.asarray(F.fractional_max_pool2d(ft.tensor(x), 2, output_ratio=0.5))
+    ft.manual_seed(5)
+    np.testing.assert_array_equal(np.asarray(F.fractional_max_pool2d(ft.tensor(x), 2, output_ratio=0.5)), first)
+    assert first.shape == (2, 3, 4, 3)
