@@ -61,8 +61,8 @@ def unique(input: Any, sorted: bool = True, return_inverse: bool = False, return
 def unique_consecutive(input: Any, return_inverse: bool = False, return_counts: bool = False, dim=None):
     values = _host(input, "unique_consecutive")
     moved = values.reshape(-1) if dim is None else np.moveaxis(values, dim, 0)
-    if len(moved) == 0:
-        change = np.zeros(0, bool)
+    if len(moved) <= 1:
+        change = np.ones(len(moved), bool)
     else:
         rest = moved[1:] != moved[:-1]
         change = np.concatenate([[True], rest.reshape(len(rest), -1).any(axis=1)])

@@ -439,7 +439,7 @@ _FUNCTIONS_ONLY = {
     "trapz": _trapezoid, "cumulative_trapezoid": _cumulative_trapezoid, "searchsorted": _searchsorted,
     "bucketize": _bucketize, "einsum": _einsum,
     "polar": lambda abs, angle: jax.lax.complex(abs * jnp.cos(angle), abs * jnp.sin(angle)),  # noqa: A006
-    "complex": lambda real, imag: jax.lax.complex(real, imag),
+    "complex": lambda real, imag: jax.lax.complex(*jnp.broadcast_arrays(real, imag)),
 }  # fmt: skip
 
 _STATIC = {"tensor_split": (1,), "narrow": (), "repeat_interleave": (1, "repeats"), "split": (1,), "hsplit": (1,)}

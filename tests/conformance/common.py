@@ -23,7 +23,7 @@ import functorch_lite as ft
 FORWARD_TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
 GRAD_TOLERANCE = {"rtol": 1e-3, "atol": 1e-3}
 SAMPLES_PER_ENTRY = 4
-ENTRY_TIME_LIMIT_S = 30
+ENTRY_TIME_LIMIT_S = 120  # a guard against hangs; generous because the CPU may be shared
 
 
 class Missing(Exception):
@@ -59,6 +59,10 @@ def guarded(kind: str, name: str, run: Callable[[], None], verbose: bool = False
         return Result(kind, name, "pass")
     except Missing as missing:
         return Result(kind, name, "missing", str(missing))
+    except NotImplementedError as error:
+        if "cannot be done on JAX" in str(error):  # the library's own out-of-scope error
+            return Result(kind, name, "missing", f"out of scope: {error}")
+        return Result(kind, name, "fail", f"NotImplementedError: {error}"[:300])
     except _Timeout:
         return Result(kind, name, "fail", f"over the {ENTRY_TIME_LIMIT_S} s time limit")
     except (Exception, RecursionError) as error:  # one bad entry must not stop the report
