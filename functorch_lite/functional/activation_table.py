@@ -88,7 +88,8 @@ def glu(input, dim=-1):
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     x = input if dtype is None else input.astype(dtype)
-    return jax.nn.softmax(-x, axis=dim if dim is not None else (0 if x.ndim in (0, 1, 3) else 1))
+    axis = dim if dim is not None else (0 if x.ndim in (0, 1, 3) else 1)
+    return jax.nn.softmax(-x, axis=axis) if x.ndim else jax.nn.softmax(-x[None], axis=0)[0]
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

@@ -88,3 +88,9 @@ __all__ = [
     "LSTMCell",
     "GRUCell",
 ]
+
+# The module_db breadth (issue 11): every name the modules package exports beyond those above.
+from . import modules as _modules  # noqa: E402
+
+globals().update({name: getattr(_modules, name) for name in _modules._MORE})
+__all__ += _modules._MORE

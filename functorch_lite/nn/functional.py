@@ -19,7 +19,9 @@ from ..autograd.dispatch import apply
 from ..functional.activation_table import ACTIVATIONS as ACTIVATION_TABLE
 from ..functional.conv_pool_nd import OPS as ND_TABLE
 from ..functional.interpolate import OPS as INTERPOLATE_TABLE
+from ..functional.loss_extra import OPS as LOSS_EXTRA_TABLE
 from ..functional.loss_table import LOSSES as LOSS_TABLE
+from ..functional.pool_extra import OPS as POOL_EXTRA_TABLE
 from .parameter import set_array
 
 
@@ -50,8 +52,6 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Tensor:
-    if return_indices:
-        raise ValueError("max_pool2d: return_indices=True is not supported")
     return apply(
         fn.max_pool2d, input, _shape(kernel_size), _shape(stride), _shape(padding), _shape(dilation), ceil_mode
     )
@@ -244,3 +244,39 @@ globals().update({name: _wrap_table(f) for name, f in ACTIVATION_TABLE.items() i
 globals().update({name: _wrap_table(f) for name, f in LOSS_TABLE.items() if name not in globals()})
 globals().update({name: _wrap_table(f) for name, f in ND_TABLE.items() if name not in globals()})
 globals().update({name: _wrap_table(f) for name, f in INTERPOLATE_TABLE.items() if name not in globals()})
+globals().update({name: _wrap_table(f) for name, f in POOL_EXTRA_TABLE.items() if name not in globals()})
+globals().update({name: _wrap_table(f) for name, f in LOSS_EXTRA_TABLE.items() if name not in globals()})
+
+
+def _indexed(name: str, flag_position: int) -> Any:
+    """`name` whose `return_indices=True` (by keyword or at `flag_position`) runs the `_with_indices` op."""
+    plain, indexed = globals()[name], POOL_EXTRA_TABLE[f"{name}_with_indices"]
+
+    def wrapped(input: Any, *args: Any, **kwargs: Any) -> Any:
+        flag = kwargs.pop("return_indices", args[flag_position] if len(args) > flag_position else False)
+        args = args[:flag_position]
+        if not flag:
+            return plain(input, *args, **kwargs)
+        return apply(indexed, input, *(_shape(a) for a in args), **{k: _shape(v) for k, v in kwargs.items()})
+
+    wrapped.__name__ = wrapped.__qualname__ = name
+    wrapped.__doc__ = f"`torch.nn.functional.{name}`; with return_indices=True, (values, flat spatial indices)."
+    return wrapped
+
+
+def _keyed(name: str) -> Any:
+    """`name` with its random draws keyed from the global generator (`functorch_lite.manual_seed`)."""
+    function = POOL_EXTRA_TABLE.get(name) or LOSS_EXTRA_TABLE[name]
+
+    def wrapped(input: Any, *args: Any, **kwargs: Any) -> Tensor:
+        kwargs.pop("inplace", None)
+        return apply(function, input, *args, key=random.default_generator.next_key(), **kwargs)
+
+    wrapped.__name__ = wrapped.__qualname__ = name
+    wrapped.__doc__ = f"`torch.nn.functional.{name}`; samples come from the global generator."
+    return wrapped
+
+
+globals().update({f"max_pool{n}d": _indexed(f"max_pool{n}d", 5) for n in (1, 2, 3)})
+globals().update({f"adaptive_max_pool{n}d": _indexed(f"adaptive_max_pool{n}d", 1) for n in (1, 2, 3)})
+globals().update({name: _keyed(name) for name in ("fractional_max_pool2d", "fractional_max_pool3d", "rrelu")})

@@ -43,3 +43,22 @@ __all__ = [
     "LSTMCell",
     "GRUCell",
 ]
+
+# The N-d conv family, pools, pads, norms, activations and losses of module_db (issue 11).
+from . import activation as _activation
+from . import conv_nd as _conv_nd
+from . import linear as _linear
+from . import loss as _loss
+from . import norm as _norm
+from . import padding as _padding
+from . import pooling as _pooling
+
+_MORE = [
+    name
+    for module in (_conv_nd, _pooling, _padding, _norm, _activation, _linear, _loss)
+    for name in module.__all__
+    if name not in __all__
+]
+globals().update({name: getattr(module, name) for module in (_conv_nd, _pooling, _padding, _norm, _activation,
+                  _linear, _loss) for name in module.__all__ if name in _MORE})  # fmt: skip
+__all__ += _MORE

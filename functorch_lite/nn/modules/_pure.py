@@ -91,4 +91,16 @@ class StatefulLayerModule(PureLayerModule):
         return output
 
 
-__all__ = ["PureLayerModule", "StatefulLayerModule", "pure_layer", "as_tensor"]
+class LayerModule(PureLayerModule):
+    """A pure layer with several inputs or options in forward (Bilinear, ConvTranspose's output_size),
+    or a random one (`_random = True`: a key from the global generator while training)."""
+
+    _random = False
+
+    def forward(self, *inputs: Any, **options: Any) -> Any:
+        if self._random and self.training:
+            options["key"] = random.default_generator.next_key()
+        return apply(self._layer.apply, self._params(), *inputs, training=self.training, **options)
+
+
+__all__ = ["PureLayerModule", "StatefulLayerModule", "LayerModule", "pure_layer", "as_tensor"]

@@ -10,9 +10,10 @@ from typing import Any
 
 from ... import functional as fn
 from ..._tensor.tensor import Tensor
+from ...functional import layers_nd
 from .. import functional as F
 from ..module import Module
-from ._pure import PureLayerModule, pure_layer
+from ._pure import LayerModule, PureLayerModule, as_tensor, pure_layer
 
 
 class _Activation(PureLayerModule):
@@ -86,3 +87,106 @@ class LogSoftmax(Softmax):
 
 
 __all__ = ["ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+
+
+def _elementwise(title: str, op: str, names: tuple = (), defaults: tuple = (), inplace: bool = True, doc: str = ""):
+    """A Module class over the core op `op` whose constructor takes `names` (with `defaults`) and `inplace`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        values = dict(zip(names, defaults))
+        if len(args) > len(names) + inplace:
+            raise TypeError(f"{title}() takes at most {len(names) + inplace} arguments, got {len(args)}")
+        values.update(zip(names, args))
+        flag = args[len(names)] if len(args) > len(names) else kwargs.pop("inplace", False)
+        unknown = set(kwargs) - set(names)
+        if unknown or (flag and not inplace):
+            raise TypeError(f"{title}() got unexpected arguments {sorted(unknown) or ['inplace']}")
+        values.update(kwargs)
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise TypeError(f"{title}() missing required arguments {missing}")
+        options = tuple((n, values[n]) for n in names)
+        _Activation.__init__(self, pure_layer(layers_nd.Elementwise, op, title, options), bool(flag))
+        for n in names:
+            setattr(self, n, values[n])
+
+    return type(title, (_Activation,), {"__init__": __init__, "__doc__": doc or f"`{op}` as a Module."})
+
+
+ELU = _elementwise("ELU", "elu", ("alpha",), (1.0,))
+CELU = _elementwise("CELU", "celu", ("alpha",), (1.0,))
+SELU = _elementwise("SELU", "selu")
+SiLU = _elementwise("SiLU", "silu")
+Mish = _elementwise("Mish", "mish")
+Hardswish = _elementwise("Hardswish", "hardswish")
+Hardsigmoid = _elementwise("Hardsigmoid", "hardsigmoid")
+ReLU6 = _elementwise("ReLU6", "relu6")
+Hardtanh = _elementwise("Hardtanh", "hardtanh", ("min_val", "max_val"), (-1.0, 1.0))
+Threshold = _elementwise("Threshold", "threshold", ("threshold", "value"))
+LogSigmoid = _elementwise("LogSigmoid", "logsigmoid", inplace=False)
+Softplus = _elementwise("Softplus", "softplus", ("beta", "threshold"), (1.0, 20.0), inplace=False)
+Softshrink = _elementwise("Softshrink", "softshrink", ("lambd",), (0.5,), inplace=False)
+Hardshrink = _elementwise("Hardshrink", "hardshrink", ("lambd",), (0.5,), inplace=False)
+Tanhshrink = _elementwise("Tanhshrink", "tanhshrink", inplace=False)
+Softsign = _elementwise("Softsign", "softsign", inplace=False)
+GLU = _elementwise("GLU", "glu", ("dim",), (-1,), inplace=False, doc="a * sigmoid(b), the halves of `dim`.")
+Softmin = _elementwise("Softmin", "softmin", ("dim",), (None,), inplace=False)
+
+
+class Softmax2d(PureLayerModule):
+    """softmax over the channel dim of (N, C, H, W) or (C, H, W)."""
+
+    def __init__(self) -> None:
+        super().__init__(pure_layer(layers_nd.Elementwise, "softmax", "Softmax2d", (("dim", -3),)))
+
+    def forward(self, input: Any) -> Tensor:
+        if as_tensor(input).ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input of rank 3 or 4, got shape {tuple(as_tensor(input).shape)}")
+        return super().forward(input)
+
+
+class PReLU(PureLayerModule):
+    """x if x >= 0 else weight * x, with a learned slope (one, or one per channel), initialised to `init`."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
+        from .linear import _dtype
+
+        super().__init__(pure_layer(layers_nd.PReLU, num_parameters, init, _dtype(dtype)), device)
+        self.num_parameters, self.init = num_parameters, init
+
+
+class RReLU(_Activation, LayerModule):
+    """Randomised leaky ReLU: random slopes in [lower, upper] while training, their mean in eval mode."""
+
+    _random = True
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__(pure_layer(layers_nd.RReLU, lower, upper), inplace)
+        self.lower, self.upper = lower, upper
+
+    forward = LayerModule.forward
+
+
+__all__ += [
+    "ELU",
+    "CELU",
+    "SELU",
+    "SiLU",
+    "Mish",
+    "Hardswish",
+    "Hardsigmoid",
+    "ReLU6",
+    "Hardtanh",
+    "Threshold",
+    "LogSigmoid",
+    "Softplus",
+    "Softshrink",
+    "Hardshrink",
+    "Tanhshrink",
+    "Softsign",
+    "GLU",
+    "Softmin",
+    "Softmax2d",
+    "PReLU",
+    "RReLU",
+]

@@ -60,8 +60,15 @@ class MaxPool2d(PureLayerModule):
         return_indices: bool = False,
         ceil_mode: bool = False,
     ):
-        if return_indices:
-            raise ValueError("MaxPool2d: return_indices=True is not supported")
+        if return_indices:  # (values, indices): the N-d pool with an index table (functional.pool_extra)
+            from ...functional import layers_nd
+
+            layer = pure_layer(
+                layers_nd.MaxPoolNd, 2, *map(_as_hashable, (kernel_size, stride, padding, dilation)), True, ceil_mode
+            )
+            super().__init__(layer)
+            self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+            return
         super().__init__(
             pure_layer(
                 fn.MaxPool2d,

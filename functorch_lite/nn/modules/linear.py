@@ -7,8 +7,9 @@ from typing import Any
 from ... import functional as fn
 from ..._tensor import dtypes as _dtypes
 from ..._tensor.tensor import Tensor
+from ...functional import layers_nd
 from ...functional.dense import padding_index
-from ._pure import PureLayerModule, as_tensor, pure_layer
+from ._pure import LayerModule, PureLayerModule, as_tensor, pure_layer
 
 
 def _dtype(dtype: Any) -> Any:
@@ -62,3 +63,26 @@ class Identity(PureLayerModule):
 
 
 __all__ = ["Linear", "Embedding", "Flatten", "Identity"]
+
+
+class Bilinear(LayerModule):
+    """y = x1^T A x2 + b; weight (out, in1, in2), PyTorch's U(+-1/sqrt(in1)) init."""
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ):
+        layer = pure_layer(layers_nd.Bilinear, in1_features, in2_features, out_features, bias, _dtype(dtype))
+        super().__init__(layer, device)
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+
+    def forward(self, input1: Any, input2: Any) -> Tensor:
+        return super().forward(input1, input2)
+
+
+__all__ += ["Bilinear"]

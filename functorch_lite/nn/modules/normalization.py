@@ -18,6 +18,10 @@ from ._pure import PureLayerModule, StatefulLayerModule, as_tensor, pure_layer
 from .linear import _dtype
 
 
+def _with_bias(factory: Any, *args: Any) -> fn.Layer:
+    return factory(*args[:-1], bias=args[-1])
+
+
 class _BatchNorm(StatefulLayerModule):
     _factory: Any
 
@@ -30,8 +34,13 @@ class _BatchNorm(StatefulLayerModule):
         track_running_stats: bool = True,
         device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ):
-        layer = pure_layer(type(self)._factory, num_features, eps, momentum, affine, track_running_stats, _dtype(dtype))
+        factory = type(self)._factory
+        layer = pure_layer(
+            _with_bias, factory, num_features, eps, momentum, affine, track_running_stats, _dtype(dtype), bias
+        )
         super().__init__(layer, device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
