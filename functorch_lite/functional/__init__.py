@@ -8,6 +8,8 @@ weights), safe under `jax.jit`, `jax.grad`, `jax.vmap`, `jax.jacrev` and
 
 from . import init
 from .activations import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .attention import generate_square_subsequent_mask, multi_head_attention_forward, scaled_dot_product_attention
+from .attention_layers import MultiheadAttention, TransformerDecoderLayer, TransformerEncoderLayer
 from .conv import conv2d
 from .dense import dropout, embedding, flatten, linear
 from .layers import (
@@ -32,6 +34,7 @@ from .normalization import batch_norm, layer_norm
 from .normalization_layers import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .sequential import Sequential
+from .transformer_layers import Transformer, TransformerDecoder, TransformerEncoder
 from .tree import flatten_dict, load_state_dict, state_dict, unflatten_dict
 
 __all__ = [
@@ -81,4 +84,13 @@ __all__ = [
     "unflatten_dict",
     "state_dict",
     "load_state_dict",
+    "scaled_dot_product_attention",
+    "multi_head_attention_forward",
+    "generate_square_subsequent_mask",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoderLayer",
+    "TransformerDecoder",
+    "Transformer",
 ]
