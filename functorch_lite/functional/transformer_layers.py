@@ -25,7 +25,10 @@ def _stack_init(layer: Layer, num_layers: int, norm: Layer | None):
     def init(key):
         layer_key, norm_key = jax.random.split(key)
         one = layer.init(layer_key)  # PyTorch deep-copies one initialised layer num_layers times
-        params = {"layers": {str(i): jax.tree.map(jnp.copy, one) for i in range(num_layers)}}
+        flat = flatten_dict(one)  # copies: a compiled step may donate each parameter's buffer
+        params = {
+            "layers": {str(i): unflatten_dict({k: jnp.copy(v) for k, v in flat.items()}) for i in range(num_layers)}
+        }
         norm_params = {} if norm is None else norm.init(norm_key)
         if norm_params:
             params["norm"] = norm_params
@@ -133,6 +136,19 @@ def _xavier_matrices(params: dict, key: jax.Array) -> dict:
     )
 
 
+def check_transformer_inputs(src: Any, tgt: Any, d_model: int, batch_first: bool, op: str) -> None:
+    """PyTorch's checks of `Transformer.forward`: equal batch sizes, and d_model features in src and tgt."""
+    src_shape, tgt_shape = tuple(jnp.shape(src)), tuple(jnp.shape(tgt))
+    batch_dim = 0 if batch_first else 1
+    if len(src_shape) == 3 and (len(tgt_shape) != 3 or src_shape[batch_dim] != tgt_shape[batch_dim]):
+        raise ValueError(f"{op}: the batch number of src and tgt must be equal, got shapes {src_shape} and {tgt_shape}")
+    if not src_shape or not tgt_shape or src_shape[-1] != d_model or tgt_shape[-1] != d_model:
+        raise ValueError(
+            f"{op}: the feature number of src and tgt must be equal to d_model ({d_model}), "
+            f"got shapes {src_shape} and {tgt_shape}"
+        )
+
+
 def Transformer(
     d_model: int = 512,
     nhead: int = 8,
@@ -199,15 +215,7 @@ def Transformer(
         key=None,
         training=True,
     ):
-        src, tgt = _checks.as_array(src, "src", name), _checks.as_array(tgt, "tgt", name)
-        batch_dim = 0 if batch_first else 1
-        if src.ndim == 3 and (tgt.ndim != 3 or src.shape[batch_dim] != tgt.shape[batch_dim]):
-            raise ValueError(f"{name}: the batch number of src and tgt must be equal, got {src.shape} and {tgt.shape}")
-        if src.shape[-1] != d_model or tgt.shape[-1] != d_model:
-            raise ValueError(
-                f"{name}: the feature number of src and tgt must be equal to d_model ({d_model}), "
-                f"got {src.shape} and {tgt.shape}"
-            )
+        check_transformer_inputs(src, tgt, d_model, batch_first, name)
         enc_key, dec_key = _split(key, 2)
         memory = encoder.apply(
             params["encoder"],
@@ -237,4 +245,4 @@ def Transformer(
 
 Transformer.generate_square_subsequent_mask = generate_square_subsequent_mask
 
-__all__ = ["TransformerEncoder", "TransformerDecoder", "Transformer"]
+__all__ = ["TransformerEncoder", "TransformerDecoder", "Transformer", "check_transformer_inputs"]

@@ -30,12 +30,18 @@ from .modules import (
     ModuleDict,
     ModuleList,
     MSELoss,
+    MultiheadAttention,
     NLLLoss,
     ReLU,
     Sequential,
     Sigmoid,
     Softmax,
     Tanh,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
 )
 from .parameter import Parameter
 
@@ -75,4 +81,10 @@ __all__ = [
     "MSELoss",
     "L1Loss",
     "BCEWithLogitsLoss",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoderLayer",
+    "TransformerDecoder",
+    "Transformer",
 ]

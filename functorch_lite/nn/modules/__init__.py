@@ -6,6 +6,14 @@ from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from .linear import Embedding, Flatten, Identity, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .normalization import BatchNorm1d, BatchNorm2d, Dropout, LayerNorm
+from .transformer import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "Linear",
@@ -35,4 +43,10 @@ __all__ = [
     "MSELoss",
     "L1Loss",
     "BCEWithLogitsLoss",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoderLayer",
+    "TransformerDecoder",
+    "Transformer",
 ]
