@@ -54,9 +54,13 @@ def _split(key: jax.Array | None, n: int) -> list:
     return [None] * n if key is None else [jax.random.fold_in(key, i) for i in range(n)]
 
 
-def _drop(x: jax.Array, p: float, training: bool, key: jax.Array | None, name: str) -> jax.Array:
+def _needs_key(training: bool, p: float, key: jax.Array | None, name: str) -> None:
     if training and p > 0 and key is None:
         raise ValueError(f"{name}: training with dropout={p} needs key= (a PRNG key); pass training=False to evaluate")
+
+
+def _drop(x: jax.Array, p: float, training: bool, key: jax.Array | None, name: str) -> jax.Array:
+    _needs_key(training, p, key, name)
     return dropout(x, p, training, key=key)
 
 
@@ -138,8 +142,7 @@ def MultiheadAttention(
         batched = query.ndim == 3
         if batch_first and batched:
             query, keys, values = (jnp.swapaxes(t, 0, 1) for t in (query, keys, values))
-        if training and p > 0 and key is None:
-            raise ValueError(f"{name}: training with dropout={p} needs key= (a PRNG key); pass training=False")
+        _needs_key(training, p, key, name)
         out, weights = multi_head_attention_forward(
             query,
             keys,
@@ -245,6 +248,7 @@ def TransformerEncoderLayer(
     def apply(
         params, src, *, src_mask=None, src_key_padding_mask=None, is_causal=False, state=None, key=None, training=True
     ):
+        _needs_key(training, p, key, name)
         keys = _split(key, 4)
 
         def sa_block(x):
@@ -329,6 +333,7 @@ def TransformerDecoderLayer(
         key=None,
         training=True,
     ):
+        _needs_key(training, p, key, name)
         keys = _split(key, 6)
 
         def attend(which, x, mem, mask, kpm, causal, i):
