@@ -11,7 +11,7 @@ import functorch_lite as fl
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
 from functorch_lite import Tensor
-from functorch_lite.func import functional_call
+from functorch_lite.func import functional_call, vmap
 
 torch = pytest.importorskip("torch")
 
@@ -266,6 +266,14 @@ def test_functional_call_runs_the_module_on_given_parameters():
     out = functional_call(module, params, (Tensor(x),), {"src_key_padding_mask": Tensor(KPM)})
     close(out.detach().numpy(), reference(torch.tensor(x), src_key_padding_mask=torch.tensor(KPM)).detach().numpy())
     assert not np.allclose(module.linear1.weight.detach().numpy(), params["linear1.weight"])  # the module is unchanged
+
+
+def test_vmap_over_the_module_equals_the_batched_call():
+    fl.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval()
+    x = Tensor(randn((3, 5, 8), 0))
+    mapped = vmap(lambda sample: layer(sample))(x)  # each sample is unbatched (L, E)
+    close(mapped.detach().numpy(), layer(x).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def _train_encoder(compiled, steps=3):
