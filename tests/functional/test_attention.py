@@ -9,6 +9,7 @@ from jax.test_util import check_grads
 import functorch_lite.functional as fn
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
 F = torch.nn.functional
 
 

@@ -14,6 +14,7 @@ from functorch_lite import Tensor
 from functorch_lite.func import functional_call, vmap
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
 
 
 def randn(shape, seed):
@@ -268,6 +269,7 @@ def test_functional_call_runs_the_module_on_given_parameters():
     assert not np.allclose(module.linear1.weight.detach().numpy(), params["linear1.weight"])  # the module is unchanged
 
 
+@pytest.mark.slow
 def test_vmap_over_the_module_equals_the_batched_call():
     fl.manual_seed(0)
     layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval()
