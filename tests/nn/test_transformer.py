@@ -121,6 +121,21 @@ def test_multihead_attention_matches_torch(name):
     check_parity(make, inputs, options, grad_inputs=(0, 1, 2))
 
 
+@pytest.mark.parametrize("need_weights", [False, True])
+def test_fully_padded_sequence_behaves_as_torch(need_weights):
+    # torch: zeros through SDPA without weights; NaN from the plain softmax when the weights are returned.
+    torch.manual_seed(0)
+    reference, module = torch.nn.MultiheadAttention(8, 2).eval(), nn.MultiheadAttention(8, 2).eval()
+    load_from_torch(module, reference)
+    x, kpm = randn((4, 3, 8), 0), np.zeros((3, 4), bool)
+    kpm[1] = True
+    with torch.no_grad():
+        t_out, _ = reference(*[torch.tensor(x)] * 3, key_padding_mask=torch.tensor(kpm), need_weights=need_weights)
+    m_out, _ = module(*[Tensor(x)] * 3, key_padding_mask=Tensor(kpm), need_weights=need_weights)
+    assert np.isnan(t_out.numpy()).any() == need_weights
+    np.testing.assert_allclose(m_out.detach().numpy(), t_out.numpy(), rtol=1e-5, atol=1e-5, equal_nan=True)
+
+
 def _gelu_tensor(x):
     return x * F.sigmoid(1.702 * x)
 
@@ -326,6 +341,8 @@ def test_forward_errors_name_the_layer():
         mha(x, x, x, attn_mask=Tensor(np.zeros((4, 5), np.float32)))
     with pytest.raises(ValueError, match="is_causal"):
         mha(x, x, x, is_causal=True)
+    with pytest.raises(ValueError, match="expecting embedding dimension of 8, but got 6"):
+        mha(*[Tensor(randn((4, 3, 6), 1))] * 3)
     model = nn.Transformer(8, 2, 1, 1, 16)
     with pytest.raises(ValueError, match="Transformer: the batch number"):
         model(x, Tensor(randn((4, 2, 8), 1)))
