@@ -26,6 +26,8 @@ def is_int(value: Any) -> bool:
 
 def pair(value: Any, name: str, op: str, *, minimum: int = 0) -> tuple[int, int]:
     """Normalises an int or a pair of ints (PyTorch's `_pair`), checking the bound."""
+    if isinstance(value, Sequence) and len(value) == 1:  # PyTorch expands a 1-element list, as (1,) -> (1, 1)
+        value = value[0]
     if is_int(value):
         out = (int(value), int(value))
     elif isinstance(value, Sequence) and len(value) == 2 and all(is_int(v) for v in value):
@@ -88,8 +90,11 @@ def probability(p: Any, name: str, op: str) -> float:
     return float(p)
 
 
-def positive_int(value: Any, name: str, op: str, *, wording: Literal["must", "should"] = "must") -> int:
-    """An int >= 1. `wording="should"` gives torch.utils.data's message (a TypeError for a non-int)."""
+def positive_int(
+    value: Any, name: str, op: str, *, wording: Literal["must", "should"] = "must", noun: str = "int"
+) -> int:
+    """An int >= 1. `wording="should"` gives torch.utils.data's message (a TypeError for a non-int);
+    `noun` names it in the "must" message (the schedules say "a positive integer")."""
     if wording == "should":
         expected = f"{op}: {name} should be a positive integer value, but got {name}="
         if not is_int(value):
@@ -97,7 +102,7 @@ def positive_int(value: Any, name: str, op: str, *, wording: Literal["must", "sh
         if value <= 0:
             raise ValueError(f"{expected}{value}")
     elif not is_int(value) or value <= 0:
-        raise ValueError(f"{op}: {name} must be a positive int, got {value!r}")
+        raise ValueError(f"{op}: {name} must be a positive {noun}, got {value!r}")
     return int(value)
 
 
@@ -165,6 +170,61 @@ def number(value: Any, name: str, op: str, *, minimum: float | None = None) -> A
     if not np.isfinite(float(value)) or (minimum is not None and float(value) < minimum):
         raise ValueError(f"{op}: {name} must be a finite number{bound}, got {value!r}")
     return value
+
+
+def real(
+    value: Any,
+    name: str,
+    op: str,
+    *,
+    ok: Any = None,
+    expected: str = "a number",
+    range_prefix: str = "",
+    type_error: type[Exception] = TypeError,
+) -> Any:
+    """A finite real scalar with `ok(value)` true (traced values pass unchecked).
+
+    Messages: `'{op}: {name} must be {expected}, got v'` (as `type_error` for a non-number,
+    ValueError out of range) and `'{op}: {name} must be finite ({expected}), got v'` for nan/inf;
+    `range_prefix` goes before `name` in the two ValueErrors (torch's "Invalid learning rate: ").
+    """
+    if isinstance(value, jax.core.Tracer):
+        return value
+    is_scalar = isinstance(value, (int, float, np.integer, np.floating)) or (
+        isinstance(value, (jax.Array, np.ndarray, np.generic))
+        and np.ndim(value) == 0
+        and np.issubdtype(np.asarray(value).dtype, np.number)
+    )
+    if isinstance(value, bool) or not is_scalar:
+        raise type_error(f"{op}: {name} must be {expected}, got {value!r}")
+    # nan fails every comparison, but inf passes `x >= 0` and would make every update nan.
+    if not np.isfinite(float(value)):
+        raise ValueError(f"{op}: {range_prefix}{name} must be finite ({expected}), got {value!r}")
+    if ok is not None and not ok(float(value)):
+        raise ValueError(f"{op}: {range_prefix}{name} must be {expected}, got {value!r}")
+    return value
+
+
+def finite_non_negative(value: Any, name: str, op: str, **messages: Any) -> Any:
+    """`real` with `value >= 0` ("a non-negative number")."""
+    return real(value, name, op, ok=lambda x: x >= 0, **{"expected": "a non-negative number", **messages})
+
+
+def number_pair(
+    value: Any, name: str, op: str, *, ok: Any, expected: str, members: str = "", whole: str | None = None
+) -> tuple:
+    """A pair of `real` numbers (betas, etas); `whole` replaces every message by one for the pair."""
+    try:
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            members = members or f"({name}[0], {name}[1])"
+            raise ValueError(f"{op}: {name} must be a pair {members}, got {value!r}")
+        for index, item in enumerate(value):
+            real(item, f"{name}[{index}]", op, ok=ok, expected=expected)
+    except (TypeError, ValueError):
+        if whole is None:
+            raise
+        raise ValueError(f"{op}: {whole}, got {value!r}") from None
+    return tuple(value)
 
 
 def normalize_dim(dim: int, ndim: int, op: str) -> int:

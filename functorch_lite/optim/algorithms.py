@@ -2,7 +2,7 @@
 
 Each class only names its options (PyTorch's signature and defaults, so its
 `param_groups` and `state_dict()` have torch's keys) and the pure per-array rule
-that does its arithmetic (`optim/rules.py`); `Optimizer` does the rest.
+that does its arithmetic (`optim/rules/`); `Optimizer` does the rest.
 `foreach`, `fused` and `capturable` are accepted for compatibility: every step here
 is already one fused, jitted call per group.
 """
@@ -43,11 +43,7 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ):
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                "SGD: Nesterov momentum requires a momentum and zero dampening, got "
-                f"momentum={momentum!r}, dampening={dampening!r}"
-            )
+        rules.check_nesterov("SGD", nesterov, momentum, dampening)
         super().__init__(
             params,
             dict(

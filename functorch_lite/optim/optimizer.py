@@ -3,7 +3,7 @@
 An optimizer holds `param_groups` (dicts of Parameters and options, as in PyTorch)
 and `state` (Parameter -> dict of jax arrays keyed like torch's per-parameter state).
 `step()` computes nothing itself: for each group it makes ONE call to a jitted
-function that applies the class's per-array rule (`optim/rules.py`) to every
+function that applies the class's per-array rule (`optim/rules/`) to every
 parameter of the group. That function is cached per (rule, static options); the
 learning rate is an array argument, so a scheduler changing `group['lr']` does not
 recompile, and the state arrays are donated (updated in place by XLA).
@@ -16,8 +16,6 @@ so it also runs when those arrays are tracers inside an outer `jax.jit`.
 from __future__ import annotations
 
 import functools
-import math
-import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -26,9 +24,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _checks as checks
 from .._tensor.tensor import Tensor
 from ..autograd import enable_grad
-from ..nn.parameter import set_array
+from ..nn.parameter import set_array, state_changed
 
 
 @functools.lru_cache(maxsize=256)
@@ -46,13 +45,30 @@ def _fused_update(rule: Callable, options: tuple) -> Callable:
 
 
 def _copy(value: Any) -> Any:
-    return value if isinstance(value, jax.core.Tracer) else jnp.array(value, copy=True)
+    if isinstance(value, Tensor):
+        return Tensor._wrap(_copy(value._array))
+    if isinstance(value, (jax.Array, np.ndarray)):
+        return value if isinstance(value, jax.core.Tracer) else jnp.array(value, copy=True)
+    return value
+
+
+def _as_tensor_copy(value: Any) -> Any:
+    """A saved state value for a user's optimizer: arrays (ours, numpy's, torch's) come back as Tensors."""
+    if isinstance(value, Tensor):
+        return Tensor._wrap(_copy(value._array))
+    if isinstance(value, (jax.Array, np.ndarray)) or hasattr(value, "numpy"):
+        return Tensor._wrap(jnp.array(np.asarray(value), copy=True))
+    return value
 
 
 class Optimizer:
-    """Base class: subclasses name their pure rule, its state type and their options.
+    """torch.optim.Optimizer: `defaults`, `param_groups`, `state`, `add_param_group`, `zero_grad`,
+    `step(closure=None)`, `state_dict`/`load_state_dict`.
 
-    Class attributes a subclass sets:
+    Subclass it as PyTorch's docs teach: `__init__(params, ...)` calls `super().__init__(params, defaults)`
+    and `step` loops over `self.param_groups` and `p.grad`, updating with in-place Tensor ops under
+    `no_grad()` and keeping per-parameter `self.state[p]`. The library's own classes instead name a
+    pure rule and let the inherited `step` apply it; class attributes they set:
     - `_rule`, `_init_rule`, `_state_type`: the per-array rule, initialiser and NamedTuple;
     - `_rule_options`: group keys passed to the rule as static keywords (all but `lr`);
     - `_init_options`: group keys passed to `_init_rule` (which slots exist);
@@ -60,7 +76,7 @@ class Optimizer:
     - `_eager_state`: create the state at construction (torch's Adagrad does).
     """
 
-    _rule: Callable
+    _rule: Callable | None = None
     _init_rule: Callable
     _state_type: type[NamedTuple]
     _rule_options: tuple[str, ...] = ()
@@ -94,44 +110,38 @@ class Optimizer:
             self.add_param_group(group)
 
     # -- groups and options --------------------------------------------------------------------
+    # Options checked by name wherever a class has them (torch's meaning and messages).
+    _non_negative_options: tuple[str, ...] = (
+        "eps",
+        "weight_decay",
+        "momentum",
+        "dampening",
+        "lr_decay",
+        "alpha",
+        "initial_accumulator_value",
+        "lambd",
+        "t0",
+        "momentum_decay",
+        "rho",
+    )
+    _flag_options: tuple[str, ...] = ("nesterov", "maximize", "amsgrad", "centered", "decoupled_weight_decay")
+
     def _check_options(self, options: dict[str, Any]) -> None:
         """Range checks with PyTorch's meaning; subclasses add theirs."""
         name = type(self).__name__
-        lr = options.get("lr")
-        if isinstance(lr, Tensor):
-            lr = lr.array
-        if not isinstance(lr, jax.core.Tracer):
-            is_number = isinstance(lr, numbers.Real) or (
-                isinstance(lr, (jax.Array, np.ndarray, np.generic))
-                and np.ndim(lr) == 0
-                and np.issubdtype(np.asarray(lr).dtype, np.number)
-            )
-            if isinstance(lr, bool) or not is_number:
-                raise TypeError(f"{name}: lr must be a non-negative number, got {lr!r}")
-            # nan and inf would turn every parameter into nan at the first step.
-            if not math.isfinite(float(lr)):
-                raise ValueError(
-                    f"{name}: Invalid learning rate: lr must be finite (a non-negative number), got {lr!r}"
-                )
-            if not float(lr) >= 0:
-                raise ValueError(f"{name}: Invalid learning rate: lr must be a non-negative number, got {lr!r}")
-        for key in ("eps", "weight_decay", "momentum", "dampening", "lr_decay", "alpha", "initial_accumulator_value"):
-            value = options.get(key, 0.0)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-                raise ValueError(f"{name}: Invalid {key} value: must be a non-negative number, got {value!r}")
-            if not math.isfinite(value):
-                raise ValueError(f"{name}: Invalid {key} value: must be finite (a non-negative number), got {value!r}")
-        for key in ("nesterov", "maximize", "amsgrad", "centered", "decoupled_weight_decay"):
-            if key in options and not isinstance(options[key], bool):
-                raise TypeError(f"{name}: {key} must be a bool, got {options[key]!r}")
+        if "lr" in options:
+            lr = options["lr"]
+            lr = lr.array if isinstance(lr, Tensor) else lr
+            checks.finite_non_negative(lr, "lr", name, range_prefix="Invalid learning rate: ")
+        for key in self._non_negative_options:
+            if key in options:
+                checks.finite_non_negative(options[key], f"Invalid {key} value:", name, type_error=ValueError)
+        for key in self._flag_options:
+            if key in options:
+                checks.flag(options[key], key, name)
         if "betas" in options:
-            betas = options["betas"]
-            if (
-                not isinstance(betas, (tuple, list))
-                or len(betas) != 2
-                or not all(isinstance(b, numbers.Real) and 0.0 <= b < 1.0 for b in betas)
-            ):
-                raise ValueError(f"{name}: Invalid betas: expected a pair of numbers in [0, 1), got {betas!r}")
+            whole = "Invalid betas: expected a pair of numbers in [0, 1)"
+            checks.number_pair(options["betas"], "betas", name, ok=lambda x: 0 <= x < 1, expected="", whole=whole)
         if options.get("differentiable"):
             raise ValueError(f"{name}: differentiable=True is not supported (the update is not recorded on the tape)")
 
@@ -167,6 +177,7 @@ class Optimizer:
         group.update({k: v for k, v in param_group.items() if k not in group})
         group["params"] = params
         self._check_options(group)
+        state_changed()  # a compiled step must find the new group
         self.param_groups.append(group)
         if self._eager_state:
             for param in params:
@@ -201,6 +212,10 @@ class Optimizer:
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns `closure()` if given."""
+        if self._rule is None:
+            raise NotImplementedError(
+                f"{type(self).__name__}: a subclass of Optimizer must define step() (or name a pure _rule)"
+            )
         loss = None
         if closure is not None:
             with enable_grad():
@@ -275,6 +290,7 @@ class Optimizer:
             by_index.update(zip(saved["params"], group["params"], strict=True))
             group.update({k: v for k, v in saved.items() if k != "params"})
         self.state = defaultdict(dict)
+        state_changed()  # a compiled step must read the new state dicts
         for index, slots in state_dict["state"].items():
             if index not in by_index:
                 raise ValueError(
@@ -284,6 +300,8 @@ class Optimizer:
             self.state[param] = self._restore(param, slots)
 
     def _restore(self, param: Tensor, slots: dict[str, Any]) -> dict[str, Any]:
+        if self._rule is None:  # a user's subclass: its state holds Tensors (or anything) as it wrote them
+            return {key: _as_tensor_copy(value) for key, value in slots.items()}
         restored = {}
         for key, value in slots.items():
             array = value.array if isinstance(value, Tensor) else jnp.array(np.asarray(value), copy=True)

@@ -15,13 +15,14 @@ so a schedule can live inside ``jax.jit``.
 from __future__ import annotations
 
 import bisect
-import math
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
+
+from .. import _checks as checks
 
 Schedule = Callable[[Any], Any]
 
@@ -38,16 +39,12 @@ def _finish(value: Any, xp) -> Any:
 
 
 def _check_number(name: str, argument: str, value: Any, minimum: float = 0.0) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < minimum:
-        raise ValueError(f"{name}: {argument} must be a number >= {minimum}, got {value!r}")
-    # nan passes `value < minimum` as well as inf does; either makes every lr nan or inf.
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: {argument} must be finite (a number >= {minimum}), got {value!r}")
+    expected = f"a number >= {minimum}"
+    checks.real(value, argument, name, ok=lambda x: x >= minimum, expected=expected, type_error=ValueError)
 
 
 def _check_positive_int(name: str, argument: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name}: {argument} must be a positive integer, got {value!r}")
+    checks.positive_int(value, argument, name, noun="integer")
 
 
 def constant(lr: float) -> Schedule:
@@ -161,5 +158,155 @@ def sequential_lr(schedules: Sequence[Schedule], milestones: Sequence[int]) -> S
             ]
         )
         return values[jnp.sum(jnp.asarray(starts[1:], jnp.int32) <= step)]
+
+    return schedule
+
+
+def annealed_cosine(lr: Any, eta_min: float, t: Any, period: Any) -> Any:
+    """``eta_min + (lr - eta_min) * (1 + cos(pi * t / period)) / 2`` (torch's form), any backend."""
+    xp = np if all(isinstance(v, (int, float, np.integer, np.floating)) for v in (lr, t, period)) else jnp
+    return _finish(eta_min + (lr - eta_min) * (1 + xp.cos(np.pi * t / period)) / 2, xp)
+
+
+def constant_lr(lr: float, factor: float = 1.0 / 3, total_iters: int = 5) -> Schedule:
+    """torch ConstantLR: ``lr * factor`` for the first ``total_iters`` steps, then ``lr``."""
+    _check_number("constant_lr", "lr", lr)
+    checks.real(factor, "factor", "constant_lr", ok=lambda x: 0 <= x <= 1, expected="in [0, 1]", type_error=ValueError)
+    checks.real(total_iters, "total_iters", "constant_lr", ok=lambda x: x >= 0, expected="a number >= 0")
+
+    def schedule(step):
+        xp = _backend(step)
+        return _finish(lr * xp.where(step >= total_iters, 1.0, factor), xp)
+
+    return schedule
+
+
+def polynomial_lr(lr: float, total_iters: int = 5, power: float = 1.0) -> Schedule:
+    """torch PolynomialLR: ``lr * (1 - min(step, total_iters) / total_iters) ** power``."""
+    _check_number("polynomial_lr", "lr", lr)
+    _check_positive_int("polynomial_lr", "total_iters", total_iters)
+    _check_number("polynomial_lr", "power", power)
+
+    def schedule(step):
+        xp = _backend(step)
+        return _finish(lr * (1.0 - xp.minimum(total_iters, step) / total_iters) ** power, xp)
+
+    return schedule
+
+
+def cosine_annealing_warm_restarts(lr: float, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> Schedule:  # noqa: N803
+    """torch CosineAnnealingWarmRestarts: cosine annealing restarted after ``T_0``, ``T_0 * T_mult``, ... steps."""
+    _check_number("cosine_annealing_warm_restarts", "lr", lr)
+    _check_positive_int("cosine_annealing_warm_restarts", "T_0", T_0)
+    _check_positive_int("cosine_annealing_warm_restarts", "T_mult", T_mult)
+    _check_number("cosine_annealing_warm_restarts", "eta_min", eta_min)
+
+    def schedule(step):
+        xp = _backend(step)
+        if T_mult == 1:
+            t_cur, period = step % T_0, T_0
+        else:
+            # the number of completed cycles, from the geometric sum T_0 (T_mult^n - 1) / (T_mult - 1) <= step
+            n = xp.floor(xp.log(step / T_0 * (T_mult - 1) + 1) / np.log(T_mult))
+            t_cur = step - T_0 * (T_mult**n - 1) / (T_mult - 1)
+            period = T_0 * T_mult**n
+        return annealed_cosine(lr, eta_min, t_cur, period)
+
+    return schedule
+
+
+def cyclic_lr(
+    base_lr: float,
+    max_lr: float,
+    step_size_up: int = 2000,
+    step_size_down: int | None = None,
+    mode: str = "triangular",
+    gamma: float = 1.0,
+) -> Schedule:
+    """torch CyclicLR (its built-in modes): from ``base_lr`` up to ``max_lr`` and back, cycle after cycle."""
+    _check_number("cyclic_lr", "base_lr", base_lr)
+    _check_number("cyclic_lr", "max_lr", max_lr)
+    _check_positive_int("cyclic_lr", "step_size_up", step_size_up)
+    if step_size_down is not None:
+        _check_positive_int("cyclic_lr", "step_size_down", step_size_down)
+    if mode not in ("triangular", "triangular2", "exp_range"):
+        raise ValueError(f"cyclic_lr: mode must be 'triangular', 'triangular2' or 'exp_range', got {mode!r}")
+    up = float(step_size_up)
+    total = up + (float(step_size_down) if step_size_down is not None else up)
+    return _cyclic(base_lr, max_lr, total, up / total, mode, gamma)
+
+
+def _cyclic(low: Any, high: Any, total: float, ratio: float, mode: str, gamma: float, scale_fn=None, by_cycle=True):
+    """The cyclic triangle from `low` to `high`; CyclicLR's momentum cycle is the same with the ends swapped."""
+
+    def schedule(step):
+        xp = _backend(step)
+        cycle = xp.floor(1 + step / total)
+        x = 1.0 + step / total - cycle
+        factor = xp.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
+        if scale_fn is not None:
+            scale = scale_fn(int(cycle) if by_cycle else step) if xp is np else scale_fn(cycle if by_cycle else step)
+        elif mode == "triangular":
+            scale = 1.0
+        elif mode == "triangular2":
+            scale = 1 / (2.0 ** (cycle - 1))
+        else:
+            scale = gamma**step
+        return _finish(low + (high - low) * factor * scale, xp)
+
+    return schedule
+
+
+def one_cycle_lr(
+    max_lr: float,
+    total_steps: int,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+) -> Schedule:
+    """torch OneCycleLR: warm up from ``max_lr / div_factor`` to ``max_lr``, then anneal to
+    ``max_lr / div_factor / final_div_factor`` (three phases: down to the start first)."""
+    _check_number("one_cycle_lr", "max_lr", max_lr)
+    _check_positive_int("one_cycle_lr", "total_steps", total_steps)
+    checks.real(pct_start, "pct_start", "one_cycle_lr", ok=lambda x: 0 <= x <= 1, expected="in [0, 1]")
+    if anneal_strategy not in ("cos", "linear"):
+        raise ValueError(f"one_cycle_lr: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+    start, peak = max_lr / div_factor, max_lr
+    end = start / final_div_factor
+    return one_cycle(one_cycle_phases(total_steps, pct_start, three_phase, (start, peak, end)), anneal_strategy)
+
+
+def one_cycle_phases(total_steps: int, pct_start: float, three_phase: bool, values: Sequence[Any]) -> list[tuple]:
+    """``(end_step, start_value, end_value)`` per phase: start -> peak -> end, or start -> peak -> start -> end."""
+    start, peak, end = values
+    if three_phase:
+        return [
+            (float(pct_start * total_steps) - 1, start, peak),
+            (float(2 * pct_start * total_steps) - 2, peak, start),
+            (total_steps - 1, start, end),
+        ]
+    return [(float(pct_start * total_steps) - 1, start, peak), (total_steps - 1, peak, end)]
+
+
+def one_cycle(phases: Sequence[tuple], anneal_strategy: str = "cos") -> Schedule:
+    """Piecewise annealing through ``phases`` of ``(end_step, start_value, end_value)``; OneCycleLR's shape."""
+
+    def anneal(a, b, pct, xp):
+        if anneal_strategy == "cos":
+            return b + (a - b) / 2.0 * (xp.cos(np.pi * pct) + 1)
+        return (b - a) * pct + a
+
+    def schedule(step):
+        xp = _backend(step)
+        begin, values = 0.0, []
+        for i, (end_step, a, b) in enumerate(phases):
+            if xp is np and (step <= end_step or i == len(phases) - 1):
+                return _finish(anneal(a, b, (step - begin) / (end_step - begin), np), np)
+            values.append(anneal(a, b, (step - begin) / (end_step - begin), jnp))
+            begin = end_step
+        index = jnp.sum(jnp.asarray([end_step for end_step, _, _ in phases[:-1]]) < step)
+        return jnp.asarray(jnp.stack(values)[index], jnp.float32)
 
     return schedule

@@ -57,6 +57,8 @@ def test_state_dict_roundtrip_resumes_the_sequence():
     assert state["last_epoch"] == 3 and "optimizer" not in state
     _, other_optimizer = _optimizers()
     resumed = lr_scheduler.StepLR(other_optimizer, step_size=2, gamma=0.1)
+    # As in torch, the schedulers step the groups' current lr: resume the optimizer too.
+    other_optimizer.load_state_dict(optimizer.state_dict())
     resumed.load_state_dict(state)
     scheduler.step()
     resumed.step()

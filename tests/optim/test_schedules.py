@@ -113,3 +113,48 @@ def test_constant_schedule():
 def test_schedule_arguments_are_validated(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+NEW_SCHEDULES = [
+    ("ConstantLR", dict(factor=0.25, total_iters=12), lambda lr: fo.constant_lr(lr, 0.25, 12)),
+    ("PolynomialLR", dict(total_iters=60, power=2.0), lambda lr: fo.polynomial_lr(lr, 60, 2.0)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=9), lambda lr: fo.cosine_annealing_warm_restarts(lr, 9)),
+    (
+        "CosineAnnealingWarmRestarts",
+        dict(T_0=5, T_mult=2, eta_min=1e-3),
+        lambda lr: fo.cosine_annealing_warm_restarts(lr, 5, 2, 1e-3),
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.01, max_lr=0.1, step_size_up=5, step_size_down=8, mode="triangular2", cycle_momentum=False),
+        lambda lr: fo.cyclic_lr(0.01, 0.1, 5, 8, mode="triangular2"),
+    ),
+    (
+        "CyclicLR",
+        dict(base_lr=0.01, max_lr=0.1, step_size_up=6, mode="exp_range", gamma=0.97, cycle_momentum=False),
+        lambda lr: fo.cyclic_lr(0.01, 0.1, 6, mode="exp_range", gamma=0.97),
+    ),
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=80), lambda lr: fo.one_cycle_lr(0.5, 80)),
+    (
+        "OneCycleLR",
+        dict(max_lr=0.5, total_steps=80, anneal_strategy="linear", three_phase=True),
+        lambda lr: fo.one_cycle_lr(0.5, 80, anneal_strategy="linear", three_phase=True),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "name, options, make", NEW_SCHEDULES, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(NEW_SCHEDULES)]
+)
+def test_new_pure_schedules_match_torch_and_jit(name, options, make):
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = getattr(torch.optim.lr_scheduler, name)(optimizer, **options)
+    expected = []
+    for _ in range(79):
+        expected.append(scheduler.get_last_lr()[0])
+        optimizer.step()
+        scheduler.step()
+    schedule = make(0.1)
+    np.testing.assert_allclose([schedule(step) for step in range(79)], expected, rtol=1e-10, atol=1e-15)
+    traced = jax.jit(jax.vmap(schedule))(jnp.arange(79))
+    np.testing.assert_allclose(np.asarray(traced), expected, rtol=2e-5, atol=1e-7)
