@@ -293,6 +293,13 @@ def test_vmap_over_the_module_equals_the_batched_call():
     close(mapped.detach().numpy(), layer(x).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_torch_own_relu_and_gelu_are_recognised_as_activations():
+    gelu = nn.TransformerEncoderLayer(8, 2, 16, activation=torch.nn.functional.gelu)
+    assert gelu._layer is nn.TransformerEncoderLayer(8, 2, 16, activation="gelu")._layer  # one cached pure layer
+    relu = nn.TransformerEncoderLayer(8, 2, 16, activation=torch.nn.functional.relu)
+    assert relu._layer is nn.TransformerEncoderLayer(8, 2, 16)._layer
+
+
 def _train_encoder(compiled, steps=3):
     fl.manual_seed(0)
     model = nn.Sequential(nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1), 1), nn.Linear(8, 1))

@@ -58,13 +58,21 @@ class _TensorActivation:
         return hash(id(self.activation))
 
 
+def _torch_function(activation: Any, name: str) -> bool:
+    """PyTorch's own `F.relu` / `F.gelu` (a program or test may pass them), recognised without importing torch."""
+    module = getattr(activation, "__module__", None)
+    return getattr(activation, "__name__", None) == name and module in ("torch.nn.functional", "torch._C._nn")
+
+
 def _pure_activation(activation: Any) -> Any:
     """The Transformer layers' `activation` for the pure layer: 'relu', 'gelu' or an array function."""
     if isinstance(activation, str):
         return activation
-    if activation is F.relu or isinstance(activation, ReLU):
+    if activation is F.relu or isinstance(activation, ReLU) or _torch_function(activation, "relu"):
         return "relu"
-    if activation is F.gelu or (isinstance(activation, GELU) and activation.approximate == "none"):
+    if activation is F.gelu or _torch_function(activation, "gelu"):
+        return "gelu"
+    if isinstance(activation, GELU) and activation.approximate == "none":
         return "gelu"
     if not callable(activation):
         raise TypeError(f"activation must be 'relu', 'gelu' or a callable, got {activation!r}")
