@@ -8,6 +8,8 @@ weights), safe under `jax.jit`, `jax.grad`, `jax.vmap`, `jax.jacrev` and
 
 from . import init
 from .activations import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .attention import generate_square_subsequent_mask, multi_head_attention_forward, scaled_dot_product_attention
+from .attention_layers import MultiheadAttention, TransformerDecoderLayer, TransformerEncoderLayer
 from .conv import conv2d
 from .dense import dropout, embedding, flatten, linear
 from .layers import (
@@ -43,6 +45,7 @@ from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .recurrent import gru_cell, lstm_cell, recurrent, rnn_relu_cell, rnn_tanh_cell
 from .recurrent_layers import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sequential import Sequential
+from .transformer_layers import Transformer, TransformerDecoder, TransformerEncoder
 from .tree import flatten_dict, load_state_dict, state_dict, unflatten_dict
 
 __all__ = [
@@ -110,4 +113,13 @@ __all__ = [
     "pack_sequence",
     "unpad_sequence",
     "unpack_sequence",
+    "scaled_dot_product_attention",
+    "multi_head_attention_forward",
+    "generate_square_subsequent_mask",
+    "MultiheadAttention",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoderLayer",
+    "TransformerDecoder",
+    "Transformer",
 ]

@@ -203,6 +203,61 @@ def binary_cross_entropy_with_logits(
     return apply(fn.binary_cross_entropy_with_logits, input, target, weight, reduction, pos_weight)
 
 
+def scaled_dot_product_attention(
+    query: Any,
+    key: Any,
+    value: Any,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(query @ key^T * scale + mask) @ value; dropout's key comes from the global generator."""
+    dropout_key = random.default_generator.next_key() if dropout_p > 0 else None
+    return apply(
+        fn.scaled_dot_product_attention, query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa,
+        dropout_key=dropout_key,
+    )  # fmt: skip
+
+
+def multi_head_attention_forward(
+    query: Any,
+    key: Any,
+    value: Any,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Any,
+    in_proj_bias: Any,
+    bias_k: Any,
+    bias_v: Any,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Any,
+    out_proj_bias: Any,
+    training: bool = True,
+    key_padding_mask: Any = None,
+    need_weights: bool = True,
+    attn_mask: Any = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Any = None,
+    k_proj_weight: Any = None,
+    v_proj_weight: Any = None,
+    static_k: Any = None,
+    static_v: Any = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """The math of `nn.MultiheadAttention` over (L, N, E) inputs; returns (output, weights or None)."""
+    dropout_key = random.default_generator.next_key() if training and dropout_p > 0 else None
+    return apply(
+        fn.multi_head_attention_forward, query, key, value, embed_dim_to_check, num_heads, in_proj_weight,
+        in_proj_bias, bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training,
+        key_padding_mask, need_weights, attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight,
+        v_proj_weight, static_k, static_v, average_attn_weights, is_causal, dropout_key=dropout_key,
+    )  # fmt: skip
+
+
 __all__ = [
     "conv2d",
     "max_pool2d",
@@ -226,6 +281,8 @@ __all__ = [
     "mse_loss",
     "l1_loss",
     "binary_cross_entropy_with_logits",
+    "scaled_dot_product_attention",
+    "multi_head_attention_forward",
 ]
 
 
