@@ -168,7 +168,7 @@ def _check_index_bounds(key: Any, shape: tuple[int, ...]) -> None:
             dim = len(shape) - sum(1 for i in items[position + 1 :] if i is not None)
             continue
         values = getattr(item, "_array", item)
-        if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        if _checks.is_int(values):
             values = np.asarray(values)
         if (
             dim < len(shape)
