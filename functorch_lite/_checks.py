@@ -90,6 +90,13 @@ def probability(p: Any, name: str, op: str) -> float:
     return float(p)
 
 
+def _int_at_least(value: Any, minimum: int, name: str, op: str, expected: str) -> int:
+    """An int (not a bool) >= `minimum`, else ValueError `'{op}: {name} must be {expected}, got v'`."""
+    if not is_int(value) or value < minimum:
+        raise ValueError(f"{op}: {name} must be {expected}, got {value!r}")
+    return int(value)
+
+
 def positive_int(
     value: Any, name: str, op: str, *, wording: Literal["must", "should"] = "must", noun: str = "int"
 ) -> int:
@@ -101,16 +108,13 @@ def positive_int(
             raise TypeError(f"{expected}{value!r} ({type(value).__name__})")
         if value <= 0:
             raise ValueError(f"{expected}{value}")
-    elif not is_int(value) or value <= 0:
-        raise ValueError(f"{op}: {name} must be a positive {noun}, got {value!r}")
-    return int(value)
+        return int(value)
+    return _int_at_least(value, 1, name, op, f"a positive {noun}")
 
 
 def non_negative_int(value: Any, name: str, op: str) -> int:
     """An int >= 0 (an epoch, a count)."""
-    if not is_int(value) or value < 0:
-        raise ValueError(f"{op}: {name} must be a non-negative int, got {value!r}")
-    return int(value)
+    return _int_at_least(value, 0, name, op, "a non-negative int")
 
 
 def integer(value: Any, name: str, op: str) -> int:
@@ -129,15 +133,10 @@ def one_of(value: Any, choices: Sequence[str], name: str, op: str) -> str:
 
 
 def non_negative(value: Any, name: str, op: str) -> Any:
-    """A real scalar >= 0 (NaN refused); traced values pass unchecked."""
-    if isinstance(value, jax.core.Tracer):
-        return value
-    scalar = isinstance(value, (int, float, np.integer, np.floating)) or (
-        isinstance(value, (jax.Array, np.ndarray)) and value.ndim == 0 and not jnp.iscomplexobj(value)
+    """A real scalar >= 0, inf allowed, NaN refused (all as ValueError); traced values pass unchecked."""
+    return real(
+        value, name, op, ok=lambda x: x >= 0, expected="a non-negative number", type_error=ValueError, finite=False
     )
-    if isinstance(value, bool) or not scalar or not float(value) >= 0:
-        raise ValueError(f"{op}: {name} must be a non-negative number, got {value!r}")
-    return value
 
 
 def is_concrete(x: Any) -> bool:
@@ -159,17 +158,22 @@ def flag(value: Any, name: str, op: str, *, wording: Literal["must", "should"] =
 
 def number(value: Any, name: str, op: str, *, minimum: float | None = None) -> Any:
     """A finite real scalar (traced values pass unchecked), at least `minimum` if given."""
-    if isinstance(value, jax.core.Tracer):
-        return value
-    is_scalar = isinstance(value, (int, float, np.integer, np.floating)) or (
-        isinstance(value, (jax.Array, np.ndarray)) and value.ndim == 0
-    )
-    if isinstance(value, bool) or not is_scalar:
-        raise TypeError(f"{op}: {name} must be a number, got {value!r}")
     bound = "" if minimum is None else f" >= {minimum}"
-    if not np.isfinite(float(value)) or (minimum is not None and float(value) < minimum):
-        raise ValueError(f"{op}: {name} must be a finite number{bound}, got {value!r}")
-    return value
+    ok = None if minimum is None else (lambda x: x >= minimum)
+    return real(value, name, op, ok=ok, expected="a number", out_of_range=f"a finite number{bound}")
+
+
+def is_real_scalar(value: Any) -> bool:
+    """A Python/numpy int or float (not a bool), or a 0-d array of an integer or floating dtype."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return True
+    return (
+        isinstance(value, (jax.Array, np.ndarray, np.generic))
+        and np.ndim(value) == 0
+        and (jnp.issubdtype(value.dtype, jnp.integer) or jnp.issubdtype(value.dtype, jnp.floating))
+    )
 
 
 def real(
@@ -179,29 +183,30 @@ def real(
     *,
     ok: Any = None,
     expected: str = "a number",
+    out_of_range: str | None = None,
     range_prefix: str = "",
     type_error: type[Exception] = TypeError,
+    finite: bool = True,
 ) -> Any:
-    """A finite real scalar with `ok(value)` true (traced values pass unchecked).
+    """A real scalar with `ok(value)` true, finite unless `finite=False` (traced values pass unchecked).
 
-    Messages: `'{op}: {name} must be {expected}, got v'` (as `type_error` for a non-number,
-    ValueError out of range) and `'{op}: {name} must be finite ({expected}), got v'` for nan/inf;
-    `range_prefix` goes before `name` in the two ValueErrors (torch's "Invalid learning rate: ").
+    The one core behind every "real number within a bound" check. Messages:
+    `'{op}: {name} must be {expected}, got v'` (as `type_error` for a non-number, ValueError out of
+    range) and `'{op}: {name} must be finite ({expected}), got v'` for nan/inf; `out_of_range`, when
+    given, replaces both ValueError texts after "must be"; `range_prefix` goes before `name` in the
+    ValueErrors (torch's "Invalid learning rate: "). With `finite=False`, inf reaches `ok` (NaN fails
+    any comparison `ok` makes).
     """
     if isinstance(value, jax.core.Tracer):
         return value
-    is_scalar = isinstance(value, (int, float, np.integer, np.floating)) or (
-        isinstance(value, (jax.Array, np.ndarray, np.generic))
-        and np.ndim(value) == 0
-        and np.issubdtype(np.asarray(value).dtype, np.number)
-    )
-    if isinstance(value, bool) or not is_scalar:
+    if not is_real_scalar(value):
         raise type_error(f"{op}: {name} must be {expected}, got {value!r}")
+    x = float(value)
     # nan fails every comparison, but inf passes `x >= 0` and would make every update nan.
-    if not np.isfinite(float(value)):
-        raise ValueError(f"{op}: {range_prefix}{name} must be finite ({expected}), got {value!r}")
-    if ok is not None and not ok(float(value)):
-        raise ValueError(f"{op}: {range_prefix}{name} must be {expected}, got {value!r}")
+    if finite and not np.isfinite(x):
+        raise ValueError(f"{op}: {range_prefix}{name} must be {out_of_range or f'finite ({expected})'}, got {value!r}")
+    if ok is not None and not ok(x):
+        raise ValueError(f"{op}: {range_prefix}{name} must be {out_of_range or expected}, got {value!r}")
     return value
 
 

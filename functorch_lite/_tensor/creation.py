@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import random
+from .. import _checks, random
 from ..device import resolve_device
 from . import dtypes as _dtypes
 from .shape_ops import Size, _sizes
@@ -149,7 +149,7 @@ def arange(
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if dtype is None:
-        integral = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (start, end, step))
+        integral = all(_checks.is_int(v) for v in (start, end, step))
         dtype = _dtypes.int64 if integral else _dtypes.get_default_dtype()
     array = np.arange(start, end, step, dtype=np.float64 if np.dtype(dtype).kind == "f" else None)
     return _finish(jnp.asarray(array.astype(_dtypes.as_dtype(dtype, "arange"))), None, device, requires_grad, "arange")
@@ -159,8 +159,7 @@ def linspace(
     start: float, end: float, steps: int, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
     """`steps` evenly spaced values from `start` to `end` inclusive, as `torch.linspace`."""
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    _checks.non_negative_int(steps, "steps", "linspace")
     dtype = _dtypes.as_dtype(dtype, "linspace") if dtype is not None else _dtypes.get_default_dtype()
     array = np.linspace(float(start), float(end), int(steps)).astype(dtype)
     return _finish(jnp.asarray(array), None, device, requires_grad, "linspace")

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _checks
 from ..autograd.dispatch import apply
 
 
@@ -65,8 +66,7 @@ def getitem_two_step(x, basic, advanced):
     return x[basic][advanced]
 
 
-def _is_int(item: Any) -> bool:
-    return isinstance(item, (int, np.integer)) and not isinstance(item, bool)
+_is_int = _checks.is_int
 
 
 def _split_ints_from_arrays(key: tuple) -> tuple | None:
@@ -131,8 +131,7 @@ def infer_shape(shape: tuple[int, ...], numel: int, current: tuple[int, ...], op
 
 
 def _normalize_dim(dim: int, ndim: int, op: str) -> int:
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    _checks.integer(dim, "dim", op)
     bound = max(ndim, 1)
     if not -bound <= dim < bound:
         raise IndexError(
@@ -169,7 +168,7 @@ def _check_index_bounds(key: Any, shape: tuple[int, ...]) -> None:
             dim = len(shape) - sum(1 for i in items[position + 1 :] if i is not None)
             continue
         values = getattr(item, "_array", item)
-        if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        if _checks.is_int(values):
             values = np.asarray(values)
         if (
             dim < len(shape)

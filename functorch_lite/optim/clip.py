@@ -16,6 +16,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from .. import _checks
+
 PyTree = Any
 
 
@@ -40,6 +42,12 @@ def global_norm(tree: PyTree, norm_type: float = 2.0) -> jax.Array:
     return jnp.linalg.vector_norm(jnp.stack(norms), ord=order)
 
 
+def _non_negative(value: Any, name: str, op: str) -> None:
+    """A Python/numpy number must be real and >= 0 (NaN refused); arrays and tracers pass, as before."""
+    if isinstance(value, numbers.Number):
+        _checks.non_negative(value, name, op)
+
+
 def clip_by_global_norm(grads: PyTree, max_norm: Any, norm_type: float = 2.0) -> tuple[PyTree, jax.Array]:
     """Scale ``grads`` so that their global norm is at most ``max_norm``.
 
@@ -50,10 +58,7 @@ def clip_by_global_norm(grads: PyTree, max_norm: Any, norm_type: float = 2.0) ->
     ``min(max_norm / (total_norm + 1e-6), 1)`` and ``total_norm`` is the norm before
     clipping, exactly like torch's ``clip_grad_norm_`` (which returns the same norm).
     """
-    if isinstance(max_norm, bool) or (
-        isinstance(max_norm, numbers.Number) and (not isinstance(max_norm, numbers.Real) or not max_norm >= 0)
-    ):  # refuses nan too
-        raise ValueError(f"clip_by_global_norm: max_norm must be a non-negative number, got {max_norm!r}")
+    _non_negative(max_norm, "max_norm", "clip_by_global_norm")
     total_norm = global_norm(grads, _norm_type("clip_by_global_norm", norm_type))
     # Multiplying even when the coefficient is 1 keeps the program branch-free, as in torch.
     coefficient = jnp.minimum(max_norm / (total_norm + 1e-6), 1.0)
@@ -63,8 +68,5 @@ def clip_by_global_norm(grads: PyTree, max_norm: Any, norm_type: float = 2.0) ->
 
 def clip_by_value(grads: PyTree, clip_value: Any) -> PyTree:
     """Clamp every gradient entry to ``[-clip_value, clip_value]`` (torch clip_grad_value_)."""
-    if isinstance(clip_value, bool) or (
-        isinstance(clip_value, numbers.Number) and (not isinstance(clip_value, numbers.Real) or not clip_value >= 0)
-    ):  # refuses nan too
-        raise ValueError(f"clip_by_value: clip_value must be a non-negative number, got {clip_value!r}")
+    _non_negative(clip_value, "clip_value", "clip_by_value")
     return jax.tree.map(lambda grad: jnp.clip(grad, -clip_value, clip_value), grads)

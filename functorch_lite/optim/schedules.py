@@ -29,7 +29,7 @@ Schedule = Callable[[Any], Any]
 
 def _backend(step: Any):
     """numpy (float64) for concrete integers, jax.numpy for arrays and tracers."""
-    if isinstance(step, (int, np.integer)) and not isinstance(step, bool):
+    if checks.is_int(step):
         return np
     return jnp
 
