@@ -221,24 +221,6 @@ def local_response_norm(input, size, alpha=0.0001, beta=0.75, k=1.0):
     return input / (k + alpha * summed / size) ** beta
 
 
-def scaled_dot_product_attention(
-    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False
-):
-    if dropout_p:
-        raise ValueError("scaled_dot_product_attention: dropout_p > 0 is not supported (it needs a random key)")
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    if enable_gqa and key.shape[-3] != query.shape[-3]:
-        repeat = query.shape[-3] // key.shape[-3]
-        key, value = jnp.repeat(key, repeat, axis=-3), jnp.repeat(value, repeat, axis=-3)
-    scores = (query @ jnp.swapaxes(key, -1, -2)) * scale
-    if is_causal:
-        causal = jnp.tril(jnp.ones((query.shape[-2], key.shape[-2]), bool))
-        scores = jnp.where(causal, scores, -jnp.inf)
-    if attn_mask is not None:
-        scores = jnp.where(attn_mask, scores, -jnp.inf) if attn_mask.dtype == jnp.bool_ else scores + attn_mask
-    return jax.nn.softmax(scores, axis=-1) @ value
-
-
 OPS = {
     f.__name__: f
     for f in (
@@ -246,6 +228,6 @@ OPS = {
         _avg_pool(1), _avg_pool(3), _adaptive(1, jnp.mean, "adaptive_avg_pool1d"),
         _adaptive(3, jnp.mean, "adaptive_avg_pool3d"), _adaptive(1, jnp.max, "adaptive_max_pool1d"),
         _adaptive(2, jnp.max, "adaptive_max_pool2d"), _adaptive(3, jnp.max, "adaptive_max_pool3d"), group_norm,
-        instance_norm, rms_norm, local_response_norm, scaled_dot_product_attention,
+        instance_norm, rms_norm, local_response_norm,
     )
 }  # fmt: skip
