@@ -7,7 +7,7 @@ weights), safe under `jax.jit`, `jax.grad`, `jax.vmap`, `jax.jacrev` and
 """
 
 from . import init
-from .activations import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activations import gelu, leaky_relu, log_softmax, relu, relu6, sigmoid, softmax, tanh
 from .conv import conv2d
 from .dense import dropout, embedding, flatten, linear
 from .layers import (
@@ -24,6 +24,7 @@ from .layers import (
     Linear,
     MaxPool2d,
     ReLU,
+    ReLU6,
     Sigmoid,
     Tanh,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "adaptive_avg_pool2d",
     "linear",
     "relu",
+    "relu6",
     "leaky_relu",
     "gelu",
     "sigmoid",
@@ -66,6 +68,7 @@ __all__ = [
     "AvgPool2d",
     "AdaptiveAvgPool2d",
     "ReLU",
+    "ReLU6",
     "LeakyReLU",
     "GELU",
     "Sigmoid",

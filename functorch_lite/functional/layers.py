@@ -22,7 +22,7 @@ import jax.numpy as jnp
 
 from .. import _checks
 from . import init as initializers
-from .activations import gelu, gelu_approximation, leaky_relu, relu, sigmoid, tanh
+from .activations import gelu, gelu_approximation, leaky_relu, relu, relu6, sigmoid, tanh
 from .conv import conv2d, conv_options
 from .dense import dropout, embedding, flatten, linear, padding_index
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, pool_options
@@ -213,6 +213,11 @@ def AdaptiveAvgPool2d(output_size: Any) -> Layer:
 def ReLU() -> Layer:
     """max(x, 0)."""
     return _stateless(lambda p, x: relu(x), "ReLU()")
+
+
+def ReLU6() -> Layer:
+    """min(max(x, 0), 6)."""
+    return _stateless(lambda p, x: relu6(x), "ReLU6()")
 
 
 def LeakyReLU(negative_slope: float = 0.01) -> Layer:
