@@ -75,8 +75,11 @@ def load_pickle(path: str) -> Any:
     with open(path, "rb") as file:
         data = file.read()
     try:
-        return _RestrictedUnpickler(io.BytesIO(data), path).load()
+        loaded = _RestrictedUnpickler(io.BytesIO(data), path).load()
     except UnsafePickleError:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as error:
         raise ValueError(f"{path} is not a readable CIFAR pickle ({type(error).__name__}: {error})") from error
+    if isinstance(loaded, dict):  # a batch pickled by Python 3 has bytes keys; Python 2's read as str
+        loaded = {key.decode("latin1") if isinstance(key, bytes) else key: value for key, value in loaded.items()}
+    return loaded

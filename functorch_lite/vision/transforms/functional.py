@@ -190,6 +190,18 @@ def _pad_array(array: np.ndarray, ltrb: Sequence[int], fill: Any, mode: str) -> 
     return np.pad(array, widths, mode=_ARRAY_PAD_MODES[mode])
 
 
+def _pil_fill(fill: Any, image: Any) -> Any:
+    """torchvision's fill for PIL: a number is repeated over the bands; ints unless the mode is "F"."""
+    bands = len(image.getbands())
+    fill = 0 if fill is None else fill
+    if isinstance(fill, numbers.Number) and bands > 1:
+        fill = (fill,) * bands
+    if isinstance(fill, Sequence):
+        fill = tuple(fill) * bands if len(fill) == 1 else tuple(fill)
+        return fill if image.mode == "F" else tuple(int(value) for value in fill)
+    return fill if image.mode == "F" else int(fill)
+
+
 def pad(image: Any, padding: Any, fill: Any = 0, padding_mode: str = "constant") -> Any:
     """Pads the borders; `padding_mode` is constant (with `fill`), edge, reflect or symmetric."""
     if padding_mode not in _ARRAY_PAD_MODES:
@@ -200,9 +212,7 @@ def pad(image: Any, padding: Any, fill: Any = 0, padding_mode: str = "constant")
         if padding_mode == "constant":
             from PIL import ImageOps
 
-            if isinstance(fill, Sequence):
-                fill = tuple(fill)
-            return ImageOps.expand(image, border=ltrb, fill=fill)
+            return ImageOps.expand(image, border=ltrb, fill=_pil_fill(fill, image))
         array = np.asarray(image)
         hwc = array if array.ndim == 3 else array[:, :, None]
         padded = _pad_array(hwc.transpose(2, 0, 1), ltrb, 0, padding_mode).transpose(1, 2, 0)
