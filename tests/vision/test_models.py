@@ -129,3 +129,11 @@ def test_a_torchvision_checkpoint_loads_where_torch_cannot_be_imported(tmp_path)
         [sys.executable, "-c", script, str(tmp_path)], cwd=root, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+def test_relu6_layer_added_for_mobilenet_matches_torch():
+    x = np.linspace(-3, 9, 25, dtype=np.float32)
+    expected = torch.nn.ReLU6()(torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(np.asarray(functorch_lite.nn.ReLU6(inplace=True)(functorch_lite.tensor(x))), expected)
+    np.testing.assert_array_equal(np.asarray(fn.ReLU6().apply({}, x)), expected)
+    np.testing.assert_array_equal(np.asarray(fn.relu6(x)), expected)
