@@ -5,7 +5,8 @@
 `resnet18(pure=True)` builds the pure `functional.Layer` with the same keys
 (`params, state = functional.load_state_dict(layer, functorch_lite.load(path))`).
 Nothing is downloaded: `weights=` other than None raises. `resnet20` is the
-CIFAR ResNet of He et al. 2016 (option-A shortcuts).
+CIFAR ResNet of He et al. 2016 (option-A shortcuts). Fresh weights use each layer's
+PyTorch default initialisation, not torchvision's kaiming-normal re-initialisation.
 """
 
 from functorch_lite.vision.models.mobilenet import mobilenet_v2
