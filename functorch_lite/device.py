@@ -18,7 +18,7 @@ class DeviceError(ValueError, RuntimeError):
     """A device that is misspelt or absent: a ValueError here, a RuntimeError as in PyTorch."""
 
 
-_ALIASES = {"cuda": "gpu", "gpu": "gpu", "cpu": "cpu", "tpu": "tpu"}
+_ALIASES = {"cuda": "gpu", "gpu": "gpu", "cpu": "cpu", "tpu": "tpu", "meta": "meta"}
 
 
 def _platform_devices(platform: str) -> list[jax.Device]:
@@ -55,6 +55,8 @@ class device:  # noqa: N801 - PyTorch's spelling
             self.type = "cuda" if spec.platform == "gpu" else spec.platform
             platform_devices = _platform_devices(spec.platform)
             self.index = platform_devices.index(spec) if spec in platform_devices else spec.id
+            if self.type == "cpu":
+                self.index = None  # PyTorch's CPU tensors report `cpu`, not `cpu:0`
         elif isinstance(spec, str):
             name, _, idx = spec.strip().lower().partition(":")
             if name not in _ALIASES:
@@ -83,7 +85,13 @@ class device:  # noqa: N801 - PyTorch's spelling
 
     @property
     def jax_device(self) -> jax.Device:
-        """The `jax.Device` this name refers to (index None means the first one)."""
+        """The `jax.Device` this name refers to (index None means the first one).
+
+        "meta" names JAX's default device: JAX has no storage-less arrays, so `to("meta")` keeps
+        the values where they are (PyTorch's ensembling recipe uses a meta copy only as a skeleton).
+        """
+        if self.type == "meta":
+            return jax.devices()[0]
         devices = _platform_devices(self.platform)
         index = 0 if self.index is None else self.index
         if index >= len(devices):

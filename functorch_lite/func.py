@@ -20,7 +20,18 @@ from . import random as _random
 from ._tensor.tensor import Tensor
 from .autograd import grad_mode
 
-__all__ = ["functional_call", "grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap"]
+__all__ = [
+    "functional_call",
+    "grad",
+    "grad_and_value",
+    "vjp",
+    "jvp",
+    "jacrev",
+    "jacfwd",
+    "hessian",
+    "vmap",
+    "stack_module_state",
+]
 
 _Tracer = jax.core.Tracer
 _DRAWS = "the function draws random numbers (dropout, rand, randn) but randomness='error'"
@@ -46,6 +57,52 @@ def _wrap(tree: Any) -> Any:
         return x
 
     return jax.tree.map(wrap, tree, is_leaf=_is_tensor)
+
+
+# -- dict order --------------------------------------------------------------------------------------
+class _Ordered(dict):
+    """A dict that JAX flattens in insertion order (JAX sorts plain dict keys; torch.func keeps them)."""
+
+
+jax.tree_util.register_pytree_node(
+    _Ordered, lambda d: (list(d.values()), tuple(d.keys())), lambda keys, values: _Ordered(zip(keys, values))
+)
+
+
+def _ordered(tree: Any) -> Any:
+    """Plain dicts -> `_Ordered` (the caller's key order survives the transform), through lists and tuples."""
+    if isinstance(tree, Tensor):
+        return tree
+    if type(tree) is dict:
+        return _Ordered((key, _ordered(value)) for key, value in tree.items())
+    if isinstance(tree, tuple) and hasattr(type(tree), "_fields"):
+        return type(tree)(*(_ordered(item) for item in tree))
+    if type(tree) in (list, tuple):
+        return type(tree)(_ordered(item) for item in tree)
+    return tree
+
+
+def _plain(tree: Any) -> Any:
+    """`_Ordered` -> dict again, in the same key order."""
+    if isinstance(tree, Tensor):
+        return tree
+    if type(tree) is _Ordered:
+        return {key: _plain(value) for key, value in tree.items()}
+    if isinstance(tree, tuple) and hasattr(type(tree), "_fields"):
+        return type(tree)(*(_plain(item) for item in tree))
+    if type(tree) in (list, tuple):
+        return type(tree)(_plain(item) for item in tree)
+    return tree
+
+
+def _ordered_like(dims: Any, arg: Any) -> Any:
+    """`in_dims` with its dicts in the key order of the argument they describe (the treedefs must match)."""
+    if isinstance(dims, dict) and isinstance(arg, dict):
+        keys = [key for key in arg if key in dims] + [key for key in dims if key not in arg]
+        return _Ordered((key, _ordered_like(dims[key], arg.get(key))) for key in keys)
+    if type(dims) in (list, tuple) and isinstance(arg, (list, tuple)) and len(dims) == len(arg):
+        return type(dims)(_ordered_like(d, a) for d, a in zip(dims, arg))
+    return _ordered(dims)
 
 
 # -- functional_call -------------------------------------------------------------------------------
@@ -218,8 +275,8 @@ def _pure(func: Callable, name: str, scalar: bool = False, has_aux: bool = False
                     f"{name}(f, has_aux=True): expected f to return a tuple (output, aux), got {type(out).__name__}"
                 )
             out, aux = out
-            return _check_scalar(_unwrap(out), name, scalar), _unwrap(aux)
-        return _check_scalar(_unwrap(out), name, scalar)
+            return _check_scalar(_unwrap(_ordered(out)), name, scalar), _unwrap(_ordered(aux))
+        return _check_scalar(_unwrap(_ordered(out)), name, scalar)
 
     return pure
 
@@ -239,7 +296,7 @@ def _lift(transform: Callable[[Callable], Callable], pure: Callable) -> Callable
     transformed = transform(pure)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return _wrap(transformed(*_unwrap(args), **kwargs))
+        return _plain(_wrap(transformed(*_unwrap(_ordered(args)), **kwargs)))
 
     return wrapper
 
@@ -298,13 +355,14 @@ def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
 
 def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     """`(output, vjp_fn)` (plus aux); `vjp_fn(cotangents)` returns a tuple, one entry per primal."""
-    result = jax.vjp(_pure(func, "vjp", has_aux=has_aux), *_unwrap(primals), has_aux=has_aux)
+    result = jax.vjp(_pure(func, "vjp", has_aux=has_aux), *_unwrap(_ordered(primals)), has_aux=has_aux)
     out, pullback = result[0], result[1]
 
     def vjp_fn(cotangents: Any) -> tuple:
-        return _wrap(pullback(_unwrap(cotangents)))
+        return _plain(_wrap(pullback(_unwrap(_ordered_like(cotangents, out)))))
 
-    return (_wrap(out), vjp_fn, _wrap(result[2])) if has_aux else (_wrap(out), vjp_fn)
+    public = _plain(_wrap(out))
+    return (public, vjp_fn, _plain(_wrap(result[2]))) if has_aux else (public, vjp_fn)
 
 
 def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False, has_aux: bool = False) -> tuple:
@@ -316,8 +374,9 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
         raise ValueError(f"jvp(f, primals, tangents): {len(primals)} primals but {len(tangents)} tangents")
     if strict:
         raise ValueError("jvp: strict=True is not supported (as in torch.func)")
-    result = jax.jvp(_pure(func, "jvp", has_aux=has_aux), _unwrap(primals), _unwrap(tangents), has_aux=has_aux)
-    return tuple(_wrap(part) for part in result)
+    primals, tangents = _unwrap(_ordered(primals)), _unwrap(_ordered_like(tangents, primals))
+    result = jax.jvp(_pure(func, "jvp", has_aux=has_aux), primals, tangents, has_aux=has_aux)
+    return tuple(_plain(_wrap(part)) for part in result)
 
 
 def _check_chunk_size(name: str, chunk_size: int | None) -> None:
@@ -355,8 +414,9 @@ def vmap(
     generator = _random.default_generator
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        arrays = _unwrap(args)
+        arrays = _unwrap(_ordered(args))
         dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+        dims = tuple(_ordered_like(d, a) for d, a in zip(dims, arrays)) if len(dims) == len(arrays) else dims
         size = _mapped_size(arrays, dims)
         base = generator.next_key() if randomness != "error" else None
 
@@ -368,7 +428,7 @@ def vmap(
                 generator.set_state(base)
             try:
                 with grad_mode.no_grad():
-                    out = _unwrap(func(*_wrap(mapped), **kwargs))
+                    out = _unwrap(_ordered(func(*_wrap(mapped), **kwargs)))
                 if randomness == "error" and generator.get_state() is not saved:
                     raise ValueError(
                         f"vmap: {_DRAWS}; pass randomness='different' (independent draws per "
@@ -378,8 +438,8 @@ def vmap(
             finally:
                 generator.set_state(saved)
 
-        out = jax.vmap(pure, in_axes=(0, *dims), out_axes=out_dims)(np.arange(size), *arrays)
-        return _wrap(out)
+        out = jax.vmap(pure, in_axes=(0, *dims), out_axes=_ordered(out_dims))(np.arange(size), *arrays)
+        return _plain(_wrap(out))
 
     return wrapper
 
@@ -412,3 +472,49 @@ def _mapped_size(arrays: tuple, dims: tuple) -> int:
     if len(set(sizes)) != 1:
         raise ValueError(f"vmap: expected all mapped dimensions to have the same size, got sizes {sizes}")
     return sizes[0]
+
+
+def stack_module_state(models: Any) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """`(params, buffers)` of same-architecture models, each stacked along a new leading dimension.
+
+    As `torch.func.stack_module_state`: the stacked parameters are new leaves that require
+    grad (when the originals do), keyed and ordered like `named_parameters()`; run the
+    ensemble with `vmap(lambda p, b, x: functional_call(base, (p, b), (x,)))`.
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("stack_module_state: expected at least one model, got none")
+    first = models[0]
+    for index, model in enumerate(models[1:], start=1):
+        if type(model) is not type(first) or model.training != first.training:
+            raise ValueError(
+                f"stack_module_state: expected models of one class in one mode (train/eval); model {index} is a "
+                f"{type(model).__name__} (training={model.training}), model 0 a {type(first).__name__} "
+                f"(training={first.training})"
+            )
+
+    def stack(named: Callable[[Any], Any], what: str) -> dict[str, list]:
+        keys = [name for name, _ in named(first)]
+        columns: dict[str, list] = {key: [] for key in keys}
+        for index, model in enumerate(models):
+            entries = dict(named(model))
+            if list(entries) != keys:
+                raise ValueError(f"stack_module_state: model {index} has {what} {list(entries)}, model 0 has {keys}")
+            for key in keys:
+                if columns[key] and tuple(entries[key].shape) != tuple(columns[key][0].shape):
+                    raise ValueError(
+                        f"stack_module_state: {what[:-1]} {key!r} of model {index} has shape "
+                        f"{tuple(entries[key].shape)}, model 0's has {tuple(columns[key][0].shape)}"
+                    )
+                columns[key].append(entries[key])
+        return columns
+
+    params = {}
+    for key, tensors in stack(lambda m: m.named_parameters(), "parameters").items():
+        stacked = Tensor._wrap(jnp.stack([t.array for t in tensors]))
+        params[key] = stacked.requires_grad_(True) if tensors[0].requires_grad else stacked
+    buffers = {
+        key: Tensor._wrap(jnp.stack([t.array for t in tensors]))
+        for key, tensors in stack(lambda m: m.named_buffers(), "buffers").items()
+    }
+    return params, buffers

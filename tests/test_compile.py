@@ -7,11 +7,11 @@ import functorch_lite as torch
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
 from functorch_lite.compile import CompileError
-from tests.nn.helpers import bn_dropout_net, seed_net
+from tests.helpers.seed import bn_dropout_net, seed_net
 
 
 def Net():  # noqa: N802 - stands for the seed's class
-    """The seed's LeNet (the shared definition in tests/nn/helpers.py)."""
+    """The seed's LeNet (the shared definition in tests/helpers/seed.py)."""
     return seed_net(nn, F)
 
 

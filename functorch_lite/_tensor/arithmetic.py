@@ -65,6 +65,11 @@ class ArithmeticMixin:
     def __mod__(self, other):
         return apply(tensor_math.remainder, self, other)
 
+    def __rmod__(self, other):
+        return apply(tensor_math.remainder, other, self)
+
+    __rdiv__ = __rtruediv__
+
     def __pow__(self, exponent):
         return apply(tensor_math.pow, self, exponent)
 
@@ -216,8 +221,8 @@ class ArithmeticMixin:
     def mean(self, dim=None, keepdim=False, dtype=None):
         return apply(tensor_math.mean, self, _dim(dim), keepdim, dtype)
 
-    def prod(self, dim=None, keepdim=False):
-        return apply(tensor_math.prod, self, dim, keepdim)
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        return apply(tensor_math.prod, self, dim, keepdim, dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if isinstance(dim, bool):  # legacy var(unbiased)

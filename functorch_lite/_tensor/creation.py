@@ -17,7 +17,7 @@ import numpy as np
 from .. import random
 from ..device import resolve_device
 from . import dtypes as _dtypes
-from .shape_ops import _sizes
+from .shape_ops import Size, _sizes
 from .tensor import Tensor, _check_can_require_grad
 
 
@@ -296,3 +296,37 @@ def randn_like(
 ) -> Tensor:
     """Standard normal samples shaped like `input`, from `generator` (default: the global one)."""
     return _like("randn_like", randn, input, dtype, device, requires_grad, generator=generator)
+
+
+# -- legacy typed constructors (torch.FloatTensor(...)) ------------------------------------------
+class _LegacyTensorType(type):
+    """`FloatTensor(2, 3)` (sizes, zero-filled) or `FloatTensor([1, 2])` (data); `isinstance` checks the dtype."""
+
+    def __call__(cls, *args: Any, device: Any = None) -> Tensor:
+        if len(args) == 1 and not isinstance(args[0], (builtins_int, np.integer, Size)):
+            return tensor(args[0], dtype=cls.dtype, device=device)
+        sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
+        return zeros(*(sizes or (0,)), dtype=cls.dtype, device=device)
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+    def __repr__(cls) -> str:
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _legacy_type(name: str, dtype: Any) -> type:
+    doc = f"Legacy `torch.{name}(*sizes)` / `torch.{name}(data)`: a {dtype} tensor."
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__doc__": doc, "__module__": __name__})
+
+
+builtins_int = int
+FloatTensor = _legacy_type("FloatTensor", _dtypes.float32)
+DoubleTensor = _legacy_type("DoubleTensor", _dtypes.float64)
+HalfTensor = _legacy_type("HalfTensor", _dtypes.float16)
+LongTensor = _legacy_type("LongTensor", _dtypes.int64)
+IntTensor = _legacy_type("IntTensor", _dtypes.int32)
+ShortTensor = _legacy_type("ShortTensor", _dtypes.int16)
+CharTensor = _legacy_type("CharTensor", _dtypes.int8)
+ByteTensor = _legacy_type("ByteTensor", _dtypes.uint8)
+BoolTensor = _legacy_type("BoolTensor", _dtypes.bool_)

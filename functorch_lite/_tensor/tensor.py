@@ -114,8 +114,9 @@ class Tensor(ArithmeticMixin, ShapeMixin):
             raise
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._array.dtype
+    def dtype(self) -> _dtypes.dtype:
+        """The element type, printed as PyTorch does (`torch.float32`); numpy and JAX accept it as a dtype."""
+        return _dtypes.dtype(self._array.dtype)
 
     @property
     def device(self) -> _device_name:
@@ -193,6 +194,21 @@ class Tensor(ArithmeticMixin, ShapeMixin):
         """Sums d(self)/d(leaf) into `.grad` of every leaf that requires grad."""
         _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
+    @property
+    def data(self) -> Tensor:
+        """The same values outside autograd, sharing them with this tensor as PyTorch's `.data` does.
+
+        In-place changes through it (`p.data.mul_(0.5)`, `w.data.normal_()`) rebind this tensor's
+        array and are not recorded on the tape; later changes to this tensor show through it too.
+        """
+        return _DataAlias._alias(self)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        value = value if isinstance(value, Tensor) else Tensor(value)
+        self._array = value._array  # outside autograd: no tape node, like torch's `.data =`
+        self._version += 1
+
     def detach(self) -> Tensor:
         """The same values, cut from the graph."""
         return Tensor._wrap(self._array)
@@ -207,7 +223,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
     # ---- in-place updates -------------------------------------------------------------
     def _inplace(self, fn: Any, *args: Any) -> Tensor:
         """Runs `fn(self, *args)` through the dispatcher and rebinds self to the result."""
-        if self._node is None and self._requires_grad and grad_mode._enabled:
+        if self._node is None and self._requires_grad and grad_mode.state.enabled:
             raise AutogradError(LEAF_INPLACE_MESSAGE)
         out = dispatch.apply(fn, self, *args)
         if tuple(out.shape) != tuple(self._array.shape):
@@ -300,37 +316,91 @@ class Tensor(ArithmeticMixin, ShapeMixin):
     def type(self, dtype: Any = None) -> Any:
         if dtype is None:
             return _TYPE_NAMES.get(self.dtype.name, f"torch.{self.dtype.name}")
+        if isinstance(dtype, str) and dtype in _TYPE_NAMES.values():  # t.type("torch.FloatTensor")
+            dtype = _dtypes.as_dtype(next(name for name, legacy in _TYPE_NAMES.items() if legacy == dtype), "type")
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def float(self) -> Tensor:
+    def float(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.float32)
 
-    def double(self) -> Tensor:
+    def double(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.float64)
 
-    def half(self) -> Tensor:
+    def half(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.float16)
 
-    def bfloat16(self) -> Tensor:
+    def bfloat16(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.bfloat16)
 
-    def long(self) -> Tensor:
+    def long(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.int64)
 
-    def int(self) -> Tensor:
+    def int(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.int32)
 
-    def bool(self) -> Tensor:
+    def bool(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.bool_)
+
+    # ---- factories from this tensor (its dtype and device unless given) ---------------------------
+    def _new(self, op: str, make: Any, size: Any, dtype: Any, device: Any, requires_grad: bool, *extra: Any) -> Tensor:
+        from . import creation  # creation imports this module
+
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list, Size)) else tuple(size)
+        dtype = self.dtype if dtype is None else dtype
+        device = self.device if device is None else device
+        return getattr(creation, make)(
+            *((shape,) if make == "full" else shape), *extra, dtype=dtype, device=device, requires_grad=requires_grad
+        )
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of `size`, with this tensor's dtype and device unless given."""
+        return self._new("new_zeros", "zeros", size, dtype, device, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of `size`, with this tensor's dtype and device unless given."""
+        return self._new("new_ones", "ones", size, dtype, device, requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of `size` (JAX has no uninitialised memory), with this tensor's dtype and device."""
+        return self._new("new_empty", "empty", size, dtype, device, requires_grad)
+
+    def new_full(
+        self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """`fill_value` in `size`, with this tensor's dtype and device unless given."""
+        return self._new("new_full", "full", (size,), dtype, device, requires_grad, fill_value)
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of `data` as a new leaf, with this tensor's dtype and device unless given."""
+        from . import creation
+
+        dtype = self.dtype if dtype is None else dtype
+        device = self.device if device is None else device
+        return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def byte(self, memory_format: Any = None) -> Tensor:
+        return self.to(_dtypes.uint8)
+
+    def char(self, memory_format: Any = None) -> Tensor:
+        return self.to(_dtypes.int8)
+
+    def short(self, memory_format: Any = None) -> Tensor:
+        return self.to(_dtypes.int16)
 
     # ---- identity and display ------------------------------------------------------------------
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
         return format_tensor(self)
+
+    def __format__(self, format_spec: str) -> str:
+        # As PyTorch: a 0-d tensor formats as its value (f"{loss:.3f}", f"{t}" -> "3"), others as repr.
+        if self.ndim == 0 and not isinstance(self._array, jax.core.Tracer):
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     def __deepcopy__(self, memo: dict) -> Tensor:
         if self._node is not None:
@@ -373,6 +443,33 @@ def _flatten_tensor(tensor: Tensor) -> tuple[tuple[Any], tuple[bool]]:
 def _unflatten(cls: type, aux: tuple[bool], children: Any) -> Tensor:
     # jax may unflatten with placeholder leaves (object(), None): no validation here.
     return cls._wrap(children[0], aux[0])
+
+
+class _DataAlias(Tensor):
+    """What `.data` returns: a grad-free Tensor whose array is its owner's, read and written through."""
+
+    __slots__ = ("_owner",)
+
+    @classmethod
+    def _alias(cls, owner: Tensor) -> Tensor:
+        alias = object.__new__(cls)
+        alias._owner = owner
+        alias._requires_grad, alias._node, alias._output_index = False, None, 0
+        alias._grad, alias._version, alias._retains_grad = None, 0, False
+        return alias
+
+    @classmethod
+    def _wrap(cls, array: Any, requires_grad: bool = False, node: Any = None, index: int = 0) -> Tensor:
+        return Tensor._wrap(array, requires_grad, node, index)  # copies and pytree rebuilds are plain Tensors
+
+    @property
+    def _array(self) -> Any:
+        return self._owner._array
+
+    @_array.setter
+    def _array(self, value: Any) -> None:
+        self._owner._array = value
+        self._owner._version += 1
 
 
 jax.tree_util.register_pytree_node(Tensor, _flatten_tensor, lambda aux, children: _unflatten(Tensor, aux, children))

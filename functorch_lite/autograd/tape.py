@@ -70,8 +70,10 @@ class TapeNode:
 
     @property
     def next_functions(self) -> tuple:
-        """(node, output_index) per input, as in PyTorch (a leaf shows as the leaf tensor)."""
-        return self.edges
+        """(node, output_index) per input, as in PyTorch: a leaf shows as its `AccumulateGrad` node."""
+        return tuple(
+            (_accumulate_grad(target), 0) if not _is_node(target) else (target, index) for target, index in self.edges
+        )
 
     def retain(self, output_index: int, tensor: Any) -> None:
         """Keeps the gradient of output `output_index` in `tensor.grad` (`retain_grad()`)."""
@@ -84,6 +86,40 @@ class TapeNode:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad:
+    """What `next_functions` shows for a leaf: the node that sums its gradient into `.grad`."""
+
+    __slots__ = ("_variable", "__weakref__")
+    next_functions = ()
+
+    def __init__(self, variable: Any):
+        self._variable = weakref.ref(variable)  # the cache below must not keep the leaf alive
+
+    @property
+    def variable(self) -> Any:
+        """The leaf tensor whose `.grad` this node fills."""
+        return self._variable()
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+_accumulators: dict[int, AccumulateGrad] = {}  # by id: Tensors compare elementwise, so no WeakKeyDictionary
+
+
+def _accumulate_grad(leaf: Any) -> AccumulateGrad:
+    """One AccumulateGrad per leaf while the leaf lives, as PyTorch keeps one."""
+    key = id(leaf)
+    node = _accumulators.get(key)
+    if node is None or node.variable is not leaf:
+        node = _accumulators[key] = AccumulateGrad(leaf)
+        weakref.finalize(leaf, _accumulators.pop, key, None)
+    return node
 
 
 def _is_node(target: Any) -> bool:

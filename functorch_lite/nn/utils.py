@@ -1,4 +1,5 @@
-"""`nn.utils`: gradient clipping on the `.grad` of Parameters, computed by `optim.clip`.
+"""`nn.utils`: gradient clipping on the `.grad` of Parameters, computed by `optim.clip`;
+`parameters_to_vector` / `vector_to_parameters` to flatten parameters into one vector and back.
 
 One jitted call clips all gradients; the clipped values are written back into the
 existing `.grad` Tensors, as PyTorch's in-place `clip_grad_norm_` does.
@@ -64,4 +65,40 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
             set_array(parameter.grad, grad)
 
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one vector (recorded on the tape, as in PyTorch)."""
+    from .._tensor.shape_ops import cat  # the Tensor op, so gradients flow back to the parameters
+
+    tensors = _tensor_list(parameters, "parameters_to_vector")
+    if not tensors:
+        raise ValueError("parameters_to_vector: expected at least one parameter, got none")
+    return cat([p.reshape(-1) for p in tensors])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copies consecutive slices of `vec` into the parameters' values (outside autograd, as `.data`)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected vec to be a Tensor, but got: {type(vec).__name__}")
+    tensors = _tensor_list(parameters, "vector_to_parameters")
+    total = sum(p.numel() for p in tensors)
+    if vec.ndim != 1 or vec.numel() != total:
+        raise ValueError(
+            f"vector_to_parameters: expected a 1-D vec of {total} elements (the parameters' total), "
+            f"got shape {tuple(vec.shape)}"
+        )
+    offset = 0
+    for p in tensors:
+        count = p.numel()
+        p.data = Tensor._wrap(vec.array[offset : offset + count].reshape(p.shape).astype(p.array.dtype))
+        offset += count
+
+
+def _tensor_list(parameters: Any, op: str) -> list[Tensor]:
+    tensors = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for index, p in enumerate(tensors):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{op}: expected Tensors, got a {type(p).__name__} at position {index}")
+    return tensors
+
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]

@@ -7,16 +7,17 @@ anything else must be safetensors (ours or any other writer's).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 
 import jax
 import numpy as np
 
 from functorch_lite.serialization.atomic import atomic_write
-from functorch_lite.serialization.safetensors_format import read_safetensors, write_safetensors
-from functorch_lite.serialization.torch_zip import read_torch_zip
+from functorch_lite.serialization.safetensors_format import file_size_of, read_safetensors, write_safetensors
+from functorch_lite.serialization.torch_zip import UnsafeCheckpointError, read_torch_zip
 from functorch_lite.serialization.tree_codec import decode, encode
 
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header; an empty archive
@@ -30,8 +31,12 @@ def _check_path(function: str, path: object) -> str:
     return os.fspath(path)
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
-    """Write ``obj`` to ``path`` as a safetensors file, atomically.
+def _is_file(f: object, method: str) -> bool:
+    return not isinstance(f, (str, os.PathLike)) and callable(getattr(f, method, None))
+
+
+def save(obj: Any, path: str | os.PathLike | BinaryIO, **kwargs: Any) -> None:
+    """Write ``obj`` to ``path`` as a safetensors file, atomically (or to an open binary file).
 
     Args:
         obj: a flat ``{str: array}`` state_dict (written with exactly those
@@ -40,11 +45,22 @@ def save(obj: Any, path: str | os.PathLike) -> None:
             anything with ``__array__``/``__jax_array__``), int, float, bool, str
             and None.
         path: the file to create or replace. Until the new file is complete
-            and on disk, the previous one stays untouched.
+            and on disk, the previous one stays untouched. A file object opened for
+            binary writing (``open(p, "wb")``, ``io.BytesIO``) is written from its
+            current position, not atomically (its owner decides where it lives).
+        kwargs: torch.save's ``pickle_module``, ``pickle_protocol`` and
+            ``_use_new_zipfile_serialization``, accepted and ignored (no pickle is written).
 
     Raises:
         TypeError: naming the path inside ``obj`` of anything else.
     """
+    unknown = set(kwargs) - {"pickle_module", "pickle_protocol", "_use_new_zipfile_serialization"}
+    if unknown:
+        raise TypeError(f"save: unexpected keyword arguments {sorted(unknown)}")
+    if _is_file(path, "write"):
+        tensors, metadata = encode(obj)
+        write_safetensors(path, tensors, metadata)
+        return
     target = _check_path("save", path)
     if os.path.isdir(target):
         raise IsADirectoryError(f"save: {target!r} is a directory; pass the path of a file")
@@ -84,12 +100,15 @@ def _map_arrays(function: Callable[[np.ndarray], Any], value: Any) -> Any:
 
 def _looks_like_safetensors(head: bytes, file: Any) -> bool:
     header_size = int.from_bytes(head[:8], "little")
-    return len(head) > 8 and head[8:9] == b"{" and header_size <= os.fstat(file.fileno()).st_size
+    return len(head) > 8 and head[8:9] == b"{" and header_size <= file_size_of(file)
 
 
 def _read(file: Any, where: str) -> Any:
+    start = file.tell()
     head = file.read(9)
-    file.seek(0)
+    file.seek(start)
+    if start:  # the readers expect the checkpoint at offset 0: read the rest into memory
+        file = io.BytesIO(file.read())
     if not head:
         raise ValueError(f"{where} is empty")
     if head[:4] in _ZIP_SIGNATURES:
@@ -105,16 +124,42 @@ def _read(file: Any, where: str) -> Any:
     return decode(tensors, metadata, where)
 
 
-def load(path: str | os.PathLike, map_location: MapLocation = None) -> Any:
+def _read_refusing(file: Any, where: str, weights_only: bool | None) -> Any:
+    try:
+        return _read(file, where)
+    except UnsafeCheckpointError as error:
+        if weights_only is False:
+            raise UnsafeCheckpointError(
+                f"{error}. weights_only=False cannot lift this: functorch_lite never executes a pickle, "
+                "because a pickle that needs arbitrary globals can run any code while loading"
+            ) from None
+        raise
+
+
+def load(
+    path: str | os.PathLike | BinaryIO,
+    map_location: MapLocation = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+    **pickle_load_args: Any,
+) -> Any:
     """Read a checkpoint written by ``save``, by any safetensors writer, or by ``torch.save``.
 
     Args:
-        path: the file. Nothing in it is ever executed: safetensors holds
-            only data, and PyTorch's pickle is read with a whitelist of tensor
-            rebuilders (anything else raises ``UnsafeCheckpointError``).
+        path: the file, or a binary file object open for reading (``open(p, "rb")``,
+            ``io.BytesIO``). Nothing in it is ever executed: safetensors holds only
+            data, and PyTorch's pickle is read with a whitelist of tensor rebuilders
+            plus the globals listed with ``serialization.add_safe_globals`` (anything
+            else raises ``UnsafeCheckpointError``).
         map_location: where arrays go: None for JAX's default device, a
             ``jax.Device``/``Sharding``, a device string ("cpu", "cuda:0", "gpu")
             or ``functorch_lite.device``, or "numpy" for host numpy arrays.
+        weights_only: True or None (torch's default) is the reader above. False is
+            accepted, but the pickle is still never executed: a file that needs
+            globals beyond the whitelist raises ``UnsafeCheckpointError`` saying why.
+            ``pickle_module``, ``mmap`` and pickle arguments are ignored.
 
     Returns:
         The saved structure with arrays as ``jax.Array`` (or numpy).
@@ -127,17 +172,20 @@ def load(path: str | os.PathLike, map_location: MapLocation = None) -> Any:
         ValueError: naming the file and the defect for an empty, truncated, corrupt
             or foreign one.
     """
-    source = _check_path("load", path)
     placement = _resolve_placement(map_location)
-    where = f"load: {source!r}"
-    try:
-        file = open(source, "rb")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"load: no such file {source!r}") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"load: {source!r} is a directory, not a checkpoint file") from None
-    with file:
-        obj = _read(file, where)
+    if _is_file(path, "read"):
+        obj = _read_refusing(path, f"load: {getattr(path, 'name', type(path).__name__)!r}", weights_only)
+    else:
+        source = _check_path("load", path)
+        where = f"load: {source!r}"
+        try:
+            file = open(source, "rb")
+        except FileNotFoundError:
+            raise FileNotFoundError(f"load: no such file {source!r}") from None
+        except IsADirectoryError:
+            raise IsADirectoryError(f"load: {source!r} is a directory, not a checkpoint file") from None
+        with file:
+            obj = _read_refusing(file, where, weights_only)
     if isinstance(placement, str):  # "numpy": the only string left after resolution
         return obj
     arrays: list[np.ndarray] = []

@@ -11,6 +11,7 @@ The `safetensors` package is not needed; files written here load with
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -114,13 +115,24 @@ def _parse_entry(name: str, entry: object, data_size: int, where: str) -> tuple[
     return dtype, tuple(shape), begin, end
 
 
+def file_size_of(file: BinaryIO) -> int:
+    """The size of an open binary file, a real one or in memory (`io.BytesIO`)."""
+    try:
+        return os.fstat(file.fileno()).st_size
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        position = file.tell()
+        size = file.seek(0, io.SEEK_END)
+        file.seek(position)
+        return size
+
+
 def read_safetensors(file: BinaryIO, where: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read a whole safetensors file into (name -> numpy array, metadata).
 
     ``where`` names the file in error messages. Each tensor is read straight
     into a fresh writable array, so memory holds one copy of the data.
     """
-    file_size = os.fstat(file.fileno()).st_size
+    file_size = file_size_of(file)
     if file_size < 8:
         raise SafetensorsError(f"{where}: file of {file_size} bytes is too short for a header")
     header_size = int.from_bytes(file.read(8), "little")

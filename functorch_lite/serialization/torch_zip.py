@@ -28,6 +28,8 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
+from functorch_lite.serialization import safe_globals as _safe_globals
+
 
 class UnsafeCheckpointError(pickle.UnpicklingError, ValueError):
     """A checkpoint asked to call a function that is not on the whitelist."""
@@ -206,11 +208,14 @@ class _RestrictedUnpickler(pickle.Unpickler):
             module = _compat_pickle.IMPORT_MAPPING[module]
         found = _ALLOWED.get(f"{module}.{name}")
         if found is None:
+            found = _safe_globals.lookup(f"{module}.{name}")
+        if found is None:
             alias = "" if written == f"{module}.{name}" else f" (written as {written})"
             raise UnsafeCheckpointError(
                 f"{self.where} refers to the global {module}.{name}{alias}, which is not allowed; "
                 "only tensors, storages and plain containers load without torch (a checkpoint "
-                "that needs other globals can run arbitrary code, so it is refused)"
+                "that needs other globals can run arbitrary code, so it is refused; if you trust that global, "
+                "list it with functorch_lite.serialization.add_safe_globals)"
             )
         return found
 
@@ -253,6 +258,8 @@ def _finish(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return type(value)(_finish(item) for item in value)
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes, bytearray)):
+        return value
+    if _safe_globals.is_listed_instance(value):
         return value
     raise ValueError(f"unexpected object of type {type(value).__name__}")
 
