@@ -7,7 +7,8 @@ weights), safe under `jax.jit`, `jax.grad`, `jax.vmap`, `jax.jacrev` and
 """
 
 from . import init
-from .activations import gelu, leaky_relu, log_softmax, relu, relu6, sigmoid, softmax, tanh
+from .activation_table import relu6
+from .activations import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .conv import conv2d
 from .dense import dropout, embedding, flatten, linear
 from .layers import (

@@ -15,11 +15,6 @@ def relu(input: jax.Array) -> jax.Array:
     return jax.nn.relu(_checks.as_array(input, "input", "relu"))
 
 
-def relu6(input: jax.Array) -> jax.Array:
-    """min(max(x, 0), 6)."""
-    return jax.nn.relu6(_checks.as_array(input, "input", "relu6"))
-
-
 def leaky_relu(input: jax.Array, negative_slope: float = 0.01) -> jax.Array:
     """x if x > 0 else negative_slope * x."""
     x = _checks.as_array(input, "input", "leaky_relu")

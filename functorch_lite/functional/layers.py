@@ -22,7 +22,8 @@ import jax.numpy as jnp
 
 from .. import _checks
 from . import init as initializers
-from .activations import gelu, gelu_approximation, leaky_relu, relu, relu6, sigmoid, tanh
+from .activation_table import relu6
+from .activations import gelu, gelu_approximation, leaky_relu, relu, sigmoid, tanh
 from .conv import conv2d, conv_options
 from .dense import dropout, embedding, flatten, linear, padding_index
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, pool_options
