@@ -70,6 +70,10 @@ def test_cifar_resnet20_faces_agree_and_train_mode_updates_statistics():
     _, new_state = layer.apply(params, x, state=state, training=True)
     assert int(new_state["bn1"]["num_batches_tracked"]) == 1
     assert not np.allclose(new_state["layer3"]["0"]["bn2"]["running_mean"], 0.0)
+    assert repr(module).startswith("CifarResNet(") and "(0): BasicBlock(" in repr(module)
+    module.fc = functorch_lite.nn.Linear(64, 3)  # fine-tuning habit: replace the head by attribute
+    with functorch_lite.no_grad():
+        assert tuple(module(functorch_lite.tensor(x)).shape) == (2, 3)
 
 
 def test_weights_are_not_downloaded():

@@ -24,8 +24,9 @@ Named = Sequence[tuple[str, Any]]
 class _Chain(nn.Module):
     """Named children run in order; a repeated name reuses its module (torchvision's shared `relu`)."""
 
-    def __init__(self, named: Named, shortcut: Any = None, add: bool = False, after: Any = None):
+    def __init__(self, named: Named, shortcut: Any = None, add: bool = False, after: Any = None, kind: str = "Chain"):
         super().__init__()
+        self._kind = kind
         self._order = [name for name, _ in named]
         for name, module in named:
             if name not in self._modules:
@@ -44,6 +45,9 @@ class _Chain(nn.Module):
             if self._after is not None:
                 out = self._modules[self._after](out)
         return out
+
+    def _get_name(self) -> str:
+        return self._kind  # torchvision's class name: BasicBlock, Bottleneck, ResNet, ...
 
     def __getitem__(self, index: int) -> Any:
         return list(self._modules.values())[index]
@@ -85,18 +89,17 @@ class ModuleBuilder:
     function = staticmethod(lambda f, name: _Function(f, name))
 
     @staticmethod
-    def seq(named: Named) -> nn.Module:
-        names = [name for name, _ in named]
-        if len(set(names)) == len(names):
+    def seq(named: Named, kind: str | None = None) -> nn.Module:
+        if kind is None:
             return nn.Sequential(dict(named))
-        return _Chain(named)
+        return _Chain(named, kind=kind)
 
     @staticmethod
-    def residual(named: Named, shortcut: tuple[str, Any] | None = None, after: str | None = None) -> nn.Module:
-        return _Chain(named, shortcut, add=True, after=after)
+    def residual(named: Named, shortcut=None, after: str | None = None, kind: str = "Residual") -> nn.Module:
+        return _Chain(named, shortcut, add=True, after=after, kind=kind)
 
 
-def _chain_layer(named: Named, shortcut: tuple[str, fn.Layer] | None, add: bool, after: str | None) -> fn.Layer:
+def _chain_layer(named: Named, shortcut, add: bool, after: str | None, kind: str) -> fn.Layer:
     """A pure Layer running named children in order (first of a repeated name owns its params)."""
     children: dict[str, fn.Layer] = {}
     for name, layer in [*named, *([shortcut] if shortcut else [])]:
@@ -139,7 +142,7 @@ def _chain_layer(named: Named, shortcut: tuple[str, fn.Layer] | None, add: bool,
         return (out, new_state) if stateful else out
 
     body = "".join(f"  ({name}): {layer.name}\n" for name, layer in children.items())
-    return fn.Layer(init, apply, init_state, stateful, f"Chain(\n{body})")
+    return fn.Layer(init, apply, init_state, stateful, f"{kind}(\n{body})")
 
 
 class LayerBuilder:
@@ -164,12 +167,12 @@ class LayerBuilder:
         return fn.Layer(fn.layers._no_params, lambda params, x, **_: f(x), name=name)
 
     @staticmethod
-    def seq(named: Named) -> fn.Layer:
-        return _chain_layer(named, None, add=False, after=None)
+    def seq(named: Named, kind: str | None = None) -> fn.Layer:
+        return _chain_layer(named, None, add=False, after=None, kind=kind or "Sequential")
 
     @staticmethod
-    def residual(named: Named, shortcut: tuple[str, Any] | None = None, after: str | None = None) -> fn.Layer:
-        return _chain_layer(named, shortcut, add=True, after=after)
+    def residual(named: Named, shortcut=None, after: str | None = None, kind: str = "Residual") -> fn.Layer:
+        return _chain_layer(named, shortcut, add=True, after=after, kind=kind)
 
 
 def builder(pure: bool) -> Any:

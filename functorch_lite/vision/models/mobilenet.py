@@ -14,7 +14,7 @@ _SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96,
 def _conv_bn_relu6(b: Any, cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> Any:
     """torchvision's Conv2dNormActivation: keys `0` (conv), `1` (bn)."""
     conv = b.conv(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups)
-    return b.seq([("0", conv), ("1", b.bn(cout)), ("2", b.relu6())])
+    return b.seq([("0", conv), ("1", b.bn(cout)), ("2", b.relu6())], kind="Conv2dNormActivation")
 
 
 def _inverted_residual(b: Any, cin: int, cout: int, stride: int, expansion: int) -> Any:
@@ -23,8 +23,8 @@ def _inverted_residual(b: Any, cin: int, cout: int, stride: int, expansion: int)
     layers += [_conv_bn_relu6(b, hidden, hidden, 3, stride, groups=hidden), b.conv(hidden, cout, 1), b.bn(cout)]
     conv = ("conv", b.seq([(str(i), layer) for i, layer in enumerate(layers)]))
     if stride == 1 and cin == cout:
-        return b.residual([conv])
-    return b.seq([conv])
+        return b.residual([conv], kind="InvertedResidual")
+    return b.seq([conv], kind="InvertedResidual")
 
 
 def mobilenet_v2(
@@ -46,5 +46,6 @@ def mobilenet_v2(
             ("pool", b.avgpool((1, 1))),
             ("flatten", b.flatten()),
             ("classifier", b.seq([("0", b.dropout(dropout)), ("1", b.linear(1280, num_classes))])),
-        ]
+        ],
+        kind="MobileNetV2",
     )

@@ -22,7 +22,7 @@ def _basic_block(b: Any, cin: int, cout: int, stride: int) -> Any:
         ("conv2", b.conv(cout, cout, 3, 1, 1)),
         ("bn2", b.bn(cout)),
     ]
-    return b.residual(named, _downsample(b, cin, cout, stride), after="relu")
+    return b.residual(named, _downsample(b, cin, cout, stride), after="relu", kind="BasicBlock")
 
 
 def _bottleneck(b: Any, cin: int, planes: int, stride: int) -> Any:
@@ -38,7 +38,7 @@ def _bottleneck(b: Any, cin: int, planes: int, stride: int) -> Any:
         ("bn3", b.bn(cout)),
     ]
     named[5] = ("relu", named[2][1])
-    return b.residual(named, _downsample(b, cin, cout, stride), after="relu")
+    return b.residual(named, _downsample(b, cin, cout, stride), after="relu", kind="Bottleneck")
 
 
 def _downsample(b: Any, cin: int, cout: int, stride: int) -> tuple[str, Any] | None:
@@ -66,7 +66,7 @@ def _resnet(pure: bool, bottleneck: bool, blocks: tuple[int, ...], num_classes: 
             cin = planes * expansion
         named.append((f"layer{stage}", b.seq(layers)))
     named += [("avgpool", b.avgpool((1, 1))), ("flatten", b.flatten()), ("fc", b.linear(512 * expansion, num_classes))]
-    return b.seq(named)
+    return b.seq(named, kind="ResNet")
 
 
 def resnet18(*, weights: Any = None, progress: bool = True, pure: bool = False, num_classes: int = 1000) -> Any:
@@ -118,7 +118,7 @@ def _cifar_block(b: Any, cin: int, cout: int, stride: int) -> Any:
     shortcut = None
     if stride != 1 or cin != cout:
         shortcut = ("shortcut", b.function(_option_a_shortcut(cout), f"OptionA(out_channels={cout})"))
-    return b.residual(named, shortcut, after="relu")
+    return b.residual(named, shortcut, after="relu", kind="BasicBlock")
 
 
 def cifar_resnet(depth: int = 20, *, num_classes: int = 10, in_channels: int = 3, pure: bool = False) -> Any:
@@ -142,7 +142,7 @@ def cifar_resnet(depth: int = 20, *, num_classes: int = 10, in_channels: int = 3
             cin = planes
         named.append((f"layer{stage}", b.seq(blocks)))
     named += [("avgpool", b.avgpool((1, 1))), ("flatten", b.flatten()), ("fc", b.linear(64, num_classes))]
-    return b.seq(named)
+    return b.seq(named, kind="CifarResNet")
 
 
 def resnet20(*, num_classes: int = 10, in_channels: int = 3, pure: bool = False) -> Any:

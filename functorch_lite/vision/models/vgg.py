@@ -36,5 +36,6 @@ def vgg11_bn(*, weights: Any = None, progress: bool = True, pure: bool = False, 
             ("avgpool", b.avgpool((7, 7))),
             ("flatten", b.flatten()),
             ("classifier", b.seq([(str(i), layer) for i, layer in enumerate(classifier)])),
-        ]
+        ],
+        kind="VGG",
     )
