@@ -4,6 +4,7 @@
     python examples/train_jit.py --dataset fashion-mnist --epochs 5
     python examples/train_jit.py --checkpoint runs/lenet.safetensors     # save every epoch
     python examples/train_jit.py --resume runs/lenet.safetensors --epochs 6
+    python examples/train_jit.py --logdir runs/tb --plot curves.png      # TensorBoard and a PNG of the curves
 
 The model is `functorch_lite.models.lenet5()` (pure params dict with PyTorch's
 state_dict keys), the optimizer a pure `functorch_lite.optim` rule, and the step
@@ -27,6 +28,9 @@ import functorch_lite as fl
 import functorch_lite.functional as fn
 from functorch_lite import datasets, optim, parallel
 from functorch_lite.utils.data import DataLoader, TensorDataset, numpy_collate
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _curves import Curves  # noqa: E402
 
 DATASETS = ("digits", "fashion-mnist", "mnist")
 # Settings that shape the trajectory (data order, augmentation, lr schedule): a resumed run must keep them.
@@ -70,6 +74,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--checkpoint", default=None, help="save model/optimizer/data state here after every epoch")
     p.add_argument("--resume", default=None, help="continue from a checkpoint written by --checkpoint")
     p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto")
+    p.add_argument("--logdir", default=None, help="write TensorBoard curves here (needs tensorboard)")
+    p.add_argument("--plot", default=None, help="save a PNG of loss and accuracy per epoch here (needs matplotlib)")
     args = p.parse_args(argv)
     _fill_defaults(args)
     for name, valid, expected in RANGE_CHECKS:
@@ -209,6 +215,7 @@ def main(argv=None) -> float:
     params, opt_state, start_epoch = initial_state(args, model, opt, train_loader)
     train_step, eval_step = make_steps(model, opt, args.shift, mesh)
     progress = Progress(args.progress)
+    curves = Curves(args.logdir, args.plot, f"LeNet-5 on {args.dataset}")
     print(
         f"LeNet-5 on {args.dataset}: {len(train_loader.dataset)} train / {len(test_loader.dataset)} test images, "
         f"{args.optimizer} lr={args.lr}, batch {args.batch_size}, "
@@ -227,8 +234,10 @@ def main(argv=None) -> float:
             f"test loss {test_loss:.4f}  test acc {test_acc:.4f}  {samples_per_s:,.0f} samples/s",
             flush=True,
         )
+        curves.epoch(epoch + 1, train_loss, train_acc, test_loss, test_acc)
         if args.checkpoint:
             save_checkpoint(args, params, opt_state, epoch + 1, train_loader)
+    curves.close()
     if test_acc is None:  # resumed after the last epoch: nothing trained, so evaluate once
         _, test_acc = evaluate(eval_step, params, test_loader, device, mesh)
     print(f"final test accuracy: {test_acc:.4f} ({time.perf_counter() - t_start:.1f} s training + evaluation)")

@@ -7,6 +7,7 @@ weights), safe under `jax.jit`, `jax.grad`, `jax.vmap`, `jax.jacrev` and
 """
 
 from . import init
+from .activation_table import relu6
 from .activations import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .attention import generate_square_subsequent_mask, multi_head_attention_forward, scaled_dot_product_attention
 from .attention_layers import MultiheadAttention, TransformerDecoderLayer, TransformerEncoderLayer
@@ -26,6 +27,7 @@ from .layers import (
     Linear,
     MaxPool2d,
     ReLU,
+    ReLU6,
     Sigmoid,
     Tanh,
 )
@@ -56,6 +58,7 @@ __all__ = [
     "adaptive_avg_pool2d",
     "linear",
     "relu",
+    "relu6",
     "leaky_relu",
     "gelu",
     "sigmoid",
@@ -80,6 +83,7 @@ __all__ = [
     "AvgPool2d",
     "AdaptiveAvgPool2d",
     "ReLU",
+    "ReLU6",
     "LeakyReLU",
     "GELU",
     "Sigmoid",

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 
 from .. import _checks
 from . import init as initializers
+from .activation_table import relu6
 from .activations import gelu, gelu_approximation, leaky_relu, relu, sigmoid, tanh
 from .conv import conv2d, conv_options
 from .dense import dropout, embedding, flatten, linear, padding_index
@@ -213,6 +214,11 @@ def AdaptiveAvgPool2d(output_size: Any) -> Layer:
 def ReLU() -> Layer:
     """max(x, 0)."""
     return _stateless(lambda p, x: relu(x), "ReLU()")
+
+
+def ReLU6() -> Layer:
+    """min(max(x, 0), 6)."""
+    return _stateless(lambda p, x: relu6(x), "ReLU6()")
 
 
 def LeakyReLU(negative_slope: float = 0.01) -> Layer:

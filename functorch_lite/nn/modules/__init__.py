@@ -1,6 +1,6 @@
 """The torch-named layers, containers and losses, each a thin Module over the functional core."""
 
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Tanh
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from .linear import Embedding, Flatten, Identity, Linear
@@ -23,6 +23,7 @@ __all__ = [
     "AvgPool2d",
     "AdaptiveAvgPool2d",
     "ReLU",
+    "ReLU6",
     "LeakyReLU",
     "GELU",
     "Sigmoid",

@@ -1,4 +1,4 @@
-"""Activation Modules: `ReLU`, `LeakyReLU`, `GELU`, `Sigmoid`, `Tanh`, `Softmax`, `LogSoftmax`.
+"""Activation Modules: `ReLU`, `ReLU6`, `LeakyReLU`, `GELU`, `Sigmoid`, `Tanh`, `Softmax`, `LogSoftmax`.
 
 `inplace=True` is accepted for PyTorch code's sake; Tensors here are never aliased
 views, so the result is a new Tensor either way.
@@ -33,6 +33,13 @@ class ReLU(_Activation):
 
     def __init__(self, inplace: bool = False):
         super().__init__(pure_layer(fn.ReLU), inplace)
+
+
+class ReLU6(_Activation):
+    """min(max(x, 0), 6)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(pure_layer(fn.ReLU6), inplace)
 
 
 class LeakyReLU(_Activation):
