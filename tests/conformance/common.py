@@ -101,17 +101,29 @@ def lite_dtype(dtype: torch.dtype) -> Any:
     return value
 
 
-def to_lite(obj: Any, leaves: list | None = None) -> Any:
-    """A PyTorch sample value as a functorch_lite one; grad-requiring tensors are appended to `leaves`."""
+def to_lite(obj: Any, leaves: list | None = None, _seen: dict | None = None) -> Any:
+    """A PyTorch sample value as a functorch_lite one; grad-requiring tensors are appended to `leaves`.
+
+    A tensor passed twice (e.g. the same object as input and target) becomes one functorch_lite tensor,
+    appended to `leaves` at each place, as `torch_leaves` lists it; a torch module passed as an argument
+    (a Transformer stack's layer) becomes the equivalent functorch_lite module with the same weights.
+    """
+    seen = {} if _seen is None else _seen
     if isinstance(obj, torch.Tensor):
-        if obj.layout != torch.strided:
-            raise Missing(f"layout {obj.layout}")
-        array = obj.detach().cpu().resolve_conj().resolve_neg().numpy()
-        tensor = ft.Tensor._wrap(jax.numpy.asarray(array))
+        if id(obj) in seen:
+            tensor = seen[id(obj)]
+        else:
+            if obj.layout != torch.strided:
+                raise Missing(f"layout {obj.layout}")
+            array = obj.detach().cpu().resolve_conj().resolve_neg().numpy()
+            tensor = seen[id(obj)] = ft.Tensor._wrap(jax.numpy.asarray(array))
+            if obj.requires_grad:
+                tensor.requires_grad_(True)
         if obj.requires_grad and leaves is not None:
-            tensor.requires_grad_(True)
             leaves.append(tensor)
         return tensor
+    if isinstance(obj, torch.nn.Module):
+        return _lite_module(obj)
     if isinstance(obj, torch.dtype):
         return lite_dtype(obj)
     if isinstance(obj, torch.Size):
@@ -131,10 +143,46 @@ def to_lite(obj: Any, leaves: list | None = None) -> Any:
     if isinstance(obj, torch.Generator):
         raise Missing("torch.Generator arguments")
     if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
-        return type(obj)(to_lite(item, leaves) for item in obj)
+        return type(obj)(to_lite(item, leaves, seen) for item in obj)
     if isinstance(obj, dict):
-        return {key: to_lite(value, leaves) for key, value in obj.items()}
+        return {key: to_lite(value, leaves, seen) for key, value in obj.items()}
     return obj
+
+
+def _transformer_layer_options(layer: torch.nn.Module) -> dict:
+    return dict(
+        d_model=layer.self_attn.embed_dim,
+        nhead=layer.self_attn.num_heads,
+        dim_feedforward=layer.linear1.out_features,
+        dropout=layer.dropout.p,
+        activation=layer.activation,
+        layer_norm_eps=layer.norm1.eps,
+        batch_first=layer.self_attn.batch_first,
+        norm_first=layer.norm_first,
+        bias=layer.linear1.bias is not None,
+    )
+
+
+# Constructor options of torch modules that samples pass as arguments, read back from the module.
+_MODULE_OPTIONS = {
+    "TransformerEncoderLayer": _transformer_layer_options,
+    "TransformerDecoderLayer": _transformer_layer_options,
+    "LayerNorm": lambda m: dict(
+        normalized_shape=tuple(m.normalized_shape), eps=m.eps, elementwise_affine=m.elementwise_affine,
+        bias=m.bias is not None,
+    ),
+}  # fmt: skip
+
+
+def _lite_module(module: torch.nn.Module) -> Any:
+    """The functorch_lite module equivalent to a torch module passed as an argument, with its weights."""
+    name = type(module).__name__
+    lite_cls, options = getattr(ft.nn, name, None), _MODULE_OPTIONS.get(name)
+    if lite_cls is None or options is None:
+        raise Missing(f"a torch.nn.{name} argument")
+    lite = lite_cls(**options(module))
+    lite.load_state_dict({key: to_lite(value) for key, value in module.state_dict().items()})
+    return lite.train(module.training)
 
 
 def torch_leaves(obj: Any, out: list) -> list:
