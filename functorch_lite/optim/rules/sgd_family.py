@@ -89,22 +89,26 @@ MUON_NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
 
 def _addmm(bias: jax.Array, left: jax.Array, right: jax.Array, beta: float, alpha: float) -> jax.Array:
     """``beta * bias + alpha * left @ right`` on bfloat16 inputs, accumulated in float32, rounded once."""
-    f32 = jnp.float32
-    product = jnp.matmul(left.astype(f32), right.astype(f32), precision=jax.lax.Precision.HIGHEST)
-    return (beta * bias.astype(f32) + alpha * product).astype(jnp.bfloat16)
+    product = jnp.matmul(left, right, precision=jax.lax.Precision.HIGHEST)
+    return _bfloat16(beta * bias + alpha * product)
+
+
+def _bfloat16(value: jax.Array) -> jax.Array:
+    """`value` rounded to bfloat16, kept in float32: unlike a cast pair, XLA's fusion cannot drop the rounding."""
+    return jax.lax.reduce_precision(value.astype(jnp.float32), exponent_bits=8, mantissa_bits=7)
 
 
 def newton_schulz(matrix: jax.Array, coefficients=MUON_NS_COEFFICIENTS, steps: int = 5, eps: float = 1e-7):
     """The quintic Newton-Schulz iteration towards the orthogonal factor of ``matrix``, in bfloat16 as torch."""
     a, b, c = coefficients
-    x = matrix.astype(jnp.bfloat16)
+    x = _bfloat16(matrix)
     tall = matrix.shape[0] > matrix.shape[1]
     if tall:
         x = x.T
-    norm = jnp.linalg.vector_norm(x.astype(jnp.float32)).astype(jnp.bfloat16)
-    x = x / jnp.maximum(norm, jnp.asarray(eps, jnp.bfloat16))
+    norm = _bfloat16(jnp.linalg.vector_norm(x))
+    x = _bfloat16(x / jnp.maximum(norm, _bfloat16(jnp.asarray(eps))))
     for _ in range(steps):
-        gram = _addmm(jnp.zeros((), jnp.bfloat16), x, x.T, 0.0, 1.0)
+        gram = _addmm(jnp.zeros((), jnp.float32), x, x.T, 0.0, 1.0)
         gram_update = _addmm(gram, gram, gram, b, c)
         x = _addmm(x, gram_update, x, a, 1.0)
     return x.T if tall else x
