@@ -495,9 +495,7 @@ def main(argv: list[str] | None = None) -> None:
             if outs:
                 peak_rss = np.median([o["peak_rss_bytes"] for o in outs])
                 delta = np.median([o["rss_delta_bytes"] for o in outs])
-                print(
-                    f"  {ROWS[r][0]:{width}s} peak RSS during steps {_mib(peak_rss)}, above the RSS before {_mib(delta)}"
-                )
+                print(f"  {ROWS[r][0]:{width}s} peak RSS in steps {_mib(peak_rss)}, above the RSS before {_mib(delta)}")
         print("  (torch.cuda memory statistics: n/a on this CPU)")
     print(f"\nwall time of the run: {time.perf_counter() - started:.0f} s")
 

@@ -15,7 +15,7 @@ LeNet-5's training step, see benchmarks/README.md):
   input channels (`_banded_conv`): one matmul of gathered input rows against a banded
   weight matrix, so the forward pass and both gradients are GEMMs plus cheap copies
   (unless the gathered rows would exceed `_banded_conv.MAX_ROWS_ELEMENTS`);
-- 1x1 convolutions without padding or dilation, any stride (`matmul_1x1_conv2d`): a
+- other 1x1 convolutions without padding, any stride (`matmul_1x1_conv2d_nchw`): a
   strided slice, then one contraction over channels;
 - every other ungrouped convolution (ResNet's 3x3 convolutions with 16 or more channels,
   strided or not) as XLA's native convolution in NHWC / HWIO layout
