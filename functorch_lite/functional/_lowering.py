@@ -22,6 +22,11 @@ LeNet-5's training step, see benchmarks/README.md):
   (`nhwc_conv2d_nchw`), whose forward pass and gradients XLA:CPU runs faster than the
   NCHW ones, with transposes at the edges that XLA folds into the neighbouring ops.
 
+BatchNorm's training statistics (`batch_norm_statistics`, every backend) are one pass over
+the input: the mean and mean square of the input minus a per-channel shift (one of its
+own values, so the difference stays small and the variance exact to float32), which XLA
+fuses into one reduction; `batch_norm_transform` applies them with one per-channel scale.
+
 Everything else, and every backend other than CPU (where cuDNN's convolutions are the
 better bet), uses the generic `lax` lowering below. The choice is made at trace time from
 `jax.default_backend()`; `conv_path` and the `uses_fast_*` predicates say which path a
@@ -170,3 +175,31 @@ def sum_pool2d_nchw(x: jax.Array, kernel: Pair, stride: Pair, padding: Padding) 
         (1, 1, *stride),
         ((0, 0), (0, 0), *padding),
     )
+
+
+def batch_norm_statistics(x: jax.Array, axes: tuple[int, ...]) -> tuple[jax.Array, jax.Array]:
+    """Per-channel mean and biased variance of `x` over `axes`, in one pass.
+
+    With a shift `s` (the first value of each channel, held constant), `mean = s + E[x - s]` and
+    `var = E[(x - s)^2] - E[x - s]^2`: the same function of `x` as the two-pass form, so autodiff
+    gives the same gradients, while the squares stay small when the channel's mean is large."""
+    first = tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))
+    shift = lax.stop_gradient(x[first])
+    d = x - shift
+    m1 = jnp.mean(d, axis=axes)
+    m2 = jnp.mean(jnp.square(d), axis=axes)
+    return shift.reshape(m1.shape) + m1, jnp.maximum(m2 - jnp.square(m1), 0)
+
+
+def batch_norm_transform(
+    x: jax.Array, mean: jax.Array, var: jax.Array, weight: jax.Array | None, bias: jax.Array | None, eps: float
+) -> jax.Array:
+    """`(x - mean) / sqrt(var + eps) * weight + bias` as `(x - mean) * a + bias` with one per-channel scale `a`.
+
+    Subtracting the mean first (not `x * a + b`) keeps the weight gradient `sum(dy * (x - mean) * r)`
+    free of cancellation when a channel's mean is large."""
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    scale = lax.rsqrt(var + eps)
+    scale = scale if weight is None else scale * weight
+    y = (x - mean.reshape(shape)) * scale.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)

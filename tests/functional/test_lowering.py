@@ -405,3 +405,34 @@ def test_conv_path_off_cpu_is_generic(monkeypatch):
     x, w = jnp.zeros((2, 16, 8, 8)), jnp.zeros((32, 16, 1, 1))
     assert _lowering.conv_path(x, w, (2, 2), NO_PAD, (1, 1), 1) == "generic"
     assert _lowering.conv_path(x, jnp.zeros((16, 16, 3, 3)), (1, 1), ((1, 1), (1, 1)), (1, 1), 1) == "generic"
+
+
+@pytest.mark.parametrize("offset", [0.0, 100.0])
+@pytest.mark.parametrize("shape", [(8, 3, 5, 5), (4, 6, 7), (16, 5)])
+def test_one_pass_batch_norm_statistics_match_torch_forward_gradients_and_running_stats(shape, offset):
+    """Training-mode BatchNorm (one-pass shifted statistics, `x * a + b`) equals PyTorch, also for a
+    large channel mean, where an unshifted E[x^2] - E[x]^2 would cancel catastrophically."""
+    c = shape[1]
+    x, w, b = randn(shape, 50) * 3 + offset, randn((c,), 51), randn((c,), 52)
+    cotangent = randn(shape, 53)
+
+    def train(x, w, b):
+        y, mean, var = fn.batch_norm(x, jnp.zeros(c), jnp.ones(c), w, b, training=True, momentum=0.1)
+        return y, mean, var
+
+    (y, mean, var), pullback = jax.vjp(jax.jit(train), x, w, b)
+    gx, gw, gb = pullback((jnp.asarray(cotangent), jnp.zeros(c), jnp.zeros(c)))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    rm, rv = torch.zeros(c), torch.ones(c)
+    yt = torch.nn.functional.batch_norm(xt, rm, rv, wt, bt, training=True, momentum=0.1)
+    yt.backward(torch.tensor(cotangent))
+    assert_close(y, yt.detach().numpy())
+    assert_close(mean, rm.numpy())
+    assert_close(var, rv.numpy())
+    assert_close(gx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)  # the input gradient cancels terms of size |dy|
+    assert_close(gw, wt.grad.numpy())
+    assert_close(gb, bt.grad.numpy())
+    m, v = _lowering.batch_norm_statistics(jnp.asarray(x), (0, *range(2, len(shape))))
+    axes = (0, *range(2, len(shape)))
+    assert_close(m, np.asarray(x, np.float64).mean(axis=axes))
+    assert_close(v, np.asarray(x, np.float64).var(axis=axes))
