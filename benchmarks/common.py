@@ -74,10 +74,12 @@ def device_batches(*arrays: np.ndarray) -> tuple[list, ...]:
     return tuple([jnp.asarray(x) for x in a] for a in arrays)
 
 
-def timed_throughput(step: Callable[[int], None], batch: int, steps: int, seconds: float) -> float:
-    """Samples per second of `step(i)` after a few warm-up calls: `steps` calls, or fewer (at
-    least 3) once `seconds` have passed. `step` must block until its result is ready."""
-    for i in range(WARMUP_STEPS):
+def timed_throughput(
+    step: Callable[[int], None], batch: int, steps: int, seconds: float, warmup: int = WARMUP_STEPS
+) -> float:
+    """Samples per second of `step(i)` after `warmup` calls: `steps` calls, or fewer (at least 3)
+    once `seconds` have passed. `step` must block until its result is ready."""
+    for i in range(warmup):
         step(i % steps)
     start = time.perf_counter()
     done = 0

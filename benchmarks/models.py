@@ -308,10 +308,10 @@ def run_jit(model: str, batch: int, steps: int, seconds: float) -> dict:
 
 def _timed(step: Callable[[int], None], batch: int, steps: int, seconds: float) -> dict:
     """samples/s plus the peak RSS of the timed steps (absolute, and above the RSS before them)."""
-    step(0)  # compile / first-call work outside the RSS window
+    step(0)  # compile / first-call work outside the RSS window; then 2 warm-up steps
     before = rss_bytes()
     reset_peak_rss()
-    samples = timed_throughput(step, batch, steps, seconds)
+    samples = timed_throughput(step, batch, steps, seconds, warmup=2)
     peak = peak_rss_bytes()
     return {"samples_per_s": samples, "peak_rss_bytes": peak, "rss_delta_bytes": max(peak - before, 0)}
 
