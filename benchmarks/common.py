@@ -16,6 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+# The seed's Net is defined once, in tests/helpers/seed.py (import-free, so no row pulls in another
+# framework); the tests build it over functorch_lite and torch, the rows here too.
+_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
+from tests.helpers.seed import seed_net  # noqa: E402, F401 - re-exported for the rows
+
 LR, MOMENTUM = 0.001, 0.9  # the seed's SGD
 WARMUP_STEPS = 5
 
@@ -38,31 +45,6 @@ def throughput(step: Callable[[int], None], batch: int, steps: int) -> float:
     for i in range(steps):
         step(i)
     return steps * batch / (time.perf_counter() - start)
-
-
-def seed_net(nn, F):
-    """The seed's Net, verbatim, over the given `nn` / `F` namespaces (torch's or functorch_lite's)."""
-
-    class Net(nn.Module):
-        def __init__(self):
-            super(Net, self).__init__()  # noqa: UP008 - the seed's spelling
-            self.conv1 = nn.Conv2d(1, 6, 5)
-            self.pool = nn.MaxPool2d(2, 2)
-            self.conv2 = nn.Conv2d(6, 16, 5)
-            self.fc1 = nn.Linear(16 * 5 * 5, 120)
-            self.fc2 = nn.Linear(120, 84)
-            self.fc3 = nn.Linear(84, 10)
-
-        def forward(self, x):
-            x = self.pool(F.relu(self.conv1(x)))
-            x = self.pool(F.relu(self.conv2(x)))
-            x = x.view(-1, 16 * 5 * 5)
-            x = F.relu(self.fc1(x))
-            x = F.relu(self.fc2(x))
-            x = self.fc3(x)
-            return x
-
-    return Net()
 
 
 def device_batches(*arrays: np.ndarray) -> tuple[list, ...]:

@@ -51,6 +51,16 @@ from ._tensor.dtypes import (
     short,
     uint8,
 )
+from ._tensor.formats import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
+from ._tensor.table_functions import TORCH as _TABLE_FUNCTIONS
 from ._tensor.tensor import Size, Tensor
 from ._tensor.torch_functions import (
     abs,
@@ -117,11 +127,23 @@ from ._tensor.torch_functions import (
     var,
     where,
 )
-from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .compile import compile
 from .device import cuda, device, to_device
 from .random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
+
+# isort: off
+from . import fft, linalg, masked, signal, special  # table-driven namespaces (_tensor/op_table.py)
+# isort: on
 
 __version__ = "0.1.0"
 
@@ -140,3 +162,6 @@ from ._tensor.creation import (  # noqa: E402
 )
 from ._tensor.dtypes import dtype  # noqa: E402
 from .func import vmap  # noqa: E402
+
+# The table-driven torch.* functions (`_tensor/op_table.py`); hand-written ones above take precedence.
+globals().update({_name: _function for _name, _function in _TABLE_FUNCTIONS.items() if _name not in globals()})

@@ -26,6 +26,8 @@ def is_int(value: Any) -> bool:
 
 def pair(value: Any, name: str, op: str, *, minimum: int = 0) -> tuple[int, int]:
     """Normalises an int or a pair of ints (PyTorch's `_pair`), checking the bound."""
+    if isinstance(value, Sequence) and len(value) == 1:  # PyTorch expands a 1-element list, as (1,) -> (1, 1)
+        value = value[0]
     if is_int(value):
         out = (int(value), int(value))
     elif isinstance(value, Sequence) and len(value) == 2 and all(is_int(v) for v in value):

@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent("""
     STEPS, SEED = 6, 7
     out_dir, repo_root = sys.argv[1], sys.argv[2]
     sys.path.insert(0, repo_root)
-    from tests.nn.helpers import bn_dropout_net  # noqa: E402 - the shared conv + BatchNorm + dropout model
+    from tests.helpers.seed import bn_dropout_net  # noqa: E402 - the shared conv + BatchNorm + dropout model
 
 
     def batches():

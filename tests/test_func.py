@@ -7,28 +7,16 @@ import functorch_lite as fl
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
 from functorch_lite.func import functional_call, grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp, vmap
-from tests.nn.helpers import seed_net
+from tests.helpers.numerics import FLOAT32_SCALED, assert_close
+from tests.helpers.seed import seed_net
 
 torch = pytest.importorskip("torch")
 tf = torch.func
 
 
-def _close(ours, theirs, tol=1e-5):
-    """Same pytree structure and values within tol (relative to the largest magnitude)."""
-    if isinstance(theirs, dict):
-        assert isinstance(ours, dict) and ours.keys() == theirs.keys()
-        for key in theirs:
-            _close(ours[key], theirs[key], tol)
-    elif isinstance(theirs, (tuple, list)):
-        assert isinstance(ours, (tuple, list)) and len(ours) == len(theirs), (ours, theirs)
-        for a, b in zip(ours, theirs):
-            _close(a, b, tol)
-    else:
-        assert isinstance(ours, fl.Tensor), type(ours)
-        expected = theirs.detach().numpy()
-        assert tuple(ours.shape) == expected.shape
-        scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
-        np.testing.assert_allclose(ours.detach().numpy(), expected, rtol=tol, atol=tol * scale)
+def _close(ours, theirs):
+    """Same pytree structure, functorch_lite Tensors as leaves, values within FLOAT32_SCALED."""
+    assert_close(ours, theirs, FLOAT32_SCALED, actual_type=fl.Tensor)
 
 
 def _pair(*shape, seed=0):

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "functorch_lite"
 # Edges (devices, data, datasets, checkpoints) know only jax and numpy, so they sit at the
 # bottom beside the core: anything may use them, they may use nothing above them.
 LAYERS = [
-    (0, "shared validators and settings", ["_checks", "_precision"]),
+    (0, "shared validators and settings", ["_checks", "_precision", "_value_checks"]),
     (1, "core ops and pure layers (0-1)", ["functional", "models"]),
     (1, "edges", ["device", "utils", "datasets", "serialization", "accelerator", "backends", "onnx"]),
     (2, "optimizer rules (2)", ["optim.rules", "optim.schedules", "optim.clip"]),

@@ -65,6 +65,11 @@ class ArithmeticMixin:
     def __mod__(self, other):
         return apply(tensor_math.remainder, self, other)
 
+    def __rmod__(self, other):
+        return apply(tensor_math.remainder, other, self)
+
+    __rdiv__ = __rtruediv__
+
     def __pow__(self, exponent):
         return apply(tensor_math.pow, self, exponent)
 
@@ -216,8 +221,8 @@ class ArithmeticMixin:
     def mean(self, dim=None, keepdim=False, dtype=None):
         return apply(tensor_math.mean, self, _dim(dim), keepdim, dtype)
 
-    def prod(self, dim=None, keepdim=False):
-        return apply(tensor_math.prod, self, dim, keepdim)
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        return apply(tensor_math.prod, self, dim, keepdim, dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if isinstance(dim, bool):  # legacy var(unbiased)
@@ -263,6 +268,20 @@ class ArithmeticMixin:
         return apply(tensor_math.any, self, dim, keepdim)
 
     # ---- in-place (see Tensor._inplace) ----
+    # `a += b` updates `a` in place, as in PyTorch; without these Python would rebind the name to a
+    # new tensor, and `for p in params: p -= lr * p.grad` would silently update nothing.
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
     def add_(self, other, alpha=1):
         return self._inplace(tensor_math.add_inplace, other, alpha)
 

@@ -7,31 +7,63 @@ names become `grad_fn` names (`mul` -> `MulBackward`). Activations call
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 
 from .. import functional as fn
 from .._precision import matmul_precision
+from ..autograd.dispatch import scalar_operands
 from .shape_ops import ShapeError
+
+# Python numbers passed to the elementwise ops marked `@numbers` are traced data (weakly typed
+# jit inputs), not cache keys: `x * 0.1` and `x * 0.11` run one compiled program. `pow` traces
+# float exponents only: an int exponent keeps its exact repeated-multiplication program.
+numbers = scalar_operands(int, float)
+
+
+def scalar_dims(f: Callable) -> Callable:
+    """PyTorch accepts dim 0 / -1 on 0-d tensors: reduce a 1-element view, then drop its dim."""
+
+    def wrapped(x, *args, **kwargs):
+        x = jnp.asarray(x)
+        if x.ndim:
+            return f(x, *args, **kwargs)
+        out = f(x.reshape(1), *args, **kwargs)
+        return jax.tree_util.tree_map(lambda a: a.reshape(()) if a.size == 1 else a, out)
+
+    wrapped.__name__ = getattr(f, "__name__", "op")
+    return wrapped
 
 
 # ---- pure functions (stable cache keys) -------------------------------------------------------
+@numbers
 def add(x, y, alpha=1):
-    return x + y if alpha == 1 else x + alpha * y
+    return x + y if _is_one(alpha) else x + alpha * y
 
 
+@numbers
 def sub(x, y, alpha=1):
-    return x - y if alpha == 1 else x - alpha * y
+    return x - y if _is_one(alpha) else x - alpha * y
 
 
+def _is_one(alpha):
+    """True for a static 1 (the default); a traced alpha always multiplies (exact for 1)."""
+    return not isinstance(alpha, jax.core.Tracer) and alpha == 1
+
+
+@numbers
 def rsub(x, y):
     return y - x
 
 
+@numbers
 def mul(x, y):
     return x * y
 
 
+@numbers
 def div(x, y, rounding_mode=None):
     if rounding_mode is None:
         return jnp.true_divide(x, y)
@@ -42,22 +74,27 @@ def div(x, y, rounding_mode=None):
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
 
+@numbers
 def rdiv(x, y):
     return jnp.true_divide(y, x)
 
 
+@numbers
 def floor_divide(x, y):
     return jnp.floor_divide(x, y)
 
 
+@numbers
 def remainder(x, y):
     return jnp.remainder(x, y)
 
 
+@scalar_operands(float)
 def pow(x, exponent):  # noqa: A001 - torch's name
     return jnp.power(x, exponent)
 
 
+@numbers
 def rpow(x, base):
     return jnp.power(base, x)
 
@@ -78,6 +115,7 @@ def neg(x):
 
 
 def _compare(name, op):
+    @numbers
     def compare(x, y):
         return op(x, y)
 
@@ -138,52 +176,64 @@ def cos(x):
     return jnp.cos(x)
 
 
+@numbers
 def clamp(x, min=None, max=None):  # noqa: A002 - torch's argument names
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must not be None")
     return jnp.clip(x, min, max)
 
 
+@numbers
 def where(condition, x, y):
     return jnp.where(condition, x, y)
 
 
+@numbers
 def maximum(x, y):
     return jnp.maximum(x, y)
 
 
+@numbers
 def minimum(x, y):
     return jnp.minimum(x, y)
 
 
+@scalar_dims
 def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
     return jnp.sum(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 
+@scalar_dims
 def mean(x, dim=None, keepdim=False, dtype=None):
     return jnp.mean(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 
-def prod(x, dim=None, keepdim=False):
-    return jnp.prod(x, axis=dim, keepdims=keepdim)
+@scalar_dims
+def prod(x, dim=None, keepdim=False, dtype=None):
+    return jnp.prod(x, axis=dim, keepdims=keepdim, dtype=dtype)
 
 
+@scalar_dims
 def var(x, dim=None, correction=1, keepdim=False):
     return jnp.var(x, axis=dim, ddof=correction, keepdims=keepdim)
 
 
+@scalar_dims
 def std(x, dim=None, correction=1, keepdim=False):
     return jnp.std(x, axis=dim, ddof=correction, keepdims=keepdim)
 
 
+@scalar_dims
 def amax(x, dim=None, keepdim=False):
     return jnp.max(x, axis=dim, keepdims=keepdim)
 
 
+@scalar_dims
 def amin(x, dim=None, keepdim=False):
     return jnp.min(x, axis=dim, keepdims=keepdim)
 
 
+@scalar_dims
 def max_dim(x, dim, keepdim=False):
     indices = jnp.argmax(x, axis=dim, keepdims=True)
     values = jnp.take_along_axis(x, indices, axis=dim)  # gradient flows to the arg-max only
@@ -197,6 +247,7 @@ def min_dim(x, dim, keepdim=False):
     return -values, indices
 
 
+@scalar_dims
 def argmax(x, dim=None, keepdim=False):
     if dim is None:
         return jnp.argmax(x.reshape(-1)).reshape((1,) * x.ndim if keepdim else ())
@@ -207,10 +258,12 @@ def argmin(x, dim=None, keepdim=False):
     return argmax(-x, dim, keepdim)
 
 
+@scalar_dims
 def all(x, dim=None, keepdim=False):  # noqa: A001
     return jnp.all(x, axis=dim, keepdims=keepdim)
 
 
+@scalar_dims
 def any(x, dim=None, keepdim=False):  # noqa: A001
     return jnp.any(x, axis=dim, keepdims=keepdim)
 
@@ -227,10 +280,12 @@ def relu(x):
     return fn.relu(x)
 
 
+@scalar_dims
 def softmax(x, dim, dtype=None):
     return fn.softmax(x, dim, dtype)
 
 
+@scalar_dims
 def log_softmax(x, dim, dtype=None):
     return fn.log_softmax(x, dim, dtype)
 
@@ -240,22 +295,27 @@ def clone(x):
 
 
 # In-place forms keep the tensor's dtype, as PyTorch does.
+@numbers
 def add_inplace(x, y, alpha=1):
     return add(x, y, alpha).astype(x.dtype)
 
 
+@numbers
 def sub_inplace(x, y, alpha=1):
     return sub(x, y, alpha).astype(x.dtype)
 
 
+@numbers
 def mul_inplace(x, y):
     return (x * y).astype(x.dtype)
 
 
+@numbers
 def div_inplace(x, y, rounding_mode=None):
     return div(x, y, rounding_mode).astype(x.dtype)
 
 
+@numbers
 def clamp_inplace(x, min=None, max=None):  # noqa: A002
     return clamp(x, min, max).astype(x.dtype)
 
@@ -264,6 +324,7 @@ def copy_from(x, source):
     return jnp.broadcast_to(jnp.asarray(source).astype(x.dtype), x.shape)
 
 
+@numbers
 def fill(x, value):
     return jnp.full(x.shape, value, x.dtype)
 

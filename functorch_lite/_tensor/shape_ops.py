@@ -279,6 +279,14 @@ class ShapeMixin:
     def mT(self) -> Any:  # noqa: N802
         return self.transpose(-2, -1)
 
+    @property
+    def mH(self) -> Any:  # noqa: N802 - the conjugate transpose (of real tensors: mT)
+        return self.mT.conj()
+
+    @property
+    def H(self) -> Any:  # noqa: N802
+        return self.T.conj()
+
     def squeeze(self, dim: Any = None) -> Any:
         shape, ndim = self._array.shape, self._array.ndim
         if dim is None:
@@ -350,6 +358,9 @@ def _as_tensors(tensors: Any, op: str) -> list:
 def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
     """Concatenates along an existing dim (`torch.cat`)."""
     items = _as_tensors(tensors, "cat")
+    shapes = [jnp.shape(getattr(item, "_array", item)) for item in items]
+    if any(shape != (0,) for shape in shapes):  # PyTorch skips legacy empty 1-D tensors beside others
+        items = [item for item, shape in zip(items, shapes) if shape != (0,)]
     ndim = jnp.ndim(getattr(items[0], "_array", items[0]))
     return apply(cat_arrays, items, _normalize_dim(dim, ndim, "cat"))
 

@@ -223,7 +223,7 @@ class Tensor(ArithmeticMixin, ShapeMixin):
     # ---- in-place updates -------------------------------------------------------------
     def _inplace(self, fn: Any, *args: Any) -> Tensor:
         """Runs `fn(self, *args)` through the dispatcher and rebinds self to the result."""
-        if self._node is None and self._requires_grad and grad_mode._enabled:
+        if self._node is None and self._requires_grad and grad_mode.state.enabled:
             raise AutogradError(LEAF_INPLACE_MESSAGE)
         out = dispatch.apply(fn, self, *args)
         if tuple(out.shape) != tuple(self._array.shape):
@@ -323,25 +323,25 @@ class Tensor(ArithmeticMixin, ShapeMixin):
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def float(self) -> Tensor:
+    def float(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.float32)
 
-    def double(self) -> Tensor:
+    def double(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.float64)
 
-    def half(self) -> Tensor:
+    def half(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.float16)
 
-    def bfloat16(self) -> Tensor:
+    def bfloat16(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.bfloat16)
 
-    def long(self) -> Tensor:
+    def long(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.int64)
 
-    def int(self) -> Tensor:
+    def int(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.int32)
 
-    def bool(self) -> Tensor:
+    def bool(self, memory_format: Any = None) -> Tensor:
         return self.to(_dtypes.bool_)
 
     # ---- factories from this tensor (its dtype and device unless given) ---------------------------
@@ -380,6 +380,15 @@ class Tensor(ArithmeticMixin, ShapeMixin):
         dtype = self.dtype if dtype is None else dtype
         device = self.device if device is None else device
         return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def byte(self, memory_format: Any = None) -> Tensor:
+        return self.to(_dtypes.uint8)
+
+    def char(self, memory_format: Any = None) -> Tensor:
+        return self.to(_dtypes.int8)
+
+    def short(self, memory_format: Any = None) -> Tensor:
+        return self.to(_dtypes.int16)
 
     # ---- identity and display ------------------------------------------------------------------
     __hash__ = object.__hash__

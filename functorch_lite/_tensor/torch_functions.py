@@ -30,7 +30,7 @@ def _write_out(name: str, result: Any, out: Any) -> Any:
         return type(result)(*written) if hasattr(type(result), "_fields") else tuple(written)
     if not isinstance(out, Tensor) or not isinstance(result, Tensor):
         raise TypeError(f"{name}: out= must be a Tensor, got {type(out).__name__}")
-    if grad_mode._enabled and (result.requires_grad or out.requires_grad):
+    if grad_mode.is_grad_enabled() and (result.requires_grad or out.requires_grad):
         raise AutogradError(
             f"{name}(): functions with out=... arguments don't support automatic differentiation, "
             "but one of the arguments requires grad."

@@ -14,7 +14,14 @@ import jax.numpy as jnp
 from . import anomaly, dispatch, grad_mode, tape
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from .dispatch import apply
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .tape import TapeNode
 
 
@@ -117,6 +124,8 @@ __all__ = [
     "enable_grad",
     "set_grad_enabled",
     "is_grad_enabled",
+    "inference_mode",
+    "is_inference_mode_enabled",
     "detect_anomaly",
     "is_anomaly_enabled",
     "TapeNode",

@@ -8,21 +8,30 @@ How a call runs:
 1. The arguments are flattened once into a *signature* (a hashable description of the
    containers and static Python values, with a marker per array saying whether it is a
    Tensor that needs a gradient) plus two lists of arrays: the differentiable ones and
-   the rest (Tensors without grad, jax/numpy constants).
-2. Eagerly, `(fn, signature)` selects a cached `_Plan` holding a jitted forward and a
-   jitted backward, so each op costs one XLA dispatch forward and one backward instead
-   of a retrace. The backward recomputes the forward inside its own jit and applies
-   `jax.vjp`; XLA removes the parts of that recomputation the gradient does not use
-   (for conv, matmul and pooling: all but the inputs it would have saved anyway).
-3. Under tracing (any input is a `jax.core.Tracer`, e.g. inside `jax.jit` of a whole
-   training step) no jit is nested: `jax.vjp` is called directly and its pullback is
-   kept on the node, so the whole step becomes one XLA program.
+   the rest (Tensors without grad, jax/numpy constants). Python numbers passed as operands
+   of an op marked with `scalar_operands` are data, not part of the signature: they go in
+   with the arrays and `jax.jit` sees them as weakly typed scalars, so `x * 0.1` and
+   `x * 0.11` share one compiled program and keep PyTorch's promotion (a float32 tensor
+   times a Python float stays float32, an int tensor times 2 stays int, times 2.5 is float).
+   Everything else (dims, shapes, dtypes, flags, strings, None) is static: it changes the program.
+2. `(fn, signature)` selects a cached `_Plan` (an LRU of `MAX_PLANS` entries) holding a
+   jitted forward and a jitted backward. One of four paths then runs the op:
+   - eager, small: the cached forward; the backward recomputes the forward inside its
+     own jit and applies `jax.vjp` (XLA drops the parts the gradient does not use);
+   - eager, large inputs needing grad: the forward also returns the vjp's residuals;
+   - traced (any input is a `jax.core.Tracer`, e.g. inside `jax.jit` of a whole step), with
+     grad: `jax.vjp` directly, its pullback kept on the node, so the step is one program;
+   - traced without grad: the plain call.
+3. Eagerly, value checks traced inside the op (`functorch_lite._value_checks`: class labels,
+   embedding rows, ...) come back from the kernel as one bool, read after the launch; when
+   false the op reruns on the concrete arrays outside jit and raises its own error.
 4. Array outputs come back as Tensors in the same pytree structure; floating outputs
    of a recorded op require grad and point at one new `TapeNode`.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +39,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _value_checks
 from . import anomaly, grad_mode, tape
 from .tape import TapeNode, edge_of
 
@@ -37,11 +47,37 @@ _DIFF = "<differentiable array>"  # signature markers; static strings are wrappe
 _ARRAY = "<array>"
 _STATIC = "<static>"
 _SLICE = "<slice>"
-_MAX_PLANS = 4096  # a bound on the cache against callers that pass a fresh lambda per call
+_SCALAR = "<scalar>"
+MAX_PLANS = 4096  # least recently used plans go first (callers may pass a fresh lambda per call)
 
-_plans: dict[tuple, _Plan] = {}
+_plans: OrderedDict[tuple, _Plan] = OrderedDict()
 _Tracer = jax.core.Tracer
 _ARRAY_TYPES = (jax.Array, np.ndarray)
+_grad_state = grad_mode.state
+_INT32 = (-(2**31), 2**31)
+
+
+def scalar_operands(*kinds: type) -> Callable[[Callable], Callable]:
+    """Marks a pure op whose top-level Python numbers of the given types (int, float) are traced data.
+
+    Numbers nested in tuples/lists/dicts and bools stay static. Mark only ops where a number
+    is an operand of the math (`mul`, `add`'s alpha, `clamp`'s bounds), never a shape or a dim.
+    """
+
+    def mark(fn: Callable) -> Callable:
+        fn.scalar_operands = frozenset(kinds)
+        return fn
+
+    return mark
+
+
+def _flatten_operand(obj: Any, scalars: frozenset, diff: list, other: list, inputs: list, record: bool, op: Any) -> Any:
+    """`_flatten` for a top-level argument: a Python number of a kind in `scalars` is traced data."""
+    kind = type(obj)
+    if kind in scalars and (kind is float or _INT32[0] <= obj < _INT32[1]):
+        other.append(obj)
+        return (_SCALAR, kind)
+    return _flatten(obj, diff, other, inputs, record, op)
 
 
 def _flatten(obj: Any, diff: list, other: list, inputs: list, record: bool, op: Callable) -> Any:
@@ -82,6 +118,8 @@ def _rebuild(signature: Any, diff: Any, other: Any) -> Any:
     kind = signature[0]
     if kind is _STATIC:
         return signature[2]
+    if kind is _SCALAR:
+        return next(other)
     if kind is tuple or kind is list:
         return kind([_rebuild(item, diff, other) for item in signature[1]])
     if kind is dict:
@@ -117,14 +155,11 @@ class _Plan:
         self.fn = fn
         self.name = _op_name(fn)
         self.signature = signature
-        self.forward = jax.jit(self.call)
+        self.forward = jax.jit(self.call_checked)
         self.backward = jax.jit(self.vjp)
         # For large inputs: the forward also returns the vjp's residuals (a pytree), so the
         # backward does not recompute a convolution's patches or a pool's argmax.
         self.forward_saving = jax.jit(self.call_saving)
-
-    def call_saving(self, diff: tuple, other: tuple) -> tuple[Any, Any]:
-        return jax.vjp(lambda *d: self.call(d, other), *diff)
 
     def call(self, diff: tuple, other: tuple) -> Any:
         args_signature, keyword_names, keyword_signatures = self.signature
@@ -132,6 +167,16 @@ class _Plan:
         args = [_rebuild(s, diff_iter, other_iter) for s in args_signature]
         kwargs = {k: _rebuild(s, diff_iter, other_iter) for k, s in zip(keyword_names, keyword_signatures, strict=True)}
         return self.fn(*args, **kwargs)
+
+    def call_checked(self, diff: tuple, other: tuple) -> tuple[Any, Any]:
+        """The outputs, and one bool for the value checks traced inside (None when there are none)."""
+        with _value_checks.collecting() as flags:
+            out = self.call(diff, other)
+        return out, _value_checks.all_ok(flags)
+
+    def call_saving(self, diff: tuple, other: tuple) -> tuple[Any, Any, Any]:
+        out, saved, ok = jax.vjp(lambda *d: self.call_checked(d, other), *diff, has_aux=True)
+        return out, saved, ok
 
     def vjp(self, diff: tuple, other: tuple, cotangents: list) -> tuple:
         """Gradients w.r.t. `diff` of the op at (diff, other), pulled back from `cotangents`."""
@@ -174,58 +219,100 @@ def apply(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     Records one tape node (the vjp w.r.t. the inputs that require grad) when grad mode
     is on and any input Tensor requires grad. Static arguments must be hashable.
     """
-    record = grad_mode._enabled
     diff: list = []
     other: list = []
     inputs: list = []
-    signature = (
-        tuple([_flatten(a, diff, other, inputs, record, fn) for a in args]),
-        tuple(kwargs),
-        tuple([_flatten(v, diff, other, inputs, record, fn) for v in kwargs.values()]),
-    )
-    key = (fn, signature)
-    plan = _plans.get(key)
-    if plan is None:
-        if len(_plans) >= _MAX_PLANS:
-            _plans.clear()
-        plan = _plans[key] = _Plan(fn, signature)
-    traced = False
-    for array in diff:
-        if isinstance(array, _Tracer):
-            traced = True
-            break
-    else:
-        for array in other:
-            if isinstance(array, _Tracer):
-                traced = True
-                break
+    plan = _plan_for(fn, _signature(fn, args, kwargs, diff, other, inputs, _grad_state.enabled))
     diff_tuple, other_tuple = tuple(diff), tuple(other)
-    pullback = None
+    traced = _any_tracer(diff_tuple) or _any_tracer(other_tuple)
+    if traced:
+        run = _run_traced_with_grad if inputs else _run_traced
+    elif inputs and _large(diff_tuple, other_tuple):
+        run = _run_eager_saving_residuals
+    else:
+        run = _run_eager
     try:
-        if not traced and inputs and _large(diff_tuple, other_tuple):
-            out, saved = plan.forward_saving(diff_tuple, other_tuple)
-            pullback = _SavedPullback(saved, out)
-        elif not traced:
-            out = plan.forward(diff_tuple, other_tuple)
-        elif inputs:
-            out, pullback = jax.vjp(lambda *d: plan.call(d, other_tuple), *diff_tuple)
-        else:
-            out = plan.call(diff_tuple, other_tuple)
+        out, pullback = run(plan, diff_tuple, other_tuple)
     except Exception as error:
         _drop_jax_note(error)
         raise_if_donated(error)
         raise
-    if anomaly._enabled and not traced:
-        # Checked for unrecorded ops too (no grad needed, no_grad): a NaN made from the data
-        # must be blamed on its op, not on the first recorded op that consumes it.
-        anomaly.check_outputs(jax.tree_util.tree_leaves(out), plan.name, "forward")
     if not inputs:
         return _wrap_outputs(out, None)
     edges = [edge_of(t) for t in inputs]
-    node = TapeNode(
-        plan.name, edges, 0, _Backward(plan, diff_tuple, other_tuple, edges, pullback, out if traced else None)
+    backward = _Backward(plan, diff_tuple, other_tuple, edges, pullback, out if traced else None)
+    return _wrap_outputs(out, TapeNode(plan.name, edges, 0, backward))
+
+
+def _signature(fn: Callable, args: tuple, kwargs: dict, diff: list, other: list, inputs: list, record: bool) -> tuple:
+    scalars = getattr(fn, "scalar_operands", None)
+    if scalars:
+        return (
+            tuple([_flatten_operand(a, scalars, diff, other, inputs, record, fn) for a in args]),
+            tuple(kwargs),
+            tuple([_flatten_operand(v, scalars, diff, other, inputs, record, fn) for v in kwargs.values()]),
+        )
+    return (
+        tuple([_flatten(a, diff, other, inputs, record, fn) for a in args]),
+        tuple(kwargs),
+        tuple([_flatten(v, diff, other, inputs, record, fn) for v in kwargs.values()]),
     )
-    return _wrap_outputs(out, node)
+
+
+def _plan_for(fn: Callable, signature: tuple) -> _Plan:
+    """The cached plan of (fn, signature); the least recently used one goes past `MAX_PLANS`."""
+    key = (fn, signature)
+    plan = _plans.get(key)
+    if plan is not None:
+        _plans.move_to_end(key)
+        return plan
+    plan = _plans[key] = _Plan(fn, signature)
+    while len(_plans) > MAX_PLANS:
+        _plans.popitem(last=False)
+    return plan
+
+
+def _any_tracer(arrays: tuple) -> bool:
+    for array in arrays:
+        if isinstance(array, _Tracer):
+            return True
+    return False
+
+
+# ---- the four ways an op runs: each returns (outputs, pullback or None) ------------------------------------------
+def _run_eager(plan: _Plan, diff: tuple, other: tuple) -> tuple[Any, None]:
+    """Concrete inputs, small or without grad: one cached kernel; the backward recomputes."""
+    out, ok = plan.forward(diff, other)
+    _after_eager(plan, diff, other, out, ok)
+    return out, None
+
+
+def _run_eager_saving_residuals(plan: _Plan, diff: tuple, other: tuple) -> tuple[Any, _SavedPullback]:
+    """Concrete large inputs needing grad: the kernel also returns the vjp's residuals."""
+    out, saved, ok = plan.forward_saving(diff, other)
+    _after_eager(plan, diff, other, out, ok)
+    return out, _SavedPullback(saved, out)
+
+
+def _run_traced_with_grad(plan: _Plan, diff: tuple, other: tuple) -> tuple[Any, Any]:
+    """Inside a trace (a whole step under `jax.jit`): `jax.vjp` directly, no nested jit."""
+    return jax.vjp(lambda *d: plan.call(d, other), *diff)
+
+
+def _run_traced(plan: _Plan, diff: tuple, other: tuple) -> tuple[Any, None]:
+    """Inside a trace, nothing to record: the plain call."""
+    return plan.call(diff, other), None
+
+
+def _after_eager(plan: _Plan, diff: tuple, other: tuple, out: Any, ok: Any) -> None:
+    """Raises a failed value check (the op's own error, rerun on the host) and anomaly-mode NaNs."""
+    if ok is not None and not ok:
+        plan.call(diff, other)  # outside jit the op sees the values and raises its own error
+        raise RuntimeError(f"{plan.name}: a value check failed in the kernel but not on the host")
+    if anomaly._enabled:
+        # Checked for unrecorded ops too (no grad needed, no_grad): a NaN made from the data
+        # must be blamed on its op, not on the first recorded op that consumes it.
+        anomaly.check_outputs(jax.tree_util.tree_leaves(out), plan.name, "forward")
 
 
 # Recomputing the forward inside the backward's jit is cheapest for small ops (one dispatch,

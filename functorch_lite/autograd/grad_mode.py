@@ -1,26 +1,40 @@
-"""Whether the tape records: `no_grad`, `enable_grad`, `set_grad_enabled`, `is_grad_enabled`.
+"""Whether the tape records: `no_grad`, `enable_grad`, `set_grad_enabled`, `inference_mode`.
 
-Each is a context manager and a decorator, as in PyTorch. The flag is a plain module
-global read once per op by the dispatcher; under `jax.jit` tracing it is read at trace
-time, so a traced step behaves as its Python code says.
+Each is a context manager and a decorator, as in PyTorch. The mode is thread-local, as
+PyTorch's is: a `with no_grad():` in one thread leaves other threads recording. The
+dispatcher reads it once per op (one `threading.local` attribute read); under `jax.jit`
+tracing it is read at trace time, so a traced step behaves as its Python code says.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any
 
-_enabled = True
+
+class _ThreadState(threading.local):
+    """Per-thread flags; class attributes are the defaults every new thread starts with."""
+
+    enabled = True
+    inference = False
+
+
+state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
-    """True when ops on tensors that require grad are recorded on the tape."""
-    return _enabled
+    """True when ops on tensors that require grad are recorded on the tape (in this thread)."""
+    return state.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside `inference_mode()` (in this thread)."""
+    return state.inference
 
 
 def _set(mode: bool) -> None:
-    global _enabled
-    _enabled = mode
+    state.enabled = mode
 
 
 class _GradModeContext(contextlib.ContextDecorator):
@@ -29,7 +43,7 @@ class _GradModeContext(contextlib.ContextDecorator):
     _mode: bool
 
     def __enter__(self) -> None:
-        self._previous = _enabled
+        self._previous = state.enabled
         _set(self._mode)
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -70,7 +84,7 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
             raise TypeError(f"set_grad_enabled: mode must be a bool, got {type(mode).__name__}")
         self._mode = mode
         # PyTorch applies the mode at construction, so a bare call works as a setter.
-        self._previous = _enabled
+        self._previous = state.enabled
         _set(mode)
 
     def __enter__(self) -> None:
@@ -90,3 +104,37 @@ class _Scoped(_GradModeContext):
 
     def _recreate_cm(self):
         return _Scoped(self._mode)
+
+
+class inference_mode(_GradModeContext):  # noqa: N801
+    """`inference_mode(mode=True)`: no recording, as `no_grad` (`with`, `@inference_mode()`, `@inference_mode`).
+
+    PyTorch also marks the tensors made inside as inference tensors; here they are
+    ordinary tensors that do not require grad, which is what `no_grad` gives.
+    """
+
+    def __new__(cls, mode: Any = True):
+        self = super().__new__(cls)
+        if callable(mode):  # bare decorator: @inference_mode
+            self.__init__(True)
+            return self(mode)
+        return self
+
+    def __init__(self, mode: Any = True):
+        if callable(mode):
+            mode = True
+        if not isinstance(mode, bool):
+            raise TypeError(f"inference_mode: mode must be a bool, got {type(mode).__name__}")
+        self._inference = mode
+        self._mode = not mode
+
+    def __enter__(self) -> None:
+        self._previous, self._previous_inference = state.enabled, state.inference
+        if self._inference:
+            state.enabled, state.inference = False, True
+
+    def __exit__(self, *exc_info: Any) -> None:
+        state.enabled, state.inference = self._previous, self._previous_inference
+
+    def _recreate_cm(self):
+        return inference_mode(self._inference)

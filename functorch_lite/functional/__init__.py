@@ -30,7 +30,18 @@ from .layers import (
 from .losses import binary_cross_entropy_with_logits, cross_entropy, l1_loss, mse_loss, nll_loss
 from .normalization import batch_norm, layer_norm
 from .normalization_layers import BatchNorm1d, BatchNorm2d, LayerNorm
+from .packed import (
+    PackedSequence,
+    pack_padded_sequence,
+    pack_sequence,
+    pad_packed_sequence,
+    pad_sequence,
+    unpack_sequence,
+    unpad_sequence,
+)
 from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .recurrent import gru_cell, lstm_cell, recurrent, rnn_relu_cell, rnn_tanh_cell
+from .recurrent_layers import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .sequential import Sequential
 from .tree import flatten_dict, load_state_dict, state_dict, unflatten_dict
 
@@ -81,4 +92,22 @@ __all__ = [
     "unflatten_dict",
     "state_dict",
     "load_state_dict",
+    "rnn_tanh_cell",
+    "rnn_relu_cell",
+    "lstm_cell",
+    "gru_cell",
+    "recurrent",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "PackedSequence",
+    "pad_sequence",
+    "pack_padded_sequence",
+    "pad_packed_sequence",
+    "pack_sequence",
+    "unpad_sequence",
+    "unpack_sequence",
 ]

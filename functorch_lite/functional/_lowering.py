@@ -183,6 +183,9 @@ def batch_norm_statistics(x: jax.Array, axes: tuple[int, ...]) -> tuple[jax.Arra
     With a shift `s` (the first value of each channel, held constant), `mean = s + E[x - s]` and
     `var = E[(x - s)^2] - E[x - s]^2`: the same function of `x` as the two-pass form, so autodiff
     gives the same gradients, while the squares stay small when the channel's mean is large."""
+    if not x.size:  # an empty batch: NaN statistics, as the two-pass form gives
+        mean = jnp.mean(x, axis=axes)
+        return mean, jnp.mean(jnp.square(x), axis=axes) - jnp.square(mean)
     first = tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))
     shift = lax.stop_gradient(x[first])
     d = x - shift

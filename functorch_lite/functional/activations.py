@@ -44,11 +44,12 @@ def tanh(input: jax.Array) -> jax.Array:
     return jnp.tanh(_checks.as_array(input, "input", "tanh"))
 
 
-def _softmax_dim(x: jax.Array, dim: int | None, op: str) -> int:
+def _softmax_dim(x: jax.Array, dim: int | None, op: str) -> int | None:
     if dim is None:  # PyTorch's deprecated implicit choice, kept for compatibility
         warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim=", UserWarning, stacklevel=3)
         dim = 0 if x.ndim in (0, 1, 3) else 1
-    return _checks.normalize_dim(dim, x.ndim, op)
+    dim = _checks.normalize_dim(dim, x.ndim, op)
+    return dim if x.ndim else None  # a 0-d input (dim 0 or -1, as PyTorch accepts) is its own softmax group
 
 
 def softmax(input: jax.Array, dim: int | None = None, dtype=None) -> jax.Array:

@@ -6,9 +6,8 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from .. import _checks
+from .. import _checks, _value_checks
 from .._precision import matmul_precision
 
 
@@ -84,11 +83,7 @@ def _embedding_args(input, weight, padding_idx, op="embedding"):
     if not jnp.issubdtype(idx.dtype, jnp.integer):
         raise TypeError(f"{op}: expected integer indices, got dtype {idx.dtype}")
     n = w.shape[0]
-    if _checks.is_concrete(idx) and idx.size:
-        # Check in numpy: jnp ops on a concrete array would still be traced inside jit.
-        low, high = int(np.min(np.asarray(idx))), int(np.max(np.asarray(idx)))
-        if low < 0 or high >= n:
-            raise ValueError(f"{op}: index out of range: expected indices in [0, {n}), got min {low}, max {high}")
+    _value_checks.check_values(_value_checks.rows_in_range, idx, n, op)
     return idx, w, padding_index(padding_idx, n, op)
 
 

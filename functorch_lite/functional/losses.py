@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _checks
+from .. import _checks, _value_checks
 from .activations import log_softmax
 
 
@@ -19,17 +19,7 @@ def _class_targets(logp: jax.Array, target: jax.Array, ignore_index: int, op: st
             f"{op}: expected target of shape {tuple(expected)} for input of shape {tuple(logp.shape)}, "
             f"got {tuple(target.shape)}"
         )
-    if _checks.is_concrete(target) and target.size:
-        # Check in numpy: jnp ops on a concrete array would still be traced inside jit.
-        values = np.asarray(target)
-        c = logp.shape[1]
-        bad = (values != ignore_index) & ((values < 0) | (values >= c))
-        if bad.any():
-            value = int(values[bad][0])
-            raise ValueError(
-                f"{op}: target {value} is out of bounds; expected class indices in [0, {c}) "
-                f"or ignore_index={ignore_index}"
-            )
+    _value_checks.check_values(_value_checks.class_indices, target, logp.shape[1], ignore_index, op)
     return target.astype(jnp.int32)
 
 
@@ -89,7 +79,9 @@ def _nll(logp, t, w, ignore_index, how):
     picked = jnp.take_along_axis(logp, safe[:, None], axis=1)[:, 0]
     w = jnp.ones((logp.shape[1],), logp.dtype) if w is None else w
     wt = jnp.where(valid, w[safe], 0.0).astype(logp.dtype)
-    loss = -picked * wt
+    # Ignored positions get exactly zero gradient even when the mean divides by a zero weight sum
+    # (all targets ignored): PyTorch returns nan there with a zero input gradient.
+    loss = jnp.where(valid, -picked * wt, 0.0)
     return jnp.sum(loss) / jnp.sum(wt) if how == "mean" else _checks.reduce(loss, how)
 
 

@@ -32,7 +32,7 @@ def _batch_norm_args(input, running_mean, running_var, weight, bias, training, m
             )
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: running_mean and running_var must both be given or both be None")
-    if training and x.size // max(x.shape[1], 1) <= 1:
+    if training and x.size // max(x.shape[1], 1) == 1:  # an empty batch is fine, as in PyTorch
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got input {x.shape}")
     return x, *arrays.values()
 
@@ -71,7 +71,7 @@ def batch_norm(
         y = (x - mean.reshape(shape)) * jax.lax.rsqrt(var.reshape(shape) + eps)
         y = y if weight is None else y * weight.reshape(shape)
         y = y if bias is None else y + bias.reshape(shape)
-    if not training or running_mean is None:
+    if not training or running_mean is None or not x.size:  # an empty batch keeps the statistics
         return y, running_mean, running_var
     unbiased = jax.lax.stop_gradient(var * (count / (count - 1)))
     new_mean = (1 - momentum) * running_mean + momentum * jax.lax.stop_gradient(mean).astype(running_mean.dtype)

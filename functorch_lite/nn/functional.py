@@ -16,6 +16,10 @@ from .. import functional as fn
 from .. import random
 from .._tensor.tensor import Tensor
 from ..autograd.dispatch import apply
+from ..functional.activation_table import ACTIVATIONS as ACTIVATION_TABLE
+from ..functional.conv_pool_nd import OPS as ND_TABLE
+from ..functional.interpolate import OPS as INTERPOLATE_TABLE
+from ..functional.loss_table import LOSSES as LOSS_TABLE
 from .parameter import set_array
 
 
@@ -223,3 +227,20 @@ __all__ = [
     "l1_loss",
     "binary_cross_entropy_with_logits",
 ]
+
+
+def _wrap_table(function: Any) -> Any:
+    def wrapped(input: Any, *args: Any, **kwargs: Any) -> Tensor:
+        kwargs.pop("inplace", None)  # arrays are immutable: the in-place form returns the same values
+        return apply(function, input, *args, **kwargs)
+
+    wrapped.__name__ = wrapped.__qualname__ = function.__name__
+    wrapped.__doc__ = f"`torch.nn.functional.{function.__name__}` over `functional.activation_table`."
+    return wrapped
+
+
+# The table-driven activations and vector ops (functional/activation_table.py), recorded on the tape.
+globals().update({name: _wrap_table(f) for name, f in ACTIVATION_TABLE.items() if name not in globals()})
+globals().update({name: _wrap_table(f) for name, f in LOSS_TABLE.items() if name not in globals()})
+globals().update({name: _wrap_table(f) for name, f in ND_TABLE.items() if name not in globals()})
+globals().update({name: _wrap_table(f) for name, f in INTERPOLATE_TABLE.items() if name not in globals()})

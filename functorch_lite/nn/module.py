@@ -22,7 +22,7 @@ from .._tensor.tensor import Tensor
 from ..device import device as device_name
 from ..device import resolve_device
 from ._state_dict import IncompatibleKeys, StateDictError, load_state_dict
-from .parameter import Parameter, set_array
+from .parameter import Parameter, set_array, state_changed
 
 _hook_ids = itertools.count()
 
@@ -70,6 +70,8 @@ class Module:
 
     def __setattr__(self, name: str, value: Any) -> None:
         registries = self.__dict__
+        if isinstance(value, (Parameter, Module)):
+            state_changed(self, name, value)
         if isinstance(value, Parameter):
             self._check_init(name)
             _discard(name, self._buffers, self._modules, registries)
@@ -130,6 +132,7 @@ class Module:
                 f"cannot assign '{_type_name(param)}' object to parameter '{name}' (nn.Parameter or None required)"
             )
         _discard(name, self._buffers, self._modules, self.__dict__)
+        state_changed(self, name, param)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
@@ -142,6 +145,7 @@ class Module:
                 f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' (Tensor, array or None required)"
             )
         _discard(name, self._parameters, self._modules, self.__dict__)
+        state_changed(self, name, tensor)
         self._buffers[name] = tensor
         (self._non_persistent_buffers.discard if persistent else self._non_persistent_buffers.add)(name)
 
@@ -151,6 +155,7 @@ class Module:
             raise TypeError(f"add_module: {_type_name(module)} is not a Module subclass")
         self._check_name(name, "module")
         _discard(name, self._parameters, self._buffers, self.__dict__)
+        state_changed(self, name, module)
         self._modules[name] = module
 
     register_module = add_module
@@ -296,6 +301,8 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         if not isinstance(mode, bool):
             raise ValueError(f"train: training mode is expected to be boolean, got {mode!r}")
+        if self.training != mode:
+            state_changed()  # a compiled step traced in the other mode must not be reused
         object.__setattr__(self, "training", mode)
         for module in self.children():
             module.train(mode)

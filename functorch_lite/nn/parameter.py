@@ -44,4 +44,20 @@ def set_array(tensor: Tensor, array: jax.Array) -> None:
     tensor._version += 1
 
 
+# For `compile`: a counter bumped whenever the facade's state changes shape (a Parameter,
+# buffer or child Module registered, a train/eval switch, an optimizer's groups or state
+# replaced), so a compiled step knows when to look for its state again; and a hook that
+# compile sets while it traces a step, called before anything is registered.
+generation = [0]
+registration_hook: list = [None]
+
+
+def state_changed(owner: Any = None, name: str = "", value: Any = None) -> None:
+    """Notes a change in the facade's state; `owner`/`name`/`value` say what is being registered."""
+    generation[0] += 1
+    hook = registration_hook[0]
+    if hook is not None and owner is not None:
+        hook(owner, name, value)
+
+
 __all__ = ["Parameter", "set_array"]

@@ -27,7 +27,7 @@ import numpy as np
 from .. import _checks as checks
 from .._tensor.tensor import Tensor
 from ..autograd import enable_grad
-from ..nn.parameter import set_array
+from ..nn.parameter import set_array, state_changed
 
 
 @functools.lru_cache(maxsize=256)
@@ -177,6 +177,7 @@ class Optimizer:
         group.update({k: v for k, v in param_group.items() if k not in group})
         group["params"] = params
         self._check_options(group)
+        state_changed()  # a compiled step must find the new group
         self.param_groups.append(group)
         if self._eager_state:
             for param in params:
@@ -289,6 +290,7 @@ class Optimizer:
             by_index.update(zip(saved["params"], group["params"], strict=True))
             group.update({k: v for k, v in saved.items() if k != "params"})
         self.state = defaultdict(dict)
+        state_changed()  # a compiled step must read the new state dicts
         for index, slots in state_dict["state"].items():
             if index not in by_index:
                 raise ValueError(

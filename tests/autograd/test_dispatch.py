@@ -5,9 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import functorch_lite as fl
 import functorch_lite.functional as fn
 from functorch_lite.autograd import dispatch
-from tests.tensor.api import fl
 
 torch = pytest.importorskip("torch")
 

@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from tests.tensor.api import fl
+import functorch_lite as fl
 
 torch = pytest.importorskip("torch")
 

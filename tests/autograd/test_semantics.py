@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.tensor.api import fl
+import functorch_lite as fl
 
 torch = pytest.importorskip("torch")
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import functorch_lite as fl
-from tests.examples.script_runs import ROOT, kill_once_checkpoint_exists, run_script
-from tests.nn.test_seed_program import SEED_PROGRAM
+from tests.helpers.examples import ROOT, kill_once_checkpoint_exists, run_script
+from tests.helpers.seed import SEED_PROGRAM
 
 SCRIPT = ROOT / "examples" / "lenet_imperative.py"
 pytestmark = pytest.mark.skipif(

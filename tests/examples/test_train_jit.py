@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import functorch_lite as fl
-from tests.examples.script_runs import ROOT, kill_once_checkpoint_exists, run_script
+from tests.helpers.examples import ROOT, kill_once_checkpoint_exists, run_script
 
 SCRIPT = ROOT / "examples" / "train_jit.py"
 pytestmark = pytest.mark.skipif(

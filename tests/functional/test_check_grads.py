@@ -11,8 +11,7 @@ import pytest
 from jax.test_util import check_grads
 
 import functorch_lite.functional as fn
-
-from .helpers import randn, rng
+from tests.helpers.numerics import randn, rng
 
 
 def f64(shape, seed):

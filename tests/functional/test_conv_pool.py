@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 import functorch_lite.functional as fn
-
-from .helpers import check_vs_torch, randn, torch
+from tests.helpers.numerics import FLOAT32_REDUCTION, check_vs_torch, randn, torch
 
 F = torch.nn.functional
 
@@ -39,7 +38,7 @@ def test_conv2d_matches_torch(xshape, wshape, kwargs):
         lambda x, w, b: F.conv2d(x, w, b, **kwargs),
         [x, w, b],
         argnums,
-        atol=1e-4,
+        tol=FLOAT32_REDUCTION,
     )
 
 

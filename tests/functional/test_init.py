@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 import functorch_lite.functional as fn
-
-from .helpers import torch
+from tests.helpers.numerics import torch
 
 init = fn.init
 KEY = jax.random.key(0)

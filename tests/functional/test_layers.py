@@ -5,14 +5,14 @@ torch module's `state_dict()` keys with the same shapes; after `fn.load_state_di
 of the torch weights (as numpy), `apply` equals the torch module's forward.
 """
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import functorch_lite.functional as fn
-
-from .helpers import assert_close, randn, to_torch, torch, torch_state_dict_numpy
+from tests.helpers.numerics import FLOAT32_OP, assert_close, randn, to_torch, torch, torch_state_dict_numpy
 
 nn = torch.nn
 KEY = jax.random.key(0)
@@ -98,7 +98,7 @@ def test_layer_matches_torch_module(name):
     params, state = fn.load_state_dict(layer, torch_sd)
     assert list(fn.state_dict(params, state)) == list(torch_sd)  # loading keeps PyTorch's order
     x = randn(shape, 1)
-    assert_close(jax.jit(lambda p, x: layer.apply(p, x))(params, x), module(to_torch(x)), atol=1e-5)
+    assert_close(jax.jit(lambda p, x: layer.apply(p, x))(params, x), module(to_torch(x)), FLOAT32_OP)
 
 
 def test_layer_reprs_match_torch():
@@ -143,14 +143,14 @@ def test_batch_norm_layer_train_and_eval_with_explicit_state(ours, theirs, shape
         x = randn(shape, 10 + step)
         module.train()
         y, state = apply(params, x, state, True)
-        assert_close(y, module(to_torch(x)), atol=1e-5, what=f"train step {step}")
+        assert_close(y, module(to_torch(x)), FLOAT32_OP, what=f"train step {step}")
         for key, value in fn.state_dict({}, state).items():
-            assert_close(value, module.state_dict()[key], what=f"{key} after step {step}")
+            assert_close(value, module.state_dict()[key], FLOAT32_OP, what=f"{key} after step {step}")
     module.eval()
     x = randn(shape, 20)
     y, state_after = apply(params, x, state, False)
-    assert_close(y, module(to_torch(x)), atol=1e-5, what="eval")
-    jax.tree.map(lambda a, b: np.testing.assert_array_equal(np.asarray(a), np.asarray(b)), state_after, state)
+    assert_close(y, module(to_torch(x)), FLOAT32_OP, what="eval")
+    chex.assert_trees_all_equal(state_after, state)
 
 
 def test_dropout_layer_with_explicit_key():
@@ -177,10 +177,10 @@ def test_embedding_layer_matches_torch_and_padding_row_gets_no_gradient():
     layer, module = fn.Embedding(7, 3, padding_idx=1), nn.Embedding(7, 3, padding_idx=1)
     params, _ = fn.load_state_dict(layer, torch_state_dict_numpy(module))
     idx = np.array([[1, 2, 6], [0, 1, 1]])
-    assert_close(layer.apply(params, idx), module(to_torch(idx)))
+    assert_close(layer.apply(params, idx), module(to_torch(idx)), FLOAT32_OP)
     grad = jax.grad(lambda p: jnp.sum(layer.apply(p, idx) ** 2))(params)["weight"]
     module(to_torch(idx)).pow(2).sum().backward()
-    assert_close(grad, module.weight.grad)
+    assert_close(grad, module.weight.grad, FLOAT32_OP)
     assert not np.asarray(grad[1]).any()
 
 
@@ -193,10 +193,10 @@ def test_sequential_with_batch_norm_returns_nested_state():
     params, state = fn.load_state_dict(net, torch_state_dict_numpy(module))
     x = randn((3, 1, 5, 5), 30)
     y, new_state = net.apply(params, x, state=state)
-    assert_close(y, module(to_torch(x)), atol=1e-5)
+    assert_close(y, module(to_torch(x)), FLOAT32_OP)
     assert set(new_state) == {"bn"}
     for key, value in fn.state_dict({}, new_state).items():
-        assert_close(value, module.state_dict()[key], what=key)
+        assert_close(value, module.state_dict()[key], FLOAT32_OP, what=key)
 
 
 # ---- load_state_dict errors ----

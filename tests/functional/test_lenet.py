@@ -6,9 +6,8 @@ import numpy as np
 
 import functorch_lite.functional as fn
 from functorch_lite.models import lenet5
-from tests.nn.helpers import seed_net
-
-from .helpers import assert_close, randn, to_torch, torch, torch_state_dict_numpy
+from tests.helpers.numerics import FLOAT32_OP, assert_close, randn, to_torch, torch, torch_state_dict_numpy
+from tests.helpers.seed import seed_net
 
 nn = torch.nn
 F = torch.nn.functional
@@ -28,7 +27,7 @@ KEYS = [
 
 
 def Net():  # noqa: N802 - stands for the seed's class
-    """The seed's LeNet-5 (seed.md section 4) over torch's namespaces (tests/nn/helpers.py)."""
+    """The seed's LeNet-5 (seed.md section 4) over torch's namespaces (tests/helpers/seed.py)."""
     return seed_net(nn, F)
 
 
@@ -56,13 +55,13 @@ def test_lenet5_forward_and_every_parameter_gradient_match_torch():
     t_logits = net(to_torch(x))
     t_loss = F.cross_entropy(t_logits, to_torch(y))
     t_loss.backward()
-    assert_close(logits, t_logits, atol=1e-5)
-    assert_close(loss, t_loss, atol=1e-5)
+    assert_close(logits, t_logits, FLOAT32_OP)
+    assert_close(loss, t_loss, FLOAT32_OP)
     t_grads = {k: p.grad for k, p in net.named_parameters()}
     ours = fn.state_dict(grads)
     assert set(ours) == set(t_grads)
     for k in KEYS:
-        assert_close(ours[k], t_grads[k], atol=1e-5, what=k)
+        assert_close(ours[k], t_grads[k], FLOAT32_OP, what=k)
 
 
 def test_lenet5_trains_on_digits_under_jit():

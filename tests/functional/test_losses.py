@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import functorch_lite.functional as fn
-
-from .helpers import check_vs_torch, randn, rng, to_torch, torch
+from tests.helpers.numerics import FLOAT32_REDUCTION, check_vs_torch, randn, rng, to_torch, torch
 
 F = torch.nn.functional
 REDUCTIONS = ("mean", "sum", "none")
@@ -137,7 +136,7 @@ def test_bce_with_logits_matches_torch(weight, pos_weight):
         ),
         [x, t, w, pw],
         (0, 1),
-        atol=1e-4,
+        tol=FLOAT32_REDUCTION,
     )
     value, grad = jax.value_and_grad(lambda x: loss(x, t, w, pw).sum())(jnp.asarray(x))
     assert np.isfinite(np.asarray(value)).all() and np.isfinite(np.asarray(grad)).all()

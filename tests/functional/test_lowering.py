@@ -7,6 +7,8 @@ hessian and eval_shape in every floating dtype.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,24 +17,19 @@ import pytest
 import functorch_lite.functional as fn
 from functorch_lite.functional import _lowering
 from functorch_lite.models import lenet5
+from tests.helpers.numerics import (
+    BFLOAT16_SCALED,
+    FLOAT16_SCALED,
+    FLOAT32_SCALED,
+    FLOAT32_SCALED_LOOSE,
+    FLOAT64_SCALED,
+    assert_close,
+    randn,
+    torch,
+)
 
-torch = pytest.importorskip("torch")
-
-RTOL = ATOL = 1e-5
 NO_PAD = ((0, 0), (0, 0))
 needs_cpu = pytest.mark.skipif(jax.default_backend() != "cpu", reason="the fast paths are CPU-only")
-
-
-def randn(shape, seed=0, dtype=np.float32):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-def assert_close(actual, expected, rtol=RTOL, atol=ATOL):
-    """allclose with the absolute tolerance scaled by the largest expected magnitude: weight
-    gradients sum thousands of terms, so their small entries carry the big ones' rounding."""
-    expected = np.asarray(expected, np.float64)
-    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1.0)
-    np.testing.assert_allclose(np.asarray(actual, np.float64), expected, rtol=rtol, atol=atol * scale)
 
 
 def vjp_all(f, args, cotangent):
@@ -68,16 +65,16 @@ def test_fast_conv_matches_generic_and_torch(xshape, wshape, padding, torch_padd
     cotangent = randn(generic(x, w).shape, 3)
     y_fast, grads_fast = vjp_all(fast, (x, w), cotangent)
     y_generic, grads_generic = vjp_all(generic, (x, w), cotangent)
-    assert_close(y_fast, y_generic)
+    assert_close(y_fast, y_generic, FLOAT32_SCALED)
     for g_fast, g_generic in zip(grads_fast, grads_generic):
-        assert_close(g_fast, g_generic)
+        assert_close(g_fast, g_generic, FLOAT32_SCALED)
     if torch_padding is not None:
         xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
         yt = torch.nn.functional.conv2d(xt, wt, padding=torch_padding)
         yt.backward(torch.tensor(cotangent))
-        assert_close(y_fast, yt.detach().numpy())
-        assert_close(grads_fast[0], xt.grad.numpy())
-        assert_close(grads_fast[1], wt.grad.numpy())
+        assert_close(y_fast, yt.detach().numpy(), FLOAT32_SCALED)
+        assert_close(grads_fast[0], xt.grad.numpy(), FLOAT32_SCALED)
+        assert_close(grads_fast[1], wt.grad.numpy(), FLOAT32_SCALED)
 
 
 @needs_cpu
@@ -95,19 +92,22 @@ def test_conv_shapes_outside_the_fast_path_use_the_generic_lowering(xshape, wsha
     torch_y = torch.nn.functional.conv2d(
         torch.tensor(np.asarray(x)), torch.tensor(np.asarray(w)), stride=stride, dilation=dilation, groups=groups
     )
-    assert_close(fn.conv2d(x, w, stride=stride, dilation=dilation, groups=groups), torch_y.numpy())
+    assert_close(fn.conv2d(x, w, stride=stride, dilation=dilation, groups=groups), torch_y.numpy(), FLOAT32_SCALED)
 
 
 def test_block_width_is_kernel_width_minus_one_or_a_whole_short_row_when_the_gather_is_large():
-    from functorch_lite.functional._banded_conv import WHOLE_ROW_ABOVE, block_width
+    from functorch_lite.functional._banded_conv import block_width
 
-    assert block_width(64, 1, 28, 28, 5, 5) == 4  # LeNet conv1: a whole row would waste 6.4x
-    assert block_width(64, 6, 10, 10, 5, 5) == 4  # LeNet conv2, small gather
-    assert block_width(256, 6, 10, 10, 5, 5) == 10  # LeNet conv2, gather over WHOLE_ROW_ABOVE
-    assert 128 * 10 * 3 * 5 * 6 * 8 <= WHOLE_ROW_ABOVE < 256 * 10 * 3 * 5 * 6 * 8
+    assert block_width(1, 1, 28, 28, 5, 5) == 4  # kW - 1 columns
     assert block_width(8, 3, 30, 30, 3, 3) == 2
-    assert block_width(8, 3, 9, 9, 1, 1) == 1
+    assert block_width(8, 3, 9, 9, 1, 1) == 1  # at least one
     assert block_width(8, 3, 2, 2, 7, 7) == 2  # never wider than the output
+    # A short row (LeNet's conv2) becomes one block once the batch makes the gather large,
+    # and stays one block for every larger batch; a long row (LeNet's conv1) never does.
+    batches = [2**i for i in range(15)]
+    short = [block_width(n, 6, 10, 10, 5, 5) for n in batches]
+    assert short[0] == 4 and short[-1] == 10 and set(short) == {4, 10} and short == sorted(short)
+    assert {block_width(n, 1, 28, 28, 5, 5) for n in batches} == {4}
 
 
 @needs_cpu
@@ -127,9 +127,9 @@ def test_fast_conv_whole_row_blocks_match_generic_and_torch(monkeypatch):
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     yt = torch.nn.functional.conv2d(xt, wt, padding=(1, 0))
     yt.backward(torch.tensor(cotangent))
-    assert_close(y, yt.detach().numpy())
-    assert_close(grads[0], xt.grad.numpy())
-    assert_close(grads[1], wt.grad.numpy())
+    assert_close(y, yt.detach().numpy(), FLOAT32_SCALED)
+    assert_close(grads[0], xt.grad.numpy(), FLOAT32_SCALED)
+    assert_close(grads[1], wt.grad.numpy(), FLOAT32_SCALED)
 
 
 @needs_cpu
@@ -171,10 +171,10 @@ def test_fast_max_pool_matches_generic_and_torch(shape, kernel):
     y_generic, (g_generic,) = vjp_all(
         lambda x: _lowering.generic_max_pool2d_nchw(x, pair, pair, NO_PAD, (1, 1)), (x,), cotangent
     )
-    assert_close(y_fast, yt.detach().numpy())
-    assert_close(g_fast, xt.grad.numpy())
-    assert_close(y_generic, y_fast)
-    assert_close(g_generic, g_fast)
+    assert_close(y_fast, yt.detach().numpy(), FLOAT32_SCALED)
+    assert_close(g_fast, xt.grad.numpy(), FLOAT32_SCALED)
+    assert_close(y_generic, y_fast, FLOAT32_SCALED)
+    assert_close(g_generic, g_fast, FLOAT32_SCALED)
 
 
 @needs_cpu
@@ -185,7 +185,7 @@ def test_fast_max_pool_routes_nan_gradients_like_torch():
     torch.nn.functional.max_pool2d(xt, 2).sum().backward()
     y, pullback = jax.vjp(lambda x: fn.max_pool2d(x, 2), jnp.asarray(x))
     assert np.isnan(np.asarray(y)[0, 0, 0, 0])
-    assert_close(pullback(jnp.ones_like(y))[0], xt.grad.numpy())
+    assert_close(pullback(jnp.ones_like(y))[0], xt.grad.numpy(), FLOAT32_SCALED)
 
 
 @needs_cpu
@@ -211,7 +211,9 @@ def test_max_pool_shapes_outside_the_fast_path_use_the_generic_lowering(kwargs):
     )
     _, _, kernel, stride, pads, dilation, _ = geometry
     assert not _lowering.uses_fast_max_pool(jnp.asarray(x), kernel, stride, pads, dilation)
-    assert_close(fn.max_pool2d(x, **kwargs), torch.nn.functional.max_pool2d(torch.tensor(x), **kwargs).numpy())
+    assert_close(
+        fn.max_pool2d(x, **kwargs), torch.nn.functional.max_pool2d(torch.tensor(x), **kwargs).numpy(), FLOAT32_SCALED
+    )
 
 
 @needs_cpu
@@ -234,8 +236,8 @@ def test_lenet_gradients_equal_with_and_without_fast_paths(monkeypatch):
     fast_loss, fast_grads = loss_and_grads()
     monkeypatch.setattr(_lowering, "_on_cpu", lambda: False)
     generic_loss, generic_grads = loss_and_grads()
-    assert_close(fast_loss, generic_loss)
-    jax.tree.map(assert_close, fast_grads, generic_grads)
+    assert_close(fast_loss, generic_loss, FLOAT32_SCALED)
+    assert_close(fast_grads, generic_grads, FLOAT32_SCALED)
 
 
 @needs_cpu
@@ -252,11 +254,11 @@ def test_fast_paths_under_transforms():
     # jitted, so each transform compiles once instead of dispatching op by op
     for argnums in (0, 1):
         forward = jax.jit(jax.jacfwd(layer, argnums))(x, w)
-        assert_close(forward, jax.jit(jax.jacrev(layer, argnums))(x, w))
-        assert_close(forward, jax.jit(jax.jacrev(generic_layer, argnums))(x, w))
+        assert_close(forward, jax.jit(jax.jacrev(layer, argnums))(x, w), FLOAT32_SCALED)
+        assert_close(forward, jax.jit(jax.jacrev(generic_layer, argnums))(x, w), FLOAT32_SCALED)
     batched = jax.jit(jax.vmap(layer, in_axes=(0, None)))(jnp.stack([x, 2 * x]), w)
-    assert_close(batched[1], layer(2 * x, w))
-    assert_close(jax.jit(jax.vmap(layer, in_axes=(None, 0)))(x, jnp.stack([w, -w]))[1], layer(x, -w))
+    assert_close(batched[1], layer(2 * x, w), FLOAT32_SCALED)
+    assert_close(jax.jit(jax.vmap(layer, in_axes=(None, 0)))(x, jnp.stack([w, -w]))[1], layer(x, -w), FLOAT32_SCALED)
     assert jax.eval_shape(layer, x, w).shape == (1, 2, 2, 2)
 
     def scalar(w):
@@ -265,11 +267,13 @@ def test_fast_paths_under_transforms():
     def generic_scalar(w):
         return jnp.sum(generic_layer(x, w) ** 2)
 
-    assert_close(jax.jit(jax.hessian(scalar))(w), jax.jit(jax.hessian(generic_scalar))(w), rtol=1e-4, atol=1e-4)
+    assert_close(jax.jit(jax.hessian(scalar))(w), jax.jit(jax.hessian(generic_scalar))(w), FLOAT32_SCALED_LOOSE)
 
 
 @needs_cpu
-@pytest.mark.parametrize("dtype, tolerance", [(jnp.float16, 2e-2), (jnp.bfloat16, 1e-1), (jnp.float64, 1e-12)])
+@pytest.mark.parametrize(
+    "dtype, tolerance", [(jnp.float16, FLOAT16_SCALED), (jnp.bfloat16, BFLOAT16_SCALED), (jnp.float64, FLOAT64_SCALED)]
+)
 def test_fast_paths_in_other_dtypes(dtype, tolerance):
     with jax.enable_x64(dtype == jnp.float64):
         x = jnp.asarray(randn((2, 1, 10, 10)), dtype)
@@ -288,7 +292,7 @@ def test_fast_paths_in_other_dtypes(dtype, tolerance):
         for g_fast, g_generic in zip(fast_grads, generic_grads):
             assert g_fast.dtype == dtype
             scale = float(jnp.max(jnp.abs(g_generic.astype(jnp.float32))))
-            assert_close(g_fast, g_generic, rtol=tolerance, atol=tolerance * scale)
+            assert_close(g_fast, g_generic, dataclasses.replace(tolerance, atol=tolerance.atol * scale))
 
 
 @pytest.mark.parametrize(
@@ -302,11 +306,12 @@ def test_dilated_max_pool_gradient_matches_torch(kwargs):
     cotangent = randn(tuple(yt.shape), 9)
     yt.backward(torch.tensor(cotangent))
     y, (grad,) = vjp_all(lambda x: fn.max_pool2d(x, **kwargs), (x,), cotangent)
-    assert_close(y, yt.detach().numpy())
-    assert_close(grad, xt.grad.numpy())
+    assert_close(y, yt.detach().numpy(), FLOAT32_SCALED)
+    assert_close(grad, xt.grad.numpy(), FLOAT32_SCALED)
     assert_close(
         jax.jit(jax.jacfwd(lambda x: fn.max_pool2d(x, **kwargs)))(x[:1, :1]).sum(axis=(4, 5, 6, 7)),
         np.ones(tuple(yt[:1, :1].shape)),
+        FLOAT32_SCALED,
     )
 
 
@@ -324,11 +329,12 @@ def test_fast_conv_under_jvp_and_vmapped_reverse_mode():
     def generic(w):
         return _lowering.generic_conv2d_nchw(x, w, (1, 1), pad, (1, 1), 1)
 
-    assert_close(jax.jit(lambda t: jax.jvp(fast, (w,), (t,))[1])(tw), jax.jvp(generic, (w,), (tw,))[1])
+    assert_close(jax.jit(lambda t: jax.jvp(fast, (w,), (t,))[1])(tw), jax.jvp(generic, (w,), (tw,))[1], FLOAT32_SCALED)
     tx = jnp.asarray(randn(x.shape, 14))
     assert_close(
         jax.jvp(lambda x: _lowering.conv2d_nchw(x, w, (1, 1), pad, (1, 1), 1), (x,), (tx,))[1],
         jax.jvp(lambda x: _lowering.generic_conv2d_nchw(x, w, (1, 1), pad, (1, 1), 1), (x,), (tx,))[1],
+        FLOAT32_SCALED,
     )
     weights = jnp.stack([w, -2 * w])
     cotangent = jnp.asarray(randn(generic(w).shape, 13))
@@ -336,7 +342,7 @@ def test_fast_conv_under_jvp_and_vmapped_reverse_mode():
     def weight_grads(f):
         return jax.jit(jax.vmap(lambda w: jax.vjp(f, w)[1](cotangent)[0]))(weights)
 
-    assert_close(weight_grads(fast), weight_grads(generic))
+    assert_close(weight_grads(fast), weight_grads(generic), FLOAT32_SCALED)
 
 
 # Each case: input shape, weight shape, stride, padding (torch's symmetric form), dilation, groups,
@@ -374,11 +380,11 @@ def test_conv_paths_are_chosen_and_match_torch_forward_and_both_gradients(
     cotangent = randn(tuple(yt.shape), 32)
     yt.backward(torch.tensor(cotangent))
     y, (gx, gw) = vjp_all(lowered, (x, w), cotangent)
-    assert_close(y, yt.detach().numpy())
-    assert_close(gx, xt.grad.numpy())
-    assert_close(gw, wt.grad.numpy())
+    assert_close(y, yt.detach().numpy(), FLOAT32_SCALED)
+    assert_close(gx, xt.grad.numpy(), FLOAT32_SCALED)
+    assert_close(gw, wt.grad.numpy(), FLOAT32_SCALED)
     generic_y = _lowering.generic_conv2d_nchw(x, w, stride, pads, dilation, groups)
-    assert_close(y, generic_y)
+    assert_close(y, generic_y, FLOAT32_SCALED)
 
 
 @needs_cpu
@@ -426,13 +432,13 @@ def test_one_pass_batch_norm_statistics_match_torch_forward_gradients_and_runnin
     rm, rv = torch.zeros(c), torch.ones(c)
     yt = torch.nn.functional.batch_norm(xt, rm, rv, wt, bt, training=True, momentum=0.1)
     yt.backward(torch.tensor(cotangent))
-    assert_close(y, yt.detach().numpy())
-    assert_close(mean, rm.numpy())
-    assert_close(var, rv.numpy())
-    assert_close(gx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)  # the input gradient cancels terms of size |dy|
-    assert_close(gw, wt.grad.numpy())
-    assert_close(gb, bt.grad.numpy())
+    assert_close(y, yt.detach().numpy(), FLOAT32_SCALED)
+    assert_close(mean, rm.numpy(), FLOAT32_SCALED)
+    assert_close(var, rv.numpy(), FLOAT32_SCALED)
+    assert_close(gx, xt.grad.numpy(), FLOAT32_SCALED_LOOSE)  # the input gradient cancels terms of size |dy|
+    assert_close(gw, wt.grad.numpy(), FLOAT32_SCALED)
+    assert_close(gb, bt.grad.numpy(), FLOAT32_SCALED)
     m, v = _lowering.batch_norm_statistics(jnp.asarray(x), (0, *range(2, len(shape))))
     axes = (0, *range(2, len(shape)))
-    assert_close(m, np.asarray(x, np.float64).mean(axis=axes))
-    assert_close(v, np.asarray(x, np.float64).var(axis=axes))
+    assert_close(m, np.asarray(x, np.float64).mean(axis=axes), FLOAT32_SCALED)
+    assert_close(v, np.asarray(x, np.float64).var(axis=axes), FLOAT32_SCALED)

@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import functorch_lite.functional as fn
-
-from .helpers import check_vs_torch, randn, to_torch
+from tests.helpers.numerics import FLOAT32_ACCUMULATED, assert_close, check_vs_torch, randn, to_torch
 
 torch = pytest.importorskip("torch")
 T = torch.nn.functional
@@ -32,7 +31,6 @@ SLOW = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 FEW = settings(FAST, max_examples=10)  # each example compiles several programs
-TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
 small = st.integers
 
 
@@ -72,7 +70,7 @@ def _conv(case):
         lambda x, w, b: T.conv2d(x, w, b, **options),
         [x, w, b],
         (0, 1, 2) if case["bias"] else (0, 1),
-        **TOLERANCE,
+        tol=FLOAT32_ACCUMULATED,
     )
 
 
@@ -116,13 +114,13 @@ def _max_pool(case):
     # A dilated window can fall wholly on padding: both give -inf there, and torch's gradient
     # for it is arbitrary (it differs between channels), so such geometries are not compared.
     assume(np.isfinite(T.max_pool2d(to_torch(x), *args).numpy()).all())
-    check_vs_torch(lambda x: fn.max_pool2d(x, *args), lambda x: T.max_pool2d(x, *args), [x], **TOLERANCE)
+    check_vs_torch(lambda x: fn.max_pool2d(x, *args), lambda x: T.max_pool2d(x, *args), [x], tol=FLOAT32_ACCUMULATED)
 
 
 def _avg_pool(case):
     x = randn(case["shape"], case["seed"])
     args = (case["kernel"], case["stride"], case["padding"], case["ceil_mode"], case["count_include_pad"])
-    check_vs_torch(lambda x: fn.avg_pool2d(x, *args), lambda x: T.avg_pool2d(x, *args), [x], **TOLERANCE)
+    check_vs_torch(lambda x: fn.avg_pool2d(x, *args), lambda x: T.avg_pool2d(x, *args), [x], tol=FLOAT32_ACCUMULATED)
 
 
 @FAST
@@ -158,7 +156,7 @@ def test_adaptive_avg_pool2d(shape, output_size, seed):
         lambda x: fn.adaptive_avg_pool2d(x, output_size),
         lambda x: T.adaptive_avg_pool2d(x, output_size),
         [x],
-        **TOLERANCE,
+        tol=FLOAT32_ACCUMULATED,
     )
 
 
@@ -167,7 +165,7 @@ def test_adaptive_avg_pool2d(shape, output_size, seed):
 def test_linear(batch, in_features, out_features, bias, seed):
     x, w = randn((*batch, in_features), seed), randn((out_features, in_features), seed + 1)
     b = randn((out_features,), seed + 2) if bias else None
-    check_vs_torch(fn.linear, T.linear, [x, w, b], (0, 1, 2) if bias else (0, 1), **TOLERANCE)
+    check_vs_torch(fn.linear, T.linear, [x, w, b], (0, 1, 2) if bias else (0, 1), tol=FLOAT32_ACCUMULATED)
 
 
 @st.composite
@@ -201,7 +199,7 @@ def test_cross_entropy_with_ignore_index_and_label_smoothing(case):
         ),
         [case["logits"]],
         (0,),
-        **TOLERANCE,
+        tol=FLOAT32_ACCUMULATED,
     )
 
 
@@ -226,10 +224,10 @@ def test_batch_norm_output_gradients_and_running_statistics(batch_channels, spat
         lambda x, w, b: T.batch_norm(x, to_torch(mean), to_torch(var), w, b, training, momentum),
         [x, weight, bias],
         grads,
-        **TOLERANCE,
+        tol=FLOAT32_ACCUMULATED,
     )
     new_mean, new_var = jax.jit(lambda x: fn.batch_norm(x, mean, var, weight, bias, training, momentum)[1:])(x)
     torch_mean, torch_var = to_torch(mean), to_torch(var)  # torch updates these in place
     T.batch_norm(to_torch(x), torch_mean, torch_var, None, None, training, momentum)
-    np.testing.assert_allclose(np.asarray(new_mean), torch_mean.numpy(), **TOLERANCE)
-    np.testing.assert_allclose(np.asarray(new_var), torch_var.numpy(), **TOLERANCE)
+    assert_close(new_mean, torch_mean, FLOAT32_ACCUMULATED)
+    assert_close(new_var, torch_var, FLOAT32_ACCUMULATED)

@@ -1,19 +1,21 @@
 """Every op is safe under jax.jit, jax.vmap (an extra leading axis), jax.jacrev and jax.eval_shape.
 
+Every core op also runs as a `chex.variants` pair, jitted and not, against real PyTorch.
+
 Each case is a function of float arrays only (integer targets and keys are closed
 over); jit and vmap must reproduce the eager result, eval_shape its shape and dtype,
 and jacrev must agree with the gradient of the summed output. vmap, jacrev and grad
 run inside jit (one compilation each rather than one per eager op, to keep this fast).
 """
 
+import chex
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
+from absl.testing import parameterized
 
 import functorch_lite.functional as fn
-
-from .helpers import randn
+from tests.helpers.numerics import FLOAT32_MODEL, FLOAT32_OP, assert_close, randn, to_torch, torch
 
 
 def a(shape, seed):
@@ -55,8 +57,70 @@ CASES = {
 }
 
 
+T = torch.nn.functional
+T_LABELS = torch.tensor([0, 2, 1])
+# The same computation in torch, for the first output of each case; dropout's mask comes from
+# a different generator, so it is compared with its own un-jitted result instead.
+TORCH_TWINS = {
+    "conv2d": lambda x, w, b: T.conv2d(x, w, b, padding="same", groups=2),
+    "conv2d_unbatched": lambda x, w: T.conv2d(x, w, stride=2),
+    "max_pool2d": lambda x: T.max_pool2d(x, 2, ceil_mode=True),
+    "avg_pool2d": lambda x: T.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+    "adaptive_avg_pool2d": lambda x: T.adaptive_avg_pool2d(x, (2, 3)),
+    "linear": T.linear,
+    "relu": T.relu,
+    "leaky_relu": T.leaky_relu,
+    "gelu": lambda x: T.gelu(x, approximate="tanh"),
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "softmax": lambda x: T.softmax(x, dim=-1),
+    "log_softmax": lambda x: T.log_softmax(x, dim=0),
+    "dropout": None,
+    "batch_norm": lambda x, w, m: T.batch_norm(x, m.clone(), torch.ones(3), w, None, True),
+    "layer_norm": lambda x, w: T.layer_norm(x, (3,), w),
+    "flatten": lambda x: torch.flatten(x, 1),
+    "embedding": lambda w: T.embedding(T_LABELS, w, padding_idx=0),
+    "cross_entropy": lambda x: T.cross_entropy(x, T_LABELS, label_smoothing=0.1),
+    "nll_loss": lambda x: T.nll_loss(x, T_LABELS, reduction="sum"),
+    "mse_loss": T.mse_loss,
+    "l1_loss": lambda x, t: T.l1_loss(x, t, reduction="none"),
+    "bce_with_logits": T.binary_cross_entropy_with_logits,
+}
+CORE_OPS = {name for name in fn.__all__ if callable(getattr(fn, name)) and name[0].islower()} - {
+    "flatten_dict",
+    "unflatten_dict",
+    "state_dict",
+    "load_state_dict",
+}
+
+
 def close(x, y):
-    jax.tree.map(lambda u, v: np.testing.assert_allclose(np.asarray(u), np.asarray(v), rtol=1e-5, atol=1e-6), x, y)
+    chex.assert_trees_all_close(x, y, rtol=FLOAT32_MODEL.rtol, atol=FLOAT32_MODEL.atol)
+
+
+def _first(out):
+    return out[0] if isinstance(out, tuple) else out
+
+
+def test_every_core_op_has_a_case_and_a_torch_twin():
+    assert {
+        name.removesuffix("_unbatched").replace("bce_with_logits", "binary_cross_entropy_with_logits") for name in CASES
+    } == CORE_OPS
+    assert TORCH_TWINS.keys() == CASES.keys()
+
+
+class JitAndEagerMatchTorch(chex.TestCase):
+    """Each core op, jitted and not (`chex.variants`), against torch (dropout: against its eager self)."""
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters(*[(name, name) for name in CASES])
+    def test_op(self, name):
+        f, args = CASES[name]
+        out = _first(self.variant(f)(*args))
+        twin = TORCH_TWINS[name]
+        expected = _first(f(*args)) if twin is None else twin(*[to_torch(x) for x in args])
+        chex.assert_shape(out, tuple(expected.shape))
+        assert_close(out, expected, FLOAT32_OP, name)
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -89,5 +153,5 @@ def test_op_under_jit_vmap_jacrev_eval_shape(name):
     close(batched, jax.tree.map(lambda y, z: jnp.stack([y, z]), eager, doubled))
     out = eager[0] if isinstance(eager, tuple) else eager
     for j, g, x in zip(jac, grads, args, strict=True):
-        assert j.shape == out.shape + x.shape
+        chex.assert_shape(j, out.shape + x.shape)
         close(j.sum(axis=tuple(range(out.ndim))), g)

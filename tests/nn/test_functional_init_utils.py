@@ -6,7 +6,7 @@ import pytest
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
 from functorch_lite import Tensor, random
-from tests.nn.helpers import assert_close
+from tests.helpers.numerics import FLOAT32_ACCUMULATED, FLOAT32_MODEL, assert_close
 
 torch = pytest.importorskip("torch")
 
@@ -19,17 +19,20 @@ def test_functional_ops_match_torch_and_record_grads():
     weight = Tensor(w, requires_grad=True)
     expected = torch.nn.functional.max_pool2d(torch.nn.functional.conv2d(tx, tw, padding=1), 2)
     actual = F.max_pool2d(F.conv2d(x, weight, padding=1), 2)
-    assert_close(actual.detach().numpy(), expected.detach().numpy())
+    assert_close(actual.detach().numpy(), expected.detach().numpy(), FLOAT32_MODEL)
     expected.sum().backward()
     actual.sum().backward()
-    assert_close(weight.grad.numpy(), tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+    assert_close(weight.grad.numpy(), tw.grad.numpy(), FLOAT32_ACCUMULATED)
     flat = x.reshape(2, -1)
     assert_close(
-        F.log_softmax(flat, dim=1).numpy(), torch.nn.functional.log_softmax(torch.from_numpy(flat), dim=1).numpy()
+        F.log_softmax(flat, dim=1).numpy(),
+        torch.nn.functional.log_softmax(torch.from_numpy(flat), dim=1).numpy(),
+        FLOAT32_MODEL,
     )
     assert_close(
         F.gelu(flat, approximate="tanh").numpy(),
         torch.nn.functional.gelu(torch.from_numpy(flat), approximate="tanh").numpy(),
+        FLOAT32_MODEL,
     )
 
 
@@ -39,9 +42,9 @@ def test_functional_batch_norm_updates_running_stats_in_place():
     t_mean, t_var = torch.zeros(3), torch.ones(3)
     out = F.batch_norm(x, mean, var, training=True, momentum=0.2)
     expected = torch.nn.functional.batch_norm(torch.from_numpy(x), t_mean, t_var, training=True, momentum=0.2)
-    assert_close(out.numpy(), expected.numpy())
-    assert_close(mean.numpy(), t_mean.numpy())
-    assert_close(var.numpy(), t_var.numpy())
+    assert_close(out.numpy(), expected.numpy(), FLOAT32_MODEL)
+    assert_close(mean.numpy(), t_mean.numpy(), FLOAT32_MODEL)
+    assert_close(var.numpy(), t_var.numpy(), FLOAT32_MODEL)
 
 
 def test_functional_dropout_uses_the_global_generator():
@@ -93,9 +96,9 @@ def test_clip_grad_norm_matches_torch():
         tp.grad, p.grad = torch.from_numpy(g.copy()), Tensor(g)
     expected = torch.nn.utils.clip_grad_norm_(torch_params, 1.0)
     total = nn.utils.clip_grad_norm_(params, 1.0)
-    assert_close(total.numpy(), expected.numpy())
+    assert_close(total.numpy(), expected.numpy(), FLOAT32_MODEL)
     for tp, p in zip(torch_params, params):
-        assert_close(p.grad.numpy(), tp.grad.numpy())
+        assert_close(p.grad.numpy(), tp.grad.numpy(), FLOAT32_MODEL)
     nn.utils.clip_grad_value_(params, 0.01)
     assert np.abs(params[0].grad.numpy()).max() <= 0.01
     with pytest.raises(ValueError, match="clip_grad_norm_: max_norm must be a non-negative"):

@@ -6,7 +6,7 @@ import pytest
 
 import functorch_lite.nn as nn
 from functorch_lite import Tensor, random
-from tests.nn.helpers import assert_close, torch_state_as_numpy
+from tests.helpers.numerics import FLOAT32_GRAD, FLOAT32_MODEL, assert_close, torch_state_dict_numpy
 
 torch = pytest.importorskip("torch")
 
@@ -34,18 +34,18 @@ def test_layer_forward_and_input_grad_match_torch(name):
     make, shape = LAYERS[name]
     torch.manual_seed(0)
     reference, layer = make(torch.nn), make(nn)
-    layer.load_state_dict(torch_state_as_numpy(reference))
+    layer.load_state_dict(torch_state_dict_numpy(reference))
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     tx = torch.from_numpy(x).requires_grad_()
     x_tensor = Tensor(x, requires_grad=True)
     expected, actual = reference(tx), layer(x_tensor)
-    assert_close(actual.detach().numpy(), expected.detach().numpy())
+    assert_close(actual.detach().numpy(), expected.detach().numpy(), FLOAT32_MODEL)
     weights = np.random.default_rng(1).standard_normal(tuple(expected.shape)).astype(np.float32)
     (expected * torch.from_numpy(weights)).sum().backward()
     (actual * Tensor(weights)).sum().backward()
-    assert_close(x_tensor.grad.numpy(), tx.grad.numpy())
+    assert_close(x_tensor.grad.numpy(), tx.grad.numpy(), FLOAT32_MODEL)
     for (_, param), (_, torch_param) in zip(layer.named_parameters(), reference.named_parameters()):
-        assert_close(param.grad.numpy(), torch_param.grad.numpy(), rtol=1e-4, atol=1e-5)
+        assert_close(param.grad.numpy(), torch_param.grad.numpy(), FLOAT32_GRAD)
 
 
 def test_batchnorm2d_updates_running_stats_like_torch_and_uses_them_in_eval():
@@ -53,23 +53,23 @@ def test_batchnorm2d_updates_running_stats_like_torch_and_uses_them_in_eval():
     reference, layer = torch.nn.BatchNorm2d(3), nn.BatchNorm2d(3)
     x = np.random.default_rng(0).standard_normal((4, 3, 5, 5)).astype(np.float32) * 2 + 1
     for _ in range(2):
-        assert_close(layer(x).detach().numpy(), reference(torch.from_numpy(x)).detach().numpy())
+        assert_close(layer(x).detach().numpy(), reference(torch.from_numpy(x)).detach().numpy(), FLOAT32_MODEL)
     for key, value in reference.state_dict().items():
-        assert_close(np.asarray(layer.state_dict()[key]), value.numpy())
+        assert_close(np.asarray(layer.state_dict()[key]), value.numpy(), FLOAT32_MODEL)
     assert int(layer.num_batches_tracked.item()) == 2
     layer.eval()
     reference.eval()
     running_mean = np.asarray(layer.running_mean)
-    assert_close(layer(x).detach().numpy(), reference(torch.from_numpy(x)).detach().numpy())
+    assert_close(layer(x).detach().numpy(), reference(torch.from_numpy(x)).detach().numpy(), FLOAT32_MODEL)
     np.testing.assert_array_equal(np.asarray(layer.running_mean), running_mean)
 
 
 def test_embedding_matches_torch():
     torch.manual_seed(0)
     reference, layer = torch.nn.Embedding(6, 3, padding_idx=0), nn.Embedding(6, 3, padding_idx=0)
-    layer.load_state_dict(torch_state_as_numpy(reference))
+    layer.load_state_dict(torch_state_dict_numpy(reference))
     indices = np.array([[0, 2, 5], [1, 1, 0]])
-    assert_close(layer(indices).detach().numpy(), reference(torch.from_numpy(indices)).detach())
+    assert_close(layer(indices).detach().numpy(), reference(torch.from_numpy(indices)).detach(), FLOAT32_MODEL)
 
 
 def test_dropout_is_seeded_and_inactive_in_eval():
@@ -134,5 +134,5 @@ def test_losses_match_torch():
     for make, x, t in cases:
         expected = make(torch.nn, torch.from_numpy(weight))(torch.from_numpy(x), torch.from_numpy(np.asarray(t)))
         actual = make(nn, weight)(x, np.asarray(t, dtype=np.asarray(t).dtype))
-        assert_close(actual.detach().numpy(), expected.numpy())
+        assert_close(actual.detach().numpy(), expected.numpy(), FLOAT32_MODEL)
     assert list(nn.CrossEntropyLoss(weight=weight).state_dict()) == ["weight"]

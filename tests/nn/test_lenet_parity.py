@@ -6,7 +6,8 @@ import pytest
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
 from functorch_lite import optim
-from tests.nn.helpers import assert_close, seed_net, torch_state_as_numpy
+from tests.helpers.numerics import FLOAT32_GRAD, FLOAT32_MODEL, assert_close, torch_state_dict_numpy
+from tests.helpers.seed import seed_net
 
 torch = pytest.importorskip("torch")
 
@@ -15,7 +16,7 @@ def _pair():
     torch.manual_seed(0)
     reference = seed_net(torch.nn, torch.nn.functional)
     net = seed_net(nn, F)
-    net.load_state_dict(torch_state_as_numpy(reference))
+    net.load_state_dict(torch_state_dict_numpy(reference))
     return reference, net
 
 
@@ -38,14 +39,14 @@ def test_forward_and_grads_match_torch():
     ((x, y),) = _batches(1)
     expected = reference(torch.from_numpy(x))
     outputs = net(x)
-    assert_close(outputs.detach().numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert_close(outputs.detach().numpy(), expected.detach().numpy(), FLOAT32_MODEL)
     torch.nn.CrossEntropyLoss()(expected, torch.from_numpy(y)).backward()
     loss = nn.CrossEntropyLoss()(outputs, y)
     loss.backward()
     torch_grads = {n: p.grad.numpy() for n, p in reference.named_parameters()}
     for name, param in net.named_parameters():
         assert param.grad is not None, name
-        assert_close(param.grad.numpy(), torch_grads[name], rtol=1e-5, atol=1e-6)
+        assert_close(param.grad.numpy(), torch_grads[name], FLOAT32_MODEL)
 
 
 @pytest.mark.parametrize(
@@ -73,6 +74,6 @@ def test_twenty_steps_match_torch(make):
         optimizer.step()
         losses.append(loss.item())
     np.testing.assert_allclose(losses, torch_losses, rtol=1e-5)
-    final = torch_state_as_numpy(reference)
+    final = torch_state_dict_numpy(reference)
     for key, value in net.state_dict().items():
-        assert_close(value.numpy(), final[key], rtol=1e-4, atol=1e-5)
+        assert_close(value.numpy(), final[key], FLOAT32_GRAD)

@@ -2,12 +2,14 @@
 
 import functools
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import functorch_lite.optim as fo
+from tests.helpers.numerics import FLOAT32_GRAD, FLOAT32_MODEL, FLOAT32_OP, assert_close
 
 torch = pytest.importorskip("torch")
 
@@ -118,10 +120,6 @@ def run_jax(optimizer, maximize, steps=STEPS):
     return params, state
 
 
-def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
-    np.testing.assert_allclose(np.asarray(actual), expected.detach().numpy(), rtol=rtol, atol=atol)
-
-
 @pytest.mark.parametrize("name,options", CASES, ids=[f"{n}-{'-'.join(o) or 'default'}" for n, o in CASES])
 def test_matches_torch_for_50_steps(name, options):
     factory, class_name, lr = OPTIMIZERS[name]
@@ -129,7 +127,7 @@ def test_matches_torch_for_50_steps(name, options):
     params, state = run_jax(factory(**kwargs), options.get("maximize", False))
     tensors, torch_optimizer = run_torch(class_name, kwargs)
     for actual, expected in zip(flat(params), tensors, strict=True):
-        assert_close(actual, expected)
+        assert_close(actual, expected, FLOAT32_MODEL)
     # Slot names equal torch's per-parameter state keys (SGD keeps a step torch does not).
     assert int(state.step) == STEPS and state.step.dtype == jnp.int32
     for index, tensor in enumerate(tensors):
@@ -140,7 +138,7 @@ def test_matches_torch_for_50_steps(name, options):
         # Slots shrink as the problem converges, so they get an absolute tolerance on the
         # scale of the (O(10)) gradients that were rounded to build them.
         for slot, tree in slots.items():
-            assert_close(flat(tree)[index], torch_state[slot], rtol=1e-4, atol=1e-5)
+            assert_close(flat(tree)[index], torch_state[slot], FLOAT32_GRAD)
 
 
 SCHEDULE_CASES = [
@@ -187,7 +185,7 @@ def test_schedule_as_lr_matches_torch_scheduler(name, options, schedule, schedul
     params, _ = run_jax(factory(lr=schedule, **options), False)
     tensors, _ = run_torch(class_name, {"lr": lr, **options}, scheduler=scheduler)
     for actual, expected in zip(flat(params), tensors, strict=True):
-        assert_close(actual, expected)
+        assert_close(actual, expected, FLOAT32_MODEL)
 
 
 @pytest.mark.parametrize(
@@ -206,11 +204,9 @@ def test_jit_update_equals_eager_update(optimizer):
     for _ in range(3):
         eager = optimizer.update(jax.grad(jax_loss)(eager[0], 1.0), eager[1], eager[0])
         compiled = update(jax.grad(jax_loss)(compiled[0], 1.0), compiled[1], compiled[0])
-    pairs = zip(jax.tree.leaves(eager), jax.tree.leaves(compiled), strict=True)
-    for expected, actual in pairs:
-        # Under jit XLA contracts a*b + c into fused multiply-adds (eager rounds the product
-        # first), so the two agree to a few ulp of the O(10) update terms, not bit for bit.
-        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+    # Under jit XLA contracts a*b + c into fused multiply-adds (eager rounds the product
+    # first), so the two agree to a few ulp of the O(10) update terms, not bit for bit.
+    chex.assert_trees_all_close(compiled, eager, rtol=FLOAT32_OP.rtol, atol=FLOAT32_OP.atol)
 
 
 RULES = [
@@ -265,8 +261,7 @@ def test_rule_accepts_traced_hyperparameters(init, init_flags, rule, hyper, flag
         python = rule(python[0], grad, python[1], **hyper, **flags)
         traced = traced_rule(traced[0], grad, traced[1], traced_hyper)
     assert traced[0].dtype == param.dtype and int(traced[1].step) == len(grads)
-    for expected, actual in zip(jax.tree.leaves(python), jax.tree.leaves(traced), strict=True):
-        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7)
+    chex.assert_trees_all_close(traced, python, rtol=1e-5, atol=1e-7)
 
 
 def test_state_types_and_optional_slots():

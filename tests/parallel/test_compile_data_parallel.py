@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from .helpers import run_script
+from tests.helpers.devices import run_script
 
 SCRIPT = r"""
 import json
@@ -13,7 +13,7 @@ import functorch_lite as torch
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
 from functorch_lite import parallel
-from tests.nn.helpers import seed_net  # the child's PYTHONPATH holds this checkout
+from tests.helpers.seed import seed_net  # the child's PYTHONPATH holds this checkout
 
 def train(mesh):
     torch.manual_seed(0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import run_script
+from tests.helpers.devices import run_script
 
 SCRIPT = r"""
 import json

@@ -16,8 +16,7 @@ import pytest
 
 import functorch_lite.functional as fn
 from functorch_lite import optim
-
-from .helpers import run_script, script_result, start_script
+from tests.helpers.devices import run_script, script_result, start_script
 
 CHILD = r"""
 import json

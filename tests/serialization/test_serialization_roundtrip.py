@@ -12,20 +12,15 @@ import ml_dtypes
 import numpy as np
 import pytest
 
+from functorch_lite.optim import rules
 from functorch_lite.serialization import load, save
 from functorch_lite.serialization import tree_codec as tree_codec_module
+from tests.helpers.numerics import assert_bitwise
 
 DTYPES = [
     np.float16, ml_dtypes.bfloat16, np.float32, np.float64,
     np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_,
 ]  # fmt: skip
-
-
-def assert_bitwise(loaded: object, expected: np.ndarray) -> None:
-    loaded = np.asarray(loaded)
-    assert loaded.dtype == expected.dtype
-    assert loaded.shape == expected.shape
-    assert loaded.tobytes() == np.ascontiguousarray(expected).tobytes()
 
 
 def sample(dtype: type, shape: tuple) -> np.ndarray:
@@ -137,7 +132,6 @@ def test_namedtuple_inside_the_package_round_trips_as_its_class(tmp_path, monkey
 
 
 def test_optimizer_state_namedtuple_round_trips(tmp_path):
-    rules = pytest.importorskip("functorch_lite.optim.rules", reason="optim not written yet")
     state = rules.SGDState(step=jnp.array(4), momentum_buffer={"w": jnp.ones(3)})
     save(state, tmp_path / "o.safetensors")
     loaded = load(tmp_path / "o.safetensors")
@@ -210,7 +204,6 @@ def test_map_location_numpy_default_and_devices(tmp_path):
     assert isinstance(default, jax.Array) and default.devices() == {jax.devices()[0]}
     cpu = jax.devices("cpu")[0]
     assert load(tmp_path / "m.safetensors", cpu)["w"].devices() == {cpu}
-    pytest.importorskip("functorch_lite.device", reason="device edge not written yet")
     assert load(tmp_path / "m.safetensors", "cpu")["w"].devices() == {cpu}
     assert load(str(tmp_path / "m.safetensors"), "cpu:0")["w"].devices() == {cpu}
 

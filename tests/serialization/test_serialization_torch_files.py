@@ -7,31 +7,13 @@ import subprocess
 import sys
 
 import jax
-import ml_dtypes
 import numpy as np
 import pytest
 
 from functorch_lite.serialization import UnsafeCheckpointError, load
+from tests.helpers.numerics import assert_bitwise, torch, torch_tensor_to_numpy
 
 from . import _pickle_craft as craft
-
-torch = pytest.importorskip("torch")
-
-
-def torch_to_numpy(tensor) -> np.ndarray:
-    tensor = tensor.detach()
-    if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16; reinterpret the bits
-        return tensor.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
-    if tensor.dtype == torch.uint16:
-        return tensor.view(torch.int16).numpy().view(np.uint16)
-    return tensor.numpy()
-
-
-def assert_bitwise(loaded, tensor) -> None:
-    expected = torch_to_numpy(tensor)
-    loaded = np.asarray(loaded)
-    assert loaded.dtype == expected.dtype and loaded.shape == expected.shape
-    assert loaded.tobytes() == np.ascontiguousarray(expected).tobytes()
 
 
 def small_model():
@@ -244,7 +226,7 @@ def test_torch_checkpoint_loads_in_a_process_where_torch_cannot_be_imported(tmp_
     # The reader must not need PyTorch: block `import torch` in a fresh process and load there.
     state_dict = small_model().state_dict()
     torch.save(state_dict, tmp_path / "model.pt")
-    np.savez(tmp_path / "expected.npz", **{k: torch_to_numpy(v) for k, v in state_dict.items()})
+    np.savez(tmp_path / "expected.npz", **{k: torch_tensor_to_numpy(v) for k, v in state_dict.items()})
     script = (
         "import sys\nsys.modules['torch'] = None  # any `import torch` now raises ImportError\nimport numpy as np\n"
         "import functorch_lite\n"

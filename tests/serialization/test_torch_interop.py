@@ -13,7 +13,7 @@ import functorch_lite as fl
 import functorch_lite.functional as fn
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
-from tests.nn.helpers import bn_dropout_net, seed_net
+from tests.helpers.seed import bn_dropout_net, seed_net
 
 torch = pytest.importorskip("torch")
 safetensors_torch = pytest.importorskip("safetensors.torch")
@@ -22,7 +22,7 @@ TOLERANCE = 1e-5
 
 
 def Net():  # noqa: N802 - stands for the seed's class
-    """The seed's LeNet (the shared definition in tests/nn/helpers.py)."""
+    """The seed's LeNet (the shared definition in tests/helpers/seed.py)."""
     return seed_net(nn, F)
 
 

@@ -12,7 +12,7 @@ import pytest
 import functorch_lite as fl
 import functorch_lite.nn as nn
 import functorch_lite.nn.functional as F
-from tests.nn.helpers import bn_dropout_net
+from tests.helpers.seed import bn_dropout_net
 
 EPOCHS, STOP_AFTER, BATCHES_PER_EPOCH = 4, 2, 3
 

@@ -1,5 +1,6 @@
 """`nn.utils`: gradient clipping on the `.grad` of Parameters, computed by `optim.clip`;
-`parameters_to_vector` / `vector_to_parameters` to flatten parameters into one vector and back.
+`parameters_to_vector` / `vector_to_parameters` to flatten parameters into one vector and back;
+`nn.utils.rnn` pads and packs variable-length sequences.
 
 One jitted call clips all gradients; the clipped values are written back into the
 existing `.grad` Tensors, as PyTorch's in-place `clip_grad_norm_` does.
@@ -13,10 +14,11 @@ from typing import Any
 import jax
 import numpy as np
 
-from .. import _checks
-from .._tensor.tensor import Tensor
-from ..optim import clip
-from .parameter import set_array
+from ... import _checks
+from ..._tensor.tensor import Tensor
+from ...optim import clip
+from ..parameter import set_array
+from . import rnn
 
 _clip_norm = jax.jit(clip.clip_by_global_norm, static_argnames=("norm_type",))
 _clip_value = jax.jit(clip.clip_by_value)
@@ -67,7 +69,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one vector (recorded on the tape, as in PyTorch)."""
-    from .._tensor.shape_ops import cat  # the Tensor op, so gradients flow back to the parameters
+    from ..._tensor.shape_ops import cat  # the Tensor op, so gradients flow back to the parameters
 
     tensors = _tensor_list(parameters, "parameters_to_vector")
     if not tensors:
@@ -101,4 +103,4 @@ def _tensor_list(parameters: Any, op: str) -> list[Tensor]:
     return tensors
 
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn"]

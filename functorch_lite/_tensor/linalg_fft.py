@@ -1,0 +1,250 @@
+"""Table rows for `torch.linalg`, `torch.fft` and the matrix products of `torch.*`: thin jnp wrappers.
+
+Each function only maps PyTorch's argument names and conventions (`dim`, `upper`, 1-based pivots,
+named-tuple results) onto the `jnp.linalg` / `jnp.fft` / `jax.scipy.linalg` call.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+
+from .op_table import FLOAT, SAME, OpDef
+
+_Slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
+_Eigh = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+_Svd = namedtuple("svd", ["U", "S", "Vh"])
+_Qr = namedtuple("qr", ["Q", "R"])
+_WithInfo = namedtuple("result_info", ["result", "info"])
+_LuFactor = namedtuple("lu_factor", ["LU", "pivots"])
+_Lu = namedtuple("lu", ["P", "L", "U"])
+
+
+def _dims(dim):
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+def _f(x):
+    return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.float32)
+
+
+# ---- fft -------------------------------------------------------------------------------------
+def _fft1(f):
+    return lambda x, n=None, dim=-1, norm=None: f(_f(x), n=n, axis=dim, norm=norm)
+
+
+def _seq(value):
+    return (value,) if isinstance(value, int) else _dims(value)
+
+
+def _fft2(f):
+    return lambda x, s=None, dim=(-2, -1), norm=None: f(_f(x), s=_seq(s), axes=_seq(dim), norm=norm)
+
+
+def _fftn(f):
+    def op(x, s=None, dim=None, norm=None):
+        dim, s = _seq(dim), _seq(s)
+        if dim is None and s is not None:
+            dim = tuple(range(-len(s), 0))
+        return f(_f(x), s=s, axes=dim, norm=norm)
+
+    return op
+
+
+_FFT = {
+    "fft": _fft1(jnp.fft.fft), "ifft": _fft1(jnp.fft.ifft), "rfft": _fft1(jnp.fft.rfft),
+    "irfft": _fft1(jnp.fft.irfft), "hfft": _fft1(jnp.fft.hfft), "ihfft": _fft1(jnp.fft.ihfft),
+    "fft2": _fft2(jnp.fft.fft2), "ifft2": _fft2(jnp.fft.ifft2), "rfft2": _fft2(jnp.fft.rfft2),
+    "irfft2": _fft2(jnp.fft.irfft2), "fftn": _fftn(jnp.fft.fftn), "ifftn": _fftn(jnp.fft.ifftn),
+    "rfftn": _fftn(jnp.fft.rfftn), "irfftn": _fftn(jnp.fft.irfftn),
+    "fftshift": lambda x, dim=None: jnp.fft.fftshift(x, axes=_dims(dim)),
+    "ifftshift": lambda x, dim=None: jnp.fft.ifftshift(x, axes=_dims(dim)),
+}  # fmt: skip
+
+
+# ---- linalg ----------------------------------------------------------------------------------
+def _svd(a, full_matrices=True, *, driver=None):
+    return _Svd(*jnp.linalg.svd(a, full_matrices=full_matrices))
+
+
+def _qr(a, mode="reduced"):
+    return _Qr(*jnp.linalg.qr(a, mode=mode))
+
+
+def _eigh(a, UPLO="L"):  # noqa: N803 - torch's name
+    return _Eigh(*jnp.linalg.eigh(a, UPLO=UPLO, symmetrize_input=False))
+
+
+def _cholesky(a, *, upper=False):
+    return jnp.linalg.cholesky(a, upper=upper)
+
+
+def _cholesky_ex(a, *, upper=False, check_errors=False):
+    out = _cholesky(a, upper=upper)
+    return _WithInfo(out, jnp.zeros(a.shape[:-2], jnp.int32))
+
+
+def _inv_ex(a, *, check_errors=False):
+    return _WithInfo(jnp.linalg.inv(a), jnp.zeros(a.shape[:-2], jnp.int32))
+
+
+def _solve(a, b, *, left=True):
+    if not left:
+        return jnp.swapaxes(_solve(jnp.swapaxes(a, -1, -2), jnp.swapaxes(b, -1, -2)), -1, -2)
+    if b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1]):
+        return jnp.linalg.solve(a, b[..., None])[..., 0]
+    return jnp.linalg.solve(a, b)
+
+
+def _solve_ex(a, b, *, left=True, check_errors=False):
+    return _WithInfo(_solve(a, b, left=left), jnp.zeros(a.shape[:-2], jnp.int32))
+
+
+def _vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    x = _f(x if dtype is None else x.astype(dtype))
+    dim = _dims(dim)
+    if isinstance(dim, int):
+        dim = (dim,)
+    if x.ndim == 0:
+        x = x.reshape(1)
+        out = jnp.linalg.vector_norm(x, ord=ord, axis=None, keepdims=False)
+        return out
+    return jnp.linalg.vector_norm(x, ord=ord, axis=dim, keepdims=keepdim)
+
+
+def _matrix_norm(a, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
+    a = a if dtype is None else a.astype(dtype)
+    return jnp.linalg.norm(a, ord=ord, axis=_dims(dim), keepdims=keepdim)
+
+
+def _norm(a, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    dim = _dims(dim)
+    if isinstance(dim, int):
+        dim = (dim,)
+    if ord is None or (dim is not None and len(dim) == 1) or (dim is None and a.ndim == 1):
+        return _vector_norm(a, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    return _matrix_norm(a, ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+
+
+def _lu_factor(a, *, pivot=True):
+    lu, pivots = jax.lax.linalg.lu(a)[:2]
+    return _LuFactor(lu, (pivots + 1).astype(jnp.int32))
+
+
+def _lu(a, *, pivot=True):
+    lu, _, permutation = jax.lax.linalg.lu(a)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    lower = jnp.tril(lu[..., :, :k], -1) + jnp.eye(m, k, dtype=a.dtype)
+    upper = jnp.triu(lu[..., :k, :])
+    p = jnp.swapaxes(jax.nn.one_hot(permutation, m, dtype=a.dtype), -1, -2)
+    return _Lu(p, lower, upper)
+
+
+def _solve_triangular(a, b, *, upper, left=True, unitriangular=False):
+    return (
+        jsl.solve_triangular(a, b, lower=not upper, unit_diagonal=unitriangular)
+        if left
+        else jnp.swapaxes(
+            jsl.solve_triangular(
+                jnp.swapaxes(a, -1, -2), jnp.swapaxes(b, -1, -2), lower=upper, unit_diagonal=unitriangular
+            ),
+            -1,
+            -2,
+        )
+    )
+
+
+def _pinv(a, *, atol=None, rtol=None, hermitian=False):
+    return jnp.linalg.pinv(a, rtol=rtol, hermitian=hermitian)
+
+
+def _tensorsolve(a, b, dims=None):
+    return jnp.linalg.tensorsolve(a, b, axes=dims)
+
+
+def _matrix_rank(a, *, atol=None, rtol=None, hermitian=False):
+    if a.size == 0:
+        return jnp.zeros(a.shape[:-2], jnp.int32)
+    return jnp.linalg.matrix_rank(a, rtol=rtol).astype(jnp.int32)
+
+
+def _vecdot(x, y, *, dim=-1):
+    return jnp.sum(jnp.conj(x) * y, axis=dim)
+
+
+def _cross(x, other, dim=-1):
+    return jnp.cross(x, other, axis=dim)
+
+
+def _diagonal(a, *, offset=0, dim1=-2, dim2=-1):
+    return jnp.diagonal(a, offset, dim1, dim2)
+
+
+def _multi_dot(tensors):
+    return jnp.linalg.multi_dot(tensors)
+
+
+def _det(a):
+    if a.shape[-1] == 0:  # the determinant of a 0x0 matrix is 1 (jnp fails on it)
+        return jnp.ones(a.shape[:-2], a.dtype)
+    return jnp.linalg.det(a)
+
+
+_LINALG = {
+    "det": _det, "inv": jnp.linalg.inv, "slogdet": lambda a: _Slogdet(*jnp.linalg.slogdet(a)),
+    "svd": _svd, "svdvals": lambda a, *, driver=None: jnp.linalg.svd(a, compute_uv=False), "qr": _qr,
+    "eigh": _eigh, "eigvalsh": lambda a, UPLO="L": jnp.linalg.eigvalsh(a, UPLO=UPLO), "cholesky": _cholesky,  # noqa: N803
+    "cholesky_ex": _cholesky_ex, "inv_ex": _inv_ex, "solve": _solve, "solve_ex": _solve_ex,
+    "vector_norm": _vector_norm, "matrix_norm": _matrix_norm, "norm": _norm,
+    "matrix_power": lambda a, n: jnp.linalg.matrix_power(a, n), "lu_factor": _lu_factor, "lu": _lu,
+    "solve_triangular": _solve_triangular, "pinv": _pinv, "matrix_rank": _matrix_rank, "vecdot": _vecdot,
+    "cross": _cross, "diagonal": _diagonal, "multi_dot": _multi_dot, "tensorinv": jnp.linalg.tensorinv,
+    "tensorsolve": _tensorsolve, "eig": jnp.linalg.eig, "eigvals": jnp.linalg.eigvals,
+    "cond": lambda a, p=None: jnp.linalg.cond(a, p), "matmul": jnp.matmul,
+}  # fmt: skip
+
+
+# ---- matrix products of torch.* --------------------------------------------------------------
+def _addmm(x, mat1, mat2, *, beta=1, alpha=1):
+    return beta * x + alpha * (mat1 @ mat2) if beta != 0 else alpha * (mat1 @ mat2)
+
+
+def _baddbmm(x, batch1, batch2, *, beta=1, alpha=1):
+    return _addmm(x, batch1, batch2, beta=beta, alpha=alpha)
+
+
+def _addbmm(x, batch1, batch2, *, beta=1, alpha=1):
+    product = jnp.sum(batch1 @ batch2, axis=0)
+    return beta * x + alpha * product if beta != 0 else alpha * product
+
+
+def _addr(x, vec1, vec2, *, beta=1, alpha=1):
+    product = jnp.outer(vec1, vec2)
+    return beta * x + alpha * product if beta != 0 else alpha * product
+
+
+def _tensordot(a, b, dims=2, out=None):
+    return jnp.tensordot(a, b, axes=_dims(dims) if not isinstance(dims, (list, tuple)) else tuple(map(_dims, dims)))
+
+
+_PRODUCTS = {
+    "addmm": _addmm, "addmv": _addmm, "baddbmm": _baddbmm, "addbmm": _addbmm, "addr": _addr,
+    "dot": jnp.dot, "vdot": jnp.vdot, "mv": jnp.matmul, "outer": jnp.outer, "ger": jnp.outer, "inner": jnp.inner,
+    "kron": jnp.kron, "tensordot": _tensordot, "cross": lambda x, other, dim=None: jnp.cross(
+        x, other, axis=dim if dim is not None else next(i for i, s in enumerate(x.shape) if s == 3)
+    ), "det": _det, "logdet": lambda a: jnp.log(_det(a)), "inverse": jnp.linalg.inv,
+    "pinverse": lambda a, rcond=1e-15: jnp.linalg.pinv(a, rtol=rcond), "matrix_exp": jsl.expm,
+    "cholesky_inverse": lambda a, upper=False: jnp.linalg.inv(a.mT @ a if upper else a @ a.mT),
+    "slogdet": lambda a: _Slogdet(*jnp.linalg.slogdet(a)), "trace": jnp.trace,
+}  # fmt: skip
+_METHODLESS = {"tensordot"}
+
+ROWS = (
+    [OpDef(n, f, "other", FLOAT, False, "fft") for n, f in _FFT.items()]
+    + [OpDef(n, f, "other", SAME, False, "linalg") for n, f in _LINALG.items()]
+    + [OpDef(n, f, "other", SAME, n not in _METHODLESS) for n, f in _PRODUCTS.items()]
+)

@@ -1,0 +1,3 @@
+"""`torch.signal`: window functions (`signal.windows`)."""
+
+from . import windows

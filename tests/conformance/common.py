@@ -1,0 +1,243 @@
+"""Shared machinery of the conformance scoreboard: conversion, comparison, results, time limits.
+
+PyTorch's sample inputs are converted to functorch_lite values (`to_lite`), both libraries run,
+and their outputs are flattened to numpy leaves and compared (`compare`). Every entry runs under
+`guarded`, which turns any exception or an over-long run into a result line instead of a crash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import traceback
+import types
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+import torch
+
+import functorch_lite as ft
+
+FORWARD_TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
+GRAD_TOLERANCE = {"rtol": 1e-3, "atol": 1e-3}
+SAMPLES_PER_ENTRY = 4
+ENTRY_TIME_LIMIT_S = 120  # a guard against hangs; generous because the CPU may be shared
+
+
+class Missing(Exception):
+    """functorch_lite has no counterpart for the entry (or for a name a sample needs)."""
+
+
+@dataclasses.dataclass
+class Result:
+    kind: str  # "ops" | "modules" | "optims"
+    name: str
+    status: str  # "pass" | "fail" | "missing"
+    message: str = ""
+
+    def line(self) -> str:
+        text = f"{self.status:7s} {self.kind:7s} {self.name}"
+        return f"{text}: {self.message}" if self.message else text
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _Timeout()
+
+
+def guarded(kind: str, name: str, run: Callable[[], None], verbose: bool = False) -> Result:
+    """Runs one entry; never raises. `run` raises Missing, or any error for a failure."""
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.alarm(ENTRY_TIME_LIMIT_S)
+    try:
+        run()
+        return Result(kind, name, "pass")
+    except Missing as missing:
+        return Result(kind, name, "missing", str(missing))
+    except NotImplementedError as error:
+        if "cannot be done on JAX" in str(error):  # the library's own out-of-scope error
+            return Result(kind, name, "missing", f"out of scope: {error}")
+        return Result(kind, name, "fail", f"NotImplementedError: {error}"[:300])
+    except _Timeout:
+        return Result(kind, name, "fail", f"over the {ENTRY_TIME_LIMIT_S} s time limit")
+    except (Exception, RecursionError) as error:  # one bad entry must not stop the report
+        message = f"{type(error).__name__}: {error}".strip().replace("\n", " ")
+        if verbose:
+            message += "\n" + traceback.format_exc()
+        return Result(kind, name, "fail", message[:300] if not verbose else message)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def resolve(root: Any, dotted: str) -> Any:
+    """`root.a.b.c` for `"a.b.c"`, or None when any part is missing."""
+    for part in dotted.split("."):
+        root = getattr(root, part, None)
+        if root is None:
+            return None
+    return root
+
+
+def is_missing_attribute(error: BaseException) -> bool:
+    """An AttributeError raised because functorch_lite lacks a name (not a bug inside an op)."""
+    if not isinstance(error, AttributeError):
+        return False
+    text = str(error)
+    markers = ("functorch_lite", "'Tensor' object has no attribute", "type object 'Tensor'", "'Parameter' object")
+    return any(marker in text for marker in markers)
+
+
+def lite_dtype(dtype: torch.dtype) -> Any:
+    name = str(dtype).removeprefix("torch.")
+    value = getattr(ft, name, None)
+    if value is None:
+        raise Missing(f"dtype torch.{name}")
+    return value
+
+
+def to_lite(obj: Any, leaves: list | None = None) -> Any:
+    """A PyTorch sample value as a functorch_lite one; grad-requiring tensors are appended to `leaves`."""
+    if isinstance(obj, torch.Tensor):
+        if obj.layout != torch.strided:
+            raise Missing(f"layout {obj.layout}")
+        array = obj.detach().cpu().resolve_conj().resolve_neg().numpy()
+        tensor = ft.Tensor._wrap(jax.numpy.asarray(array))
+        if obj.requires_grad and leaves is not None:
+            tensor.requires_grad_(True)
+            leaves.append(tensor)
+        return tensor
+    if isinstance(obj, torch.dtype):
+        return lite_dtype(obj)
+    if isinstance(obj, torch.Size):
+        return tuple(obj)
+    if isinstance(obj, torch.device):
+        return str(obj)
+    if isinstance(obj, torch.memory_format):
+        name = str(obj).removeprefix("torch.")
+        if not hasattr(ft, name):
+            raise Missing(f"torch.{name}")
+        return getattr(ft, name)
+    if isinstance(obj, torch.layout):
+        name = str(obj).removeprefix("torch.")
+        if not hasattr(ft, name):
+            raise Missing(f"torch.{name}")
+        return getattr(ft, name)
+    if isinstance(obj, torch.Generator):
+        raise Missing("torch.Generator arguments")
+    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
+        return type(obj)(to_lite(item, leaves) for item in obj)
+    if isinstance(obj, dict):
+        return {key: to_lite(value, leaves) for key, value in obj.items()}
+    return obj
+
+
+def torch_leaves(obj: Any, out: list) -> list:
+    """Tensors in `obj` that require grad, in the order `to_lite` visits them."""
+    if isinstance(obj, torch.Tensor):
+        if obj.requires_grad:
+            out.append(obj)
+    elif isinstance(obj, (list, tuple)):
+        for item in obj:
+            torch_leaves(item, out)
+    elif isinstance(obj, dict):
+        for value in obj.values():
+            torch_leaves(value, out)
+    return out
+
+
+def flatten(obj: Any) -> list:
+    """Output leaves (tensors, numbers, bools) in order; containers and namedtuples flattened."""
+    if isinstance(obj, (list, tuple)):
+        return [leaf for item in obj for leaf in flatten(item)]
+    return [obj]
+
+
+def as_numpy(value: Any) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        if value.layout != torch.strided:
+            raise Missing(f"{value.layout} outputs: sparse layouts are out of scope on JAX")
+        if value._is_zerotensor():
+            value = torch.zeros(value.shape, dtype=value.dtype)
+        return value.detach().cpu().resolve_conj().resolve_neg().numpy()
+    if isinstance(value, ft.Tensor):
+        return np.asarray(value.detach())
+    return np.asarray(value)
+
+
+def _same_dtype(expected: np.dtype, got: np.dtype) -> bool:
+    return np.dtype(jax.dtypes.canonicalize_dtype(expected)) == np.dtype(got)
+
+
+def compare(expected: Any, got: Any, what: str, tolerance: dict, check_dtype: bool = True) -> None:
+    """Asserts that two outputs have the same structure, shapes, dtypes and values."""
+    want, have = flatten(expected), flatten(got)
+    if len(want) != len(have):
+        raise AssertionError(f"{what}: {len(want)} outputs expected, got {len(have)}")
+    for index, (a, b) in enumerate(zip(want, have)):
+        if a is None or b is None:
+            if (a is None) != (b is None):
+                raise AssertionError(f"{what}[{index}]: expected {type(a).__name__}, got {type(b).__name__}")
+            continue
+        left, right = as_numpy(a), as_numpy(b)
+        if left.shape != right.shape:
+            raise AssertionError(f"{what}[{index}]: shape {left.shape} expected, got {right.shape}")
+        if check_dtype and isinstance(a, torch.Tensor) and not _same_dtype(left.dtype, right.dtype):
+            raise AssertionError(f"{what}[{index}]: dtype {left.dtype} expected, got {right.dtype}")
+        if left.dtype.kind in "fc" or right.dtype.kind in "fc":
+            np.testing.assert_allclose(right, left, equal_nan=True, err_msg=f"{what}[{index}]", **tolerance)
+        else:
+            np.testing.assert_array_equal(right, left, err_msg=f"{what}[{index}]")
+
+
+def compare_moments(expected: Any, got: Any, what: str, values: bool = True) -> None:
+    """Random outputs: same structure, shapes and dtypes; means and spreads roughly alike."""
+    want, have = flatten(expected), flatten(got)
+    if len(want) != len(have):
+        raise AssertionError(f"{what}: {len(want)} outputs expected, got {len(have)}")
+    for index, (a, b) in enumerate(zip(want, have)):
+        left, right = as_numpy(a), as_numpy(b)
+        if left.shape != right.shape:
+            raise AssertionError(f"{what}[{index}]: shape {left.shape} expected, got {right.shape}")
+        if isinstance(a, torch.Tensor) and not _same_dtype(left.dtype, right.dtype):
+            raise AssertionError(f"{what}[{index}]: dtype {left.dtype} expected, got {right.dtype}")
+        if not values or left.size < 2 or left.dtype.kind not in "fiub":
+            continue
+        l64, r64 = left.astype(np.float64), right.astype(np.float64)
+        scale = max(float(np.std(l64)), float(np.std(r64)), 1e-6)
+        # Sample sizes are small: allow 5 standard errors of the mean, and a factor of 2 in spread.
+        if abs(np.mean(l64) - np.mean(r64)) > 5 * scale / np.sqrt(left.size) + 1e-6:
+            raise AssertionError(f"{what}[{index}]: mean {np.mean(r64):.4g}, PyTorch's {np.mean(l64):.4g}")
+        sl, sr = float(np.std(l64)), float(np.std(r64))
+        if not (sl == sr == 0 or 0.5 <= (sr + 1e-6) / (sl + 1e-6) <= 2.0):
+            raise AssertionError(f"{what}[{index}]: std {sr:.4g}, PyTorch's {sl:.4g}")
+
+
+def floating_pairs(expected: Any, got: Any) -> list[tuple[torch.Tensor, Any]]:
+    """Pairs (torch output, lite output) of floating outputs that carry a gradient."""
+    pairs = []
+    for a, b in zip(flatten(expected), flatten(got)):
+        if isinstance(a, torch.Tensor) and a.requires_grad and a.dtype.is_floating_point:
+            pairs.append((a, b))
+    return pairs
+
+
+def cotangent(shape: tuple, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def with_lite_globals(function: Callable) -> Callable:
+    """A copy of a test-database lambda whose `torch` (and `F`) mean functorch_lite."""
+    if not isinstance(function, types.FunctionType):
+        return function
+    names = dict(function.__globals__)
+    names["torch"] = ft
+    names["F"] = ft.nn.functional
+    copy = types.FunctionType(function.__code__, names, function.__name__, function.__defaults__, function.__closure__)
+    copy.__kwdefaults__ = function.__kwdefaults__
+    return copy
