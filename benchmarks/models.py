@@ -114,7 +114,9 @@ VOCAB, SEQ_LSTM, SEQ_TRANSFORMER = 2000, 35, 64
 
 
 def lstm_net(nn, F):
-    """2-layer LSTM language model: embedding 256, hidden 256, vocabulary 2,000."""
+    """2-layer LSTM language model: embedding 256, hidden 256, vocabulary 2,000, 35-token segments
+    (truncated BPTT: each step backpropagates through one segment; every row starts it from a
+    zero state rather than carrying the previous segment's)."""
 
     class LM(nn.Module):
         def __init__(self):
@@ -261,6 +263,18 @@ def _pure_model(model: str):
     if model in ("resnet8", "resnet20"):
         init, apply = _pure_resnet(1 if model == "resnet8" else 3)
         return (lambda: init(np.random.default_rng(0))), apply
+    if model == "lstm":
+        embed, lstm, head = fn.Embedding(VOCAB, 256), fn.LSTM(256, 256, 2, batch_first=True), fn.Linear(256, VOCAB)
+
+        def init_lstm():
+            k1, k2, k3 = jax.random.split(jax.random.PRNGKey(0), 3)
+            return {"embed": embed.init(k1), "lstm": lstm.init(k2), "head": head.init(k3)}, {}
+
+        def apply_lstm(p, s, tokens):
+            out, _ = lstm.apply(p["lstm"], embed.apply(p["embed"], tokens), None, training=False)
+            return head.apply(p["head"], out).reshape(-1, VOCAB), s
+
+        return init_lstm, apply_lstm
     raise NotImplementedError(f"the functional core has no {model} (its layers are not in functorch_lite.functional)")
 
 
