@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,15 +28,19 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # functorch_lite from this checkout
 
 import facade_rows  # noqa: E402 - beside this file; its rows import functorch_lite lazily
-from common import LR, MOMENTUM, random_batches, seed_net, throughput  # noqa: E402 - beside this file
+from common import (  # noqa: E402 - beside this file
+    LR,
+    MOMENTUM,
+    device_batches,
+    measure_in_subprocess,
+    random_batches,
+    seed_net,
+    throughput,
+)
 
 
 def _device_batches(images: np.ndarray, labels: np.ndarray) -> tuple[list, list]:
-    """One device array per step, made before timing: indexing a stacked jax array inside the
-    loop would add a dispatched slice per step that PyTorch's view indexing does not pay."""
-    import jax.numpy as jnp
-
-    return [jnp.asarray(x) for x in images], [jnp.asarray(y) for y in labels]
+    return device_batches(images, labels)
 
 
 # ---------------------------------------------------------------------------------------
@@ -305,13 +307,7 @@ def rows(with_peers: bool, flag_rows: bool) -> list[tuple[str, str, dict[str, st
 
 def _measure_in_subprocess(impl: str, batch: int, steps: int, env: dict[str, str]) -> float:
     """Samples/s of a training row, or seconds to the first step of a FIRST_STEP row, in a fresh process."""
-    environment = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS" and k not in MALLOC_ENV}
-    environment.update(env)
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", impl, str(batch), str(steps)]
-    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"lenet_train: {impl} at batch {batch} failed:\n{done.stderr[-2000:]}")
-    return float(json.loads(done.stdout.strip().splitlines()[-1])[_metric(impl)])
+    return float(measure_in_subprocess(__file__, [impl, str(batch), str(steps)], env)[_metric(impl)])
 
 
 def _metric(impl: str) -> str:

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _checks
+from . import _lowering
 
 
 def _channel_shape(x: jax.Array) -> tuple[int, ...]:
@@ -63,13 +64,13 @@ def batch_norm(
     shape, axes = _channel_shape(x), (0, *range(2, x.ndim))
     count = x.size // max(x.shape[1], 1)
     if training or running_mean is None:
-        mean = jnp.mean(x, axis=axes)
-        var = jnp.mean(jnp.square(x - mean.reshape(shape)), axis=axes)
+        mean, var = _lowering.batch_norm_statistics(x, axes)
+        y = _lowering.batch_norm_transform(x, mean, var, weight, bias, eps)
     else:
         mean, var = running_mean, running_var
-    y = (x - mean.reshape(shape)) * jax.lax.rsqrt(var.reshape(shape) + eps)
-    y = y if weight is None else y * weight.reshape(shape)
-    y = y if bias is None else y + bias.reshape(shape)
+        y = (x - mean.reshape(shape)) * jax.lax.rsqrt(var.reshape(shape) + eps)
+        y = y if weight is None else y * weight.reshape(shape)
+        y = y if bias is None else y + bias.reshape(shape)
     if not training or running_mean is None or not x.size:  # an empty batch keeps the statistics
         return y, running_mean, running_var
     unbiased = jax.lax.stop_gradient(var * (count / (count - 1)))

@@ -141,8 +141,15 @@ def test_fast_conv_leaves_inputs_too_large_to_gather_to_the_native_convolution()
     large = jax.ShapeDtypeStruct((64, 64, 224, 224), jnp.float32)  # the rows would hold ~1.2e9 floats
     same = ((1, 1), (1, 1))
     assert _banded_conv.rows_elements(small.shape, w.shape, same) == 8 * 32 * 16 * 3 * 64 * 4
-    assert _lowering.uses_fast_conv(small, w, (1, 1), same, (1, 1), 1)
-    assert not _lowering.uses_fast_conv(large, w, (1, 1), same, (1, 1), 1)
+    assert _banded_conv.accepts(small, w, (1, 1), same, (1, 1), 1)
+    assert not _banded_conv.accepts(large, w, (1, 1), same, (1, 1), 1)
+    narrow_w = jax.ShapeDtypeStruct((8, 4, 3, 3), jnp.float32)
+    assert _lowering.uses_fast_conv(
+        jax.ShapeDtypeStruct((8, 4, 32, 32), jnp.float32), narrow_w, (1, 1), same, (1, 1), 1
+    )
+    huge = jax.ShapeDtypeStruct((4096, 4, 224, 224), jnp.float32)
+    assert not _lowering.uses_fast_conv(huge, narrow_w, (1, 1), same, (1, 1), 1)
+    assert _lowering.conv_path(huge, narrow_w, (1, 1), same, (1, 1), 1) == "nhwc"
 
 
 @needs_cpu
@@ -336,3 +343,102 @@ def test_fast_conv_under_jvp_and_vmapped_reverse_mode():
         return jax.jit(jax.vmap(lambda w: jax.vjp(f, w)[1](cotangent)[0]))(weights)
 
     assert_close(weight_grads(fast), weight_grads(generic), FLOAT32_SCALED)
+
+
+# Each case: input shape, weight shape, stride, padding (torch's symmetric form), dilation, groups,
+# and the path `conv_path` must choose for it on CPU.
+CONV_PATH_CASES = [
+    ((3, 16, 7, 6), (5, 16, 1, 1), (1, 1), (0, 0), (1, 1), 1, "matmul_1x1"),  # 1x1, stride 1
+    ((2, 16, 9, 9), (32, 16, 1, 1), (2, 2), (0, 0), (1, 1), 1, "matmul_1x1"),  # ResNet shortcut, odd size
+    ((2, 6, 8, 7), (3, 6, 1, 1), (2, 1), (0, 0), (2, 2), 1, "matmul_1x1"),  # uneven stride; dilation is moot
+    ((2, 16, 8, 8), (16, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1, "nhwc"),  # 16 channels: not banded
+    ((2, 16, 8, 8), (32, 16, 3, 3), (2, 2), (1, 1), (1, 1), 1, "nhwc"),  # ResNet downsampling
+    ((2, 32, 7, 7), (8, 32, 3, 3), (2, 2), (1, 1), (1, 1), 1, "nhwc"),  # odd size, stride 2
+    ((2, 3, 9, 9), (4, 3, 3, 3), (2, 2), (1, 1), (1, 1), 1, "nhwc"),  # few channels, stride 2
+    ((2, 4, 10, 10), (4, 4, 3, 3), (1, 1), (2, 2), (2, 2), 1, "nhwc"),  # dilated
+    ((2, 16, 6, 6), (3, 16, 1, 1), (1, 1), (1, 1), (1, 1), 1, "nhwc"),  # padded 1x1
+    ((2, 4, 6, 6), (3, 4, 1, 1), (1, 1), (0, 0), (1, 1), 1, "banded"),  # few channels, stride 1: banded first
+    ((2, 3, 9, 9), (4, 3, 3, 3), (1, 1), (1, 1), (1, 1), 1, "banded"),  # few channels, stride 1
+    ((2, 16, 8, 8), (16, 4, 3, 3), (1, 1), (1, 1), (1, 1), 4, "generic"),  # grouped
+]
+
+
+@needs_cpu
+@pytest.mark.parametrize("xshape, wshape, stride, padding, dilation, groups, path", CONV_PATH_CASES)
+def test_conv_paths_are_chosen_and_match_torch_forward_and_both_gradients(
+    xshape, wshape, stride, padding, dilation, groups, path
+):
+    x, w = randn(xshape, 30), randn(wshape, 31)
+    pads = ((padding[0], padding[0]), (padding[1], padding[1]))
+    assert _lowering.conv_path(jnp.asarray(x), jnp.asarray(w), stride, pads, dilation, groups) == path
+
+    def lowered(x, w):
+        return _lowering.conv2d_nchw(x, w, stride, pads, dilation, groups)
+
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    yt = torch.nn.functional.conv2d(xt, wt, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    cotangent = randn(tuple(yt.shape), 32)
+    yt.backward(torch.tensor(cotangent))
+    y, (gx, gw) = vjp_all(lowered, (x, w), cotangent)
+    assert_close(y, yt.detach().numpy(), FLOAT32_SCALED)
+    assert_close(gx, xt.grad.numpy(), FLOAT32_SCALED)
+    assert_close(gw, wt.grad.numpy(), FLOAT32_SCALED)
+    generic_y = _lowering.generic_conv2d_nchw(x, w, stride, pads, dilation, groups)
+    assert_close(y, generic_y, FLOAT32_SCALED)
+
+
+@needs_cpu
+def test_matmul_1x1_path_under_jvp_vmap_and_float64():
+    x, w, tw = randn((2, 5, 6, 6), 40, np.float64), randn((3, 5, 1, 1), 41, np.float64), randn((3, 5, 1, 1), 42)
+    with jax.enable_x64(True):
+        x, w, tw = jnp.asarray(x, jnp.float64), jnp.asarray(w, jnp.float64), jnp.asarray(tw, jnp.float64)
+        assert _lowering.conv_path(x, w, (2, 2), NO_PAD, (1, 1), 1) == "matmul_1x1"
+
+        def fast(w):
+            return _lowering.conv2d_nchw(x, w, (2, 2), NO_PAD, (1, 1), 1)
+
+        def generic(w):
+            return _lowering.generic_conv2d_nchw(x, w, (2, 2), NO_PAD, (1, 1), 1)
+
+        assert fast(w).dtype == jnp.float64
+        np.testing.assert_allclose(jax.jvp(fast, (w,), (tw,))[1], jax.jvp(generic, (w,), (tw,))[1], rtol=1e-12)
+        batched = jax.vmap(fast)(jnp.stack([w, tw]))
+        np.testing.assert_allclose(batched[1], generic(tw), rtol=1e-12)
+
+
+def test_conv_path_off_cpu_is_generic(monkeypatch):
+    monkeypatch.setattr(_lowering, "_on_cpu", lambda: False)
+    x, w = jnp.zeros((2, 16, 8, 8)), jnp.zeros((32, 16, 1, 1))
+    assert _lowering.conv_path(x, w, (2, 2), NO_PAD, (1, 1), 1) == "generic"
+    assert _lowering.conv_path(x, jnp.zeros((16, 16, 3, 3)), (1, 1), ((1, 1), (1, 1)), (1, 1), 1) == "generic"
+
+
+@pytest.mark.parametrize("offset", [0.0, 100.0])
+@pytest.mark.parametrize("shape", [(8, 3, 5, 5), (4, 6, 7), (16, 5)])
+def test_one_pass_batch_norm_statistics_match_torch_forward_gradients_and_running_stats(shape, offset):
+    """Training-mode BatchNorm (one-pass shifted statistics, `x * a + b`) equals PyTorch, also for a
+    large channel mean, where an unshifted E[x^2] - E[x]^2 would cancel catastrophically."""
+    c = shape[1]
+    x, w, b = randn(shape, 50) * 3 + offset, randn((c,), 51), randn((c,), 52)
+    cotangent = randn(shape, 53)
+
+    def train(x, w, b):
+        y, mean, var = fn.batch_norm(x, jnp.zeros(c), jnp.ones(c), w, b, training=True, momentum=0.1)
+        return y, mean, var
+
+    (y, mean, var), pullback = jax.vjp(jax.jit(train), x, w, b)
+    gx, gw, gb = pullback((jnp.asarray(cotangent), jnp.zeros(c), jnp.zeros(c)))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    rm, rv = torch.zeros(c), torch.ones(c)
+    yt = torch.nn.functional.batch_norm(xt, rm, rv, wt, bt, training=True, momentum=0.1)
+    yt.backward(torch.tensor(cotangent))
+    assert_close(y, yt.detach().numpy(), FLOAT32_SCALED)
+    assert_close(mean, rm.numpy(), FLOAT32_SCALED)
+    assert_close(var, rv.numpy(), FLOAT32_SCALED)
+    assert_close(gx, xt.grad.numpy(), FLOAT32_SCALED_LOOSE)  # the input gradient cancels terms of size |dy|
+    assert_close(gw, wt.grad.numpy(), FLOAT32_SCALED)
+    assert_close(gb, bt.grad.numpy(), FLOAT32_SCALED)
+    m, v = _lowering.batch_norm_statistics(jnp.asarray(x), (0, *range(2, len(shape))))
+    axes = (0, *range(2, len(shape)))
+    assert_close(m, np.asarray(x, np.float64).mean(axis=axes), FLOAT32_SCALED)
+    assert_close(v, np.asarray(x, np.float64).var(axis=axes), FLOAT32_SCALED)
