@@ -202,6 +202,10 @@ def batch_norm_transform(
     Subtracting the mean first (not `x * a + b`) keeps the weight gradient `sum(dy * (x - mean) * r)`
     free of cancellation when a channel's mean is large."""
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if not x.size:  # an empty batch: the weight's gradient is an empty sum (0, as torch), not 0 * NaN
+        y = (x - mean.reshape(shape)) * lax.rsqrt(var.reshape(shape) + eps)
+        y = y if weight is None else y * weight.reshape(shape)
+        return y if bias is None else y + bias.reshape(shape)
     scale = lax.rsqrt(var + eps)
     scale = scale if weight is None else scale * weight
     y = (x - mean.reshape(shape)) * scale.reshape(shape)
