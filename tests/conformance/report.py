@@ -14,7 +14,13 @@ import sys
 import time
 import warnings
 
+import jax
+
 KINDS = ("ops", "modules", "optims")
+# Every compiled XLA:CPU executable keeps a few memory maps; a process may hold 65530 (vm.max_map_count),
+# and the databases compile thousands of programs. Dropping jax's caches every few entries keeps the count
+# bounded (past the limit, XLA crashes with a segmentation fault while compiling).
+CLEAR_CACHES_EVERY = 25
 
 
 def _results(kind: str, verbose: bool):
@@ -33,8 +39,10 @@ def run(kinds=KINDS, verbose: bool = False, echo=None) -> dict:
     out = {}
     for kind in kinds:
         out[kind] = []
-        for result in _results(kind, verbose):
+        for count, result in enumerate(_results(kind, verbose), 1):
             out[kind].append(result)
+            if count % CLEAR_CACHES_EVERY == 0:
+                jax.clear_caches()
             if echo is not None:
                 echo(result)
     return out
