@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
-from . import _value_checks
+from . import _grad_pack, _value_checks
 from . import random as _random
 from ._tensor.tensor import Tensor
 from .nn import parameter as _parameter
@@ -202,7 +202,8 @@ class _Program:
     def __init__(self, reads: list, lr_groups: list, writes: list, guard_owners: list, optimizers: list):
         self.reads = reads  # ("array", t) | ("grad", t) | ("slot", d, k) | ("key", g)
         self.lr_groups = lr_groups
-        self.writes = writes  # the same kinds plus ("nograd", t)
+        self.lr_arrays: list[tuple[Any, Any]] = [(None, None)] * len(lr_groups)
+        self.writes = writes  # the same kinds plus ("newgrad", t) and ("nograd", t)
         self.guard_owners = guard_owners
         self.guard_grads = [t._grad is None for t in guard_owners]
         self.optimizers = [(opt, opt.state, _slot_count(opt)) for opt in optimizers]
@@ -234,7 +235,18 @@ class _Program:
         return out
 
     def learning_rates(self) -> list:
-        return [np.float32(g["lr"]) if not isinstance(g["lr"], jax.Array) else g["lr"] for g in self.lr_groups]
+        """The groups' learning rates as arrays; a number is put on the device once per value, not per call."""
+        out = []
+        for i, group in enumerate(self.lr_groups):
+            lr = group["lr"]
+            if not isinstance(lr, jax.Array):
+                seen, array = self.lr_arrays[i]
+                if lr != seen or type(lr) is not type(seen):
+                    array = jnp.asarray(np.float32(lr))
+                    self.lr_arrays[i] = (lr, array)
+                lr = array
+            out.append(lr)
+        return out
 
     def write(self, values: list) -> None:
         """The new state into its objects: plain attribute stores, grouped by kind (no per-entry dispatch)."""
@@ -248,9 +260,16 @@ class _Program:
                 owner._grad = Tensor._wrap(value)
             else:
                 grad._array = value
+        k += len(self.w_grads)
         for owner in self.w_nograds:
             owner._grad = None
-        for (opt, param, key, is_tensor), value in zip(self.w_slots, values[k + len(self.w_grads) :]):
+        wrap = Tensor._wrap
+        for owner, value in zip(self.w_newgrads, values[k : k + len(self.w_newgrads)]):
+            owner._grad = wrap(value)
+        k += len(self.w_newgrads)
+        for (owners, split, last), buffer in zip(self.packs, values[len(values) - len(self.packs) :]):
+            _grad_pack.write(owners, split, buffer, last)
+        for (opt, param, key, is_tensor), value in zip(self.w_slots, values[k:]):
             slots = opt.state[param]
             old = slots.get(key)
             if isinstance(old, Tensor):
@@ -261,12 +280,14 @@ class _Program:
     def _group_writes(self, writes: list) -> None:
         """Sorts the written slots by kind; `order` maps the program's outputs to that order."""
         valued = [(i, e) for i, e in enumerate(w for w in writes if w[0] != "nograd")]
-        kinds = ("array", "key", "grad", "slot")
+        kinds = ("array", "key", "grad", "newgrad", "slot")
         ordered = sorted(valued, key=lambda item: kinds.index(item[1][0]))
         self.order = [i for i, _ in ordered]
         self.w_arrays = [e[1] for _, e in ordered if e[0] == "array"]
         self.w_keys = [e[1] for _, e in ordered if e[0] == "key"]
         self.w_grads = [e[1] for _, e in ordered if e[0] == "grad"]
+        self.w_newgrads = [e[1] for _, e in ordered if e[0] == "newgrad"]  # new .grad Tensors
+        self.packs: list = []  # (owners, split, last grads) of the new grads packed into one buffer (set by `_build`)
         self.w_slots = [e[1:] for _, e in ordered if e[0] == "slot"]
         self.w_nograds = [e[1] for e in writes if e[0] == "nograd"]
 
@@ -352,7 +373,7 @@ class Compiled:
             arrays.extend(leaves)
         key = (tuple(descs), tuple(sorted(kw_descs.items())))
         programs = self._programs.setdefault(key, [])
-        program = next((p for p in programs if p.valid()), None)
+        program = next((p for p in reversed(programs) if p.valid()), None)  # the newest first
         if program is None:
             objects = {id(v): v for v in (*args, *kwargs.values())}
             program = self._discover(descs, kw_descs, arrays, objects)
@@ -460,6 +481,27 @@ class Compiled:
         self._check_no_leaks(sites)
         return self._build(closed, sources, groups, box, tensors, optimizers, len(arrays))
 
+    def _plan_packs(self, program: _Program, jaxpr: Any) -> tuple[list, list]:
+        """Which new `.grad`s the program packs (`_grad_pack`): their output positions in groups, and the
+        positions of the outputs that stay their own. Not under a mesh (the packs would be replicated)."""
+        if self.mesh is not None or len(program.w_newgrads) < 2:
+            return [], []
+        start = len(program.w_arrays) + len(program.w_keys) + len(program.w_grads)
+        outvars = jaxpr.outvars[len(jaxpr.outvars) - len(program.order) :]
+        avals = [outvars[program.order[start + i]].aval for i in range(len(program.w_newgrads))]
+        groups = _grad_pack.plan(avals)
+        if not groups:
+            return [], []
+        in_pack = {i for members in groups for i in members}
+        owners = program.w_newgrads
+        program.packs = [
+            ([owners[i] for i in members], _grad_pack.splitter(tuple(avals[i].shape for i in members)), [])
+            for members in groups
+        ]
+        program.w_newgrads = [owner for i, owner in enumerate(owners) if i not in in_pack]
+        kept_out = [i for i in range(len(program.order)) if i < start or i - start not in in_pack]
+        return [[start + i for i in members] for members in groups], kept_out
+
     def _check_no_leaks(self, sites: dict) -> None:
         gc.collect()
         for ref, site in sites.values():
@@ -506,6 +548,7 @@ class Compiled:
         jaxpr = _pruned(jaxpr, keep)
         mesh, order, n_reads = self.mesh, program.order, len(reads)
         donated_at, kept_at = program.donated, program.kept
+        packed, kept_out = self._plan_packs(program, jaxpr)
 
         def run(donated: list, kept: list, lrs: list, arg_arrays: list):
             state: list = [None] * n_reads
@@ -517,6 +560,10 @@ class Compiled:
             n_out = len(flat) - len(order)
             out, new_values = flat[:n_out], flat[n_out:]
             new_values = [new_values[i] for i in order]
+            if packed:
+                new_values = [new_values[i] for i in kept_out] + [
+                    _grad_pack.pack([new_values[i] for i in members]) for members in packed
+                ]
             if mesh is not None:  # the new state stays replicated; XLA all-reduces the gradients
                 from .parallel import replicated_sharding
 
@@ -618,7 +665,10 @@ def _find_writes(
         if grad is None:
             if before is not None:
                 writes.append(("nograd", t))
-        elif grad is not before or grad._array is not lifted_grads.get(id(t)):
+        elif grad is not before:  # a new .grad Tensor (after zero_grad(), or the first backward)
+            writes.append(("newgrad", t))
+            values.append(grad._array)
+        elif grad._array is not lifted_grads.get(id(t)):  # the same .grad, updated in place
             writes.append(("grad", t))
             values.append(grad._array)
     lifted_ids = {id(v) for v in lifted}

@@ -26,7 +26,7 @@ LAYERS = [
     (2, "optimizer rules (2)", ["optim.rules", "optim.schedules", "optim.clip"]),
     (3, "tensor + autograd (3)", ["_tensor", "autograd", "random"]),
     (4, "facade (4)", ["nn", "optim"]),
-    (5, "transforms (5)", ["func", "compile", "parallel"]),
+    (5, "transforms (5)", ["func", "compile", "_grad_pack", "parallel"]),
     (5, "vision edge over the facade", ["vision"]),
     (6, "package root (re-exports)", [""]),
 ]

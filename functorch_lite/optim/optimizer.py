@@ -31,17 +31,25 @@ from ..nn.parameter import set_array, state_changed
 
 
 @functools.lru_cache(maxsize=256)
-def _fused_update(rule: Callable, options: tuple) -> Callable:
-    """One jitted update of a whole group: the per-array rule mapped over its parameters."""
+def _fused_update(rule: Callable, options: tuple, counts_steps: bool) -> Callable:
+    """One jitted update of a whole group: the per-array rule mapped over its parameters.
+
+    Without a stored step count (`counts_steps=False`, torch's SGD and Muon), the rule is told only
+    whether a parameter's state is new (`fresh`, static): its step is 0 then, else 1, and no step
+    array goes in or comes out.
+    """
     keywords = dict(options)
 
-    def update(params: tuple, grads: tuple, states: tuple, lr: Any) -> tuple[tuple, tuple]:
+    def update(params: tuple, grads: tuple, states: tuple, lr: Any, fresh: tuple) -> tuple[tuple, tuple]:
+        if not counts_steps:
+            states = [s._replace(step=np.int32(0 if f else 1)) for s, f in zip(states, fresh)]
         results = [rule(p, g, s, lr=lr, **keywords) for p, g, s in zip(params, grads, states)]
-        return tuple(r[0] for r in results), tuple(r[1] for r in results)
+        new_states = tuple(r[1] if counts_steps else r[1]._replace(step=None) for r in results)
+        return tuple(r[0] for r in results), new_states
 
     # The states are private to the optimizer, so XLA may update them in place. Parameter
     # arrays are not donated: detached views (state_dict(), .detach()) may still hold them.
-    return jax.jit(update, donate_argnums=(2,))
+    return jax.jit(update, donate_argnums=(2,), static_argnums=(4,))
 
 
 def _copy(value: Any) -> Any:
@@ -184,15 +192,25 @@ class Optimizer:
                 self.state[param] = self._new_state(param, group)
 
     # -- the step ------------------------------------------------------------------------------
+    @property
+    def _counts_steps(self) -> bool:
+        """Whether the state keeps a step count: torch's SGD and Muon save none, and neither do we."""
+        return self._saved_keys is None or "step" in self._saved_keys
+
     def _new_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         flags = {key: group[key] for key in self._init_options}
-        return _as_dict(self._init_rule(param.array, **flags))
+        state = _as_dict(self._init_rule(param.array, **flags))
+        if not self._counts_steps:
+            del state["step"]
+        return state
 
-    def _state_tuple(self, param: Tensor, group: dict[str, Any]) -> NamedTuple:
+    def _state_tuple(self, param: Tensor, group: dict[str, Any]) -> tuple[NamedTuple, bool]:
+        """The rule's state for `param` (created on its first step), and whether it is new."""
         state = self.state.get(param)
-        if not state:
+        fresh = not state
+        if fresh:
             state = self.state[param] = self._new_state(param, group)
-        return self._state_type(*[state.get(field) for field in self._state_type._fields])
+        return self._state_type(*[state.get(field) for field in self._state_type._fields]), fresh
 
     def _static_options(self, group: dict[str, Any]) -> tuple:
         return tuple(
@@ -224,14 +242,15 @@ class Optimizer:
             params = [p for p in group["params"] if p._grad is not None]
             if not params:
                 continue
-            update = _fused_update(type(self)._rule, self._static_options(group))
-            states = tuple(self._state_tuple(p, group) for p in params)
+            update = _fused_update(type(self)._rule, self._static_options(group), self._counts_steps)
+            states, fresh = zip(*[self._state_tuple(p, group) for p in params])
             lr = group["lr"]
             new_params, new_states = update(
                 tuple(p._array for p in params),
                 tuple(p._grad._array for p in params),
                 states,
                 lr.array if isinstance(lr, Tensor) else lr,
+                fresh,
             )
             for param, array, state in zip(params, new_params, new_states, strict=True):
                 set_array(param, array)
@@ -306,11 +325,13 @@ class Optimizer:
         for key, value in slots.items():
             array = value.array if isinstance(value, Tensor) else jnp.array(np.asarray(value), copy=True)
             if key == "step":
+                if not self._counts_steps:
+                    continue
                 array = array.astype(jnp.int32)  # torch keeps a float step
             elif jnp.issubdtype(array.dtype, jnp.floating):
                 array = array.astype(param.dtype)
             restored[key] = _copy(array)
-        if restored and "step" not in restored:
+        if restored and "step" not in restored and self._counts_steps:
             restored["step"] = jnp.ones((), jnp.int32)  # state exists: at least one step was taken
         return restored
 

@@ -1,0 +1,119 @@
+"""The new gradients of a compiled step, packed: one output buffer per dtype instead of one per gradient.
+
+Each output of a jitted call costs a few microseconds of dispatch, so a model with hundreds of small
+parameters spends most of a compiled step creating `.grad` arrays that the next `zero_grad()` drops
+unread. The compiled program instead writes the small new gradients into one flat buffer per dtype
+(XLA fuses the copy into the ops that compute them); each `.grad` is a `PackedGrad` whose array is cut
+from that buffer, for all of the pack's gradients in one jitted call, the first time any is read.
+"""
+
+from __future__ import annotations
+
+import functools
+from sys import getrefcount
+from typing import Any
+from weakref import getweakrefcount
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._tensor.tensor import Tensor
+
+# Gradients up to this many elements are packed (32 KiB in float32: the copy costs less than the
+# output it saves); larger ones stay outputs of their own.
+PACK_MAX_ELEMENTS = 1 << 13
+
+
+def plan(avals: list) -> list[list[int]]:
+    """Groups of positions in `avals` to pack together: small arrays of one dtype, two or more per group."""
+    groups: dict[Any, list[int]] = {}
+    for i, aval in enumerate(avals):
+        if int(np.prod(aval.shape, dtype=np.int64)) <= PACK_MAX_ELEMENTS:
+            groups.setdefault(aval.dtype, []).append(i)
+    return [members for members in groups.values() if len(members) > 1]
+
+
+def pack(arrays: list) -> jax.Array:
+    """Inside the compiled program: the arrays, flattened and concatenated."""
+    return jnp.concatenate([jnp.ravel(a) for a in arrays])
+
+
+@functools.lru_cache(maxsize=64)
+def splitter(shapes: tuple[tuple[int, ...], ...]) -> Any:
+    """One jitted call that cuts a packed buffer back into arrays of `shapes`."""
+    sizes = [int(np.prod(shape, dtype=np.int64)) for shape in shapes]
+    offsets = np.cumsum([0, *sizes]).tolist()
+
+    def split(buffer: jax.Array) -> list:
+        return [buffer[start:stop].reshape(shape) for start, stop, shape in zip(offsets, offsets[1:], shapes)]
+
+    return jax.jit(split)
+
+
+class GradPack:
+    """One packed buffer and how to split it; split once, when the first of its gradients is read."""
+
+    __slots__ = ("_buffer", "_split", "_arrays")
+
+    def __init__(self, buffer: jax.Array, split: Any):
+        self._buffer, self._split, self._arrays = buffer, split, None
+
+    def get(self, index: int) -> jax.Array:
+        if self._arrays is None:
+            self._arrays = self._split(self._buffer)
+            self._buffer = None
+        return self._arrays[index]
+
+
+class PackedGrad(Tensor):
+    """A `.grad` written by a compiled step, whose array is cut from its pack when first read."""
+
+    __slots__ = ("_pack", "_index", "_value")
+
+    @classmethod
+    def _make(cls, pack: GradPack, index: int) -> PackedGrad:
+        grad = object.__new__(cls)
+        grad._pack, grad._index, grad._value = pack, index, None
+        grad._requires_grad, grad._node, grad._output_index = False, None, 0
+        grad._grad, grad._version, grad._retains_grad = None, 0, False
+        return grad
+
+    @classmethod
+    def _wrap(cls, array: Any, requires_grad: bool = False, node: Any = None, index: int = 0) -> Tensor:
+        return Tensor._wrap(array, requires_grad, node, index)  # copies and pytree rebuilds are plain Tensors
+
+    @property
+    def _array(self) -> Any:
+        value = self._value
+        if value is None:
+            value = self._value = self._pack.get(self._index)
+            self._pack = None
+        return value
+
+    @_array.setter
+    def _array(self, value: Any) -> None:
+        self._value, self._pack = value, None
+
+
+# A PackedGrad that only its owner's `.grad`, the last write's list and `write`'s local name hold (plus
+# getrefcount's argument) is unobservable: the next write may reuse the object instead of making a new one.
+_UNSHARED = 4
+
+
+def write(owners: list, split: Any, buffer: jax.Array, last: list) -> None:
+    """Gives each owner a new `.grad` cut lazily from `buffer`; `last` holds the previous call's grads
+    (reused where nothing else refers to them) and is updated in place."""
+    grad_pack = GradPack(buffer, split)
+    make = PackedGrad._make
+    for index, owner in enumerate(owners):
+        grad = last[index] if last else None
+        if grad is not None and getrefcount(grad) == _UNSHARED and owner._grad is grad and not getweakrefcount(grad):
+            grad._pack, grad._value = grad_pack, None
+        else:
+            grad = make(grad_pack, index)
+            owner._grad = grad
+            if last:
+                last[index] = grad
+    if not last:
+        last.extend(owner._grad for owner in owners)
