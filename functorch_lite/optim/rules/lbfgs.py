@@ -10,9 +10,11 @@ not inside ``jax.jit``.
 The arithmetic follows torch's `LBFGS` operation by operation, in the same precision: torch keeps
 ``ys``, ``ro``, ``H_diag``, the two-loop coefficients, ``gtd`` and the first step length as 0-d
 tensors of the parameters' dtype, while losses (and ``lr`` unless it is a Tensor) are Python
-floats. The step is chaotic enough near the optimum that float64 scalars in place of float32
-ones drift by 1e-3 within a few hundred iterations, so those values are `TensorScalar`s here,
-and ``x + alpha * v`` is one fused multiply-add as in torch's ``add_(v, alpha=)``.
+floats. Those values are `TensorScalar`s here, and ``x + alpha * v`` is one fused multiply-add
+as in torch's ``add_(v, alpha=)``; given torch's dot products, the trajectory is torch's bit for
+bit. The dot products themselves are XLA's, summed in another order than torch's BLAS (an ulp
+apart); where L-BFGS amplifies rounding (small fixed steps, many iterations, near an optimum),
+that alone moves the trajectory, as it moves torch's own under another BLAS.
 
 References: Nocedal & Wright, Numerical Optimization, 2006 (algorithms 7.4 and 3.5-3.6).
 """
@@ -51,7 +53,10 @@ class TensorScalar:
 
     def _apply(self, other: Any, op: Callable[[Any, Any], Any]) -> Any:
         value = self._other(other)
-        return NotImplemented if value is NotImplemented else TensorScalar(op(self.value, value))
+        if value is NotImplemented:
+            return NotImplemented
+        with np.errstate(all="ignore"):  # inf and nan as torch gives them, without numpy's warnings
+            return TensorScalar(op(self.value, value))
 
     def __add__(self, other):
         return self._apply(other, lambda a, b: a + b)
@@ -77,10 +82,8 @@ class TensorScalar:
     def __rtruediv__(self, other):
         return self._apply(other, lambda a, b: (a.dtype.type(1) / a) * b)
 
-    def __pow__(self, exponent):
-        if exponent == 2:
-            return TensorScalar(self.value * self.value)
-        return TensorScalar(np.sqrt(self.value) if exponent == 0.5 else self.value ** self._other(exponent))
+    def __pow__(self, exponent):  # torch: x ** 2 is x * x, x ** 0.5 a square root
+        return self._apply(exponent, lambda a, b: a * a if b == 2 else np.sqrt(a) if b == 0.5 else a**b)
 
     def __neg__(self):
         return TensorScalar(-self.value)
@@ -149,6 +152,10 @@ def _dot(a: jax.Array, b: jax.Array) -> TensorScalar:
 
 def _max_abs(x: jax.Array) -> TensorScalar:
     return TensorScalar(np.asarray(jnp.max(jnp.abs(x))))
+
+
+def _sum_abs(x: jax.Array) -> TensorScalar:
+    return TensorScalar(np.asarray(jnp.sum(jnp.abs(x))))
 
 
 @jax.jit
@@ -332,7 +339,7 @@ def lbfgs_step(
             al = [None] * history_size if al is None else al
             d = _two_loop_direction(flat_grad, old_dirs, old_stps, ro, H_diag, al)
         prev_flat_grad, prev_loss = flat_grad, loss
-        t = min(1.0, 1.0 / TensorScalar(np.asarray(jnp.sum(jnp.abs(flat_grad))))) * lr if n_iter_total == 1 else lr
+        t = min(1.0, 1.0 / _sum_abs(flat_grad)) * lr if n_iter_total == 1 else lr
         gtd = _dot(flat_grad, d)
         if gtd > -tolerance_change:  # not a descent direction
             break
@@ -367,7 +374,7 @@ def lbfgs_step(
         t=_array(t),
         old_dirs=old_dirs,
         old_stps=old_stps,
-        ro=[_array(value) for value in ro],
+        ro=None if ro is None else [_array(value) for value in ro],
         H_diag=_array(H_diag),
         prev_flat_grad=prev_flat_grad,
         prev_loss=prev_loss,
