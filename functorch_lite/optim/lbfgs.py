@@ -78,7 +78,7 @@ class LBFGS(Optimizer):
             state = LBFGSState(**self.state[first]) if self.state.get(first) else LBFGSState()
             options = {key: group[key] for key in ("max_iter", "max_eval", "tolerance_grad", "tolerance_change")}
             options.update(history_size=group["history_size"], line_search_fn=group["line_search_fn"])
-            # A Tensor lr makes torch's step lengths 0-d tensors (float32 arithmetic); a number keeps them floats.
+            # A Tensor lr makes torch's step lengths 0-d tensors of the parameters' dtype; a number keeps them floats.
             lr = group["lr"]._array.reshape(()) if isinstance(group["lr"], Tensor) else float(group["lr"])
             x, state, loss = lbfgs_step(evaluate, x, state, lr=lr, **options)
             self._set_flat(x)
