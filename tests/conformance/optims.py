@@ -113,15 +113,14 @@ def check_accuracy(want: list, have: list, reference: list, what: str) -> str:
     theirs = np.maximum(_running_error(want, reference), _running_error(rounded, reference))
     ours = _running_error(have, reference)
     for step, (error, allowed) in enumerate(zip(ours, ACCURACY_FACTOR * theirs)):
-        if error > allowed:
+        if not error <= allowed < np.inf:  # a NaN or an unbounded allowance fails too
             raise AssertionError(
                 f"{what} step {step + 1}: error {error:.2e} against torch's float64 trajectory, "
                 f"over {ACCURACY_FACTOR:g}x torch's float32 error {allowed / ACCURACY_FACTOR:.2e}"
             )
     return (
-        f"{what} passes on accuracy: off torch by more than rtol {TOLERANCE['rtol']:g}, atol {TOLERANCE['atol']:g}, "
-        f"but as close to torch's float64 trajectory as torch's float32 (max error {ours[-1]:.2e}, torch's "
-        f"{theirs[-1]:.2e}, {ACCURACY_FACTOR:g}x allowed)"
+        f"{what} passes on accuracy: error {ours[-1]:.2e} against torch's float64 trajectory, "
+        f"torch's float32 {theirs[-1]:.2e} ({ACCURACY_FACTOR:g}x allowed)"
     )
 
 

@@ -114,3 +114,13 @@ def test_a_perturbed_lbfgs_fails_the_fallback_even_where_rounding_is_amplified()
     want, have, reference = _lbfgs_paths({**_ILL_CONDITIONED, "lr": torch.tensor(0.00101)})
     with pytest.raises(AssertionError, match=r"float64 fallback: wrong step 1: error"):
         optims.judge(want, have, lambda: reference, "wrong")
+
+
+def test_a_nan_or_an_unbounded_allowance_fails_on_accuracy():
+    reference = [[np.array([0.5, 1.0])]]
+    for want, have in (
+        ([np.float32([0.5, 1.0])], [np.float32([np.nan, 1.0])]),
+        ([np.float32([np.inf, 1.0])], [np.float32([0.6, 1.0])]),
+    ):
+        with pytest.raises(AssertionError, match="step 1: error"):
+            optims.check_accuracy([want], [have], reference, "x")
