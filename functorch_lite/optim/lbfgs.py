@@ -78,7 +78,8 @@ class LBFGS(Optimizer):
             state = LBFGSState(**self.state[first]) if self.state.get(first) else LBFGSState()
             options = {key: group[key] for key in ("max_iter", "max_eval", "tolerance_grad", "tolerance_change")}
             options.update(history_size=group["history_size"], line_search_fn=group["line_search_fn"])
-            lr = group["lr"].item() if isinstance(group["lr"], Tensor) else float(group["lr"])
+            # A Tensor lr makes torch's step lengths 0-d tensors of the parameters' dtype; a number keeps them floats.
+            lr = group["lr"]._array.reshape(()) if isinstance(group["lr"], Tensor) else float(group["lr"])
             x, state, loss = lbfgs_step(evaluate, x, state, lr=lr, **options)
             self._set_flat(x)
             self.state[first] = {key: value for key, value in state._asdict().items() if value is not None}
@@ -89,15 +90,15 @@ class LBFGS(Optimizer):
 
 
 def _plain(value: Any) -> Any:
-    """A saved L-BFGS state value (ours or torch's) as the pure step keeps it: arrays, floats, lists."""
+    """A saved L-BFGS state value (ours or torch's) as the pure step keeps it: arrays (0-d where torch has
+    a 0-d tensor), Python numbers, lists."""
     if isinstance(value, list):
         return [_plain(item) for item in value]
     if isinstance(value, Tensor):
         value = value._array
     if isinstance(value, (int, float)) or value is None:
         return value
-    array = jnp.array(np.asarray(value), copy=True)
-    return float(array) if array.ndim == 0 else array
+    return jnp.array(np.asarray(value), copy=True)
 
 
 __all__ = ["LBFGS"]

@@ -50,13 +50,17 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _Timeout()
 
 
-def guarded(kind: str, name: str, run: Callable[[], None], verbose: bool = False) -> Result:
-    """Runs one entry; never raises. `run` raises Missing, or any error for a failure."""
+def guarded(kind: str, name: str, run: Callable[[], str | None], verbose: bool = False) -> Result:
+    """Runs one entry; never raises.
+
+    `run` raises Missing, or any error for a failure; a string it returns is a note on how the entry
+    passed, shown on its report line.
+    """
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(ENTRY_TIME_LIMIT_S)
     try:
-        run()
-        return Result(kind, name, "pass")
+        note = run()
+        return Result(kind, name, "pass", note if isinstance(note, str) else "")
     except Missing as missing:
         return Result(kind, name, "missing", str(missing))
     except NotImplementedError as error:

@@ -3,10 +3,13 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
-from . import common, ops, report
+import functorch_lite as ft
+
+from . import common, ops, optims, report
 
 FLOORS = json.loads((Path(__file__).parent / "floors.json").read_text())
 # The report of the last floor run, one line per entry and the totals (`.ci/run` prints its totals, so the
@@ -55,3 +58,69 @@ def test_an_entry_over_the_time_limit_fails(monkeypatch):
     monkeypatch.setattr(common, "ENTRY_TIME_LIMIT_S", 1)
     result = common.guarded("ops", "slow", lambda: time.sleep(5))
     assert result.status == "fail" and "time limit" in result.message
+
+
+def _optim_input(name, index):
+    info = next(info for info in optims.entries() if info.optim_cls.__name__ == name)
+    return info, info.optim_inputs_func(device="cpu", dtype=torch.float32)[index]
+
+
+def test_a_wrong_learning_rate_fails_the_float32_comparison_and_the_float64_fallback():
+    class WrongSGD(ft.optim.SGD):
+        def __init__(self, params, lr=1e-3, **options):
+            super().__init__(params, lr=lr * 1.01, **options)
+
+    info, optim_input = _optim_input("SGD", 0)
+    with pytest.raises(
+        AssertionError, match=r"(?s)Not equal to tolerance.*float64 fallback: config 0 \(default\) step 1"
+    ):
+        optims.check_input(info, WrongSGD, optim_input, 0)
+
+
+# LBFGS with a small fixed step (a Tensor lr of 1e-3, 20 iterations a step) amplifies rounding: torch itself,
+# with its dot products summed in another order, leaves its own float32 trajectory by ~1e-3.
+_ILL_CONDITIONED = {"lr": torch.tensor(0.001), "history_size": 10}
+
+
+def _lbfgs_paths(kwargs):
+    initial = optims._initial(two_d_only=False)
+    initial64 = [value.astype(np.float64) for value in initial]
+    return (
+        optims._trajectory(torch, torch.optim.LBFGS, _ILL_CONDITIONED, initial),
+        optims._trajectory(torch, torch.optim.LBFGS, kwargs, initial),
+        optims._trajectory(torch, torch.optim.LBFGS, optims._as_float64(_ILL_CONDITIONED), initial64),
+    )
+
+
+def test_summation_order_noise_fails_float32_parity_but_passes_on_accuracy(monkeypatch):
+    torch_dot = torch.Tensor.dot
+    monkeypatch.setattr(torch.Tensor, "dot", lambda a, b: (a * b).sum())
+    initial = optims._initial(two_d_only=False)
+    have = optims._trajectory(torch, torch.optim.LBFGS, _ILL_CONDITIONED, initial)
+    monkeypatch.setattr(torch.Tensor, "dot", torch_dot)
+    want, _, reference = _lbfgs_paths(_ILL_CONDITIONED)
+
+    def no_reference():
+        raise RuntimeError("float64 is not supported")
+
+    with pytest.raises(AssertionError, match="(?s)Not equal to tolerance.*no float64 reference"):
+        optims.judge(want, have, no_reference, "noise")
+    note = optims.judge(want, have, lambda: reference, "noise")
+    line = common.guarded("optims", "LBFGS", lambda: note).line()
+    assert line.startswith("pass    optims  LBFGS: noise passes on accuracy"), line
+
+
+def test_a_perturbed_lbfgs_fails_the_fallback_even_where_rounding_is_amplified():
+    want, have, reference = _lbfgs_paths({**_ILL_CONDITIONED, "lr": torch.tensor(0.00101)})
+    with pytest.raises(AssertionError, match=r"float64 fallback: wrong step 1: error"):
+        optims.judge(want, have, lambda: reference, "wrong")
+
+
+def test_a_nan_or_an_unbounded_allowance_fails_on_accuracy():
+    reference = [[np.array([0.5, 1.0])]]
+    for want, have in (
+        ([np.float32([0.5, 1.0])], [np.float32([np.nan, 1.0])]),
+        ([np.float32([np.inf, 1.0])], [np.float32([0.6, 1.0])]),
+    ):
+        with pytest.raises(AssertionError, match="step 1: error"):
+            optims.check_accuracy([want], [have], reference, "x")

@@ -81,6 +81,7 @@ from .classic import sgd_init as sgd_init
 from .classic import sgd_rule as sgd_rule
 from .lbfgs import Evaluate as Evaluate
 from .lbfgs import LBFGSState as LBFGSState
+from .lbfgs import TensorScalar as TensorScalar
 from .lbfgs import cubic_interpolate as cubic_interpolate
 from .lbfgs import lbfgs_step as lbfgs_step
 from .lbfgs import strong_wolfe as strong_wolfe
