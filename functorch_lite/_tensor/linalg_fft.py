@@ -40,12 +40,8 @@ def _seq(value):
     return (value,) if isinstance(value, int) else _dims(value)
 
 
-def _fft2(f):
-    return lambda x, s=None, dim=(-2, -1), norm=None: f(_f(x), s=_seq(s), axes=_seq(dim), norm=norm)
-
-
-def _fftn(f):
-    def op(x, s=None, dim=None, norm=None):
+def _fftn(f, default_dim=None):
+    def op(x, s=None, dim=default_dim, norm=None):
         dim, s = _seq(dim), _seq(s)
         if dim is None and s is not None:
             dim = tuple(range(-len(s), 0))
@@ -54,11 +50,17 @@ def _fftn(f):
     return op
 
 
+def _fft2(f):
+    # torch's fft2 is fftn over `dim` (default the last two), which may name any number of axes;
+    # jnp's fft2 accepts exactly two.
+    return _fftn(f, default_dim=(-2, -1))
+
+
 _FFT = {
     "fft": _fft1(jnp.fft.fft), "ifft": _fft1(jnp.fft.ifft), "rfft": _fft1(jnp.fft.rfft),
     "irfft": _fft1(jnp.fft.irfft), "hfft": _fft1(jnp.fft.hfft), "ihfft": _fft1(jnp.fft.ihfft),
-    "fft2": _fft2(jnp.fft.fft2), "ifft2": _fft2(jnp.fft.ifft2), "rfft2": _fft2(jnp.fft.rfft2),
-    "irfft2": _fft2(jnp.fft.irfft2), "fftn": _fftn(jnp.fft.fftn), "ifftn": _fftn(jnp.fft.ifftn),
+    "fft2": _fft2(jnp.fft.fftn), "ifft2": _fft2(jnp.fft.ifftn), "rfft2": _fft2(jnp.fft.rfftn),
+    "irfft2": _fft2(jnp.fft.irfftn), "fftn": _fftn(jnp.fft.fftn), "ifftn": _fftn(jnp.fft.ifftn),
     "rfftn": _fftn(jnp.fft.rfftn), "irfftn": _fftn(jnp.fft.irfftn),
     "fftshift": lambda x, dim=None: jnp.fft.fftshift(x, axes=_dims(dim)),
     "ifftshift": lambda x, dim=None: jnp.fft.ifftshift(x, axes=_dims(dim)),
@@ -228,7 +230,35 @@ def _addr(x, vec1, vec2, *, beta=1, alpha=1):
 
 
 def _tensordot(a, b, dims=2, out=None):
-    return jnp.tensordot(a, b, axes=_dims(dims) if not isinstance(dims, (list, tuple)) else tuple(map(_dims, dims)))
+    if getattr(dims, "ndim", 0) > 0:  # a (2, d) tensor of dimension lists
+        dims = jax.device_get(dims).tolist()
+    if isinstance(dims, (list, tuple)):
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    else:
+        count = int(dims)
+        if count < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if count > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        dims_a, dims_b = list(range(-count, 0)), list(range(count))
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    # torch broadcasts a contracted dimension of size 1 against the other side's: the sum over the
+    # other side's dimension then factors out (sum_k a_0 * b_k = a_0 * sum_k b_k).
+    for da, db in zip(dims_a, dims_b):
+        size_a, size_b = a.shape[da], b.shape[db]
+        if size_a == size_b:
+            continue
+        if size_a == 1:
+            b = jnp.sum(b, axis=db, keepdims=True)
+        elif size_b == 1:
+            a = jnp.sum(a, axis=da, keepdims=True)
+        else:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {size_a} in dim {da}"
+                f" and second has size {size_b} in dim {db}"
+            )
+    return jnp.tensordot(a, b, axes=(tuple(dims_a), tuple(dims_b)))
 
 
 _PRODUCTS = {
