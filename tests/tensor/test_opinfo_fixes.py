@@ -52,3 +52,24 @@ def test_tensordot_rejects_mismatched_contraction_like_torch():
         fl.tensordot(fl.ones(3, 2), fl.ones(2, 3), dims=([0], [0]))
     with pytest.raises(RuntimeError, match="dims >= 0"):
         fl.tensordot(fl.ones(3, 2), fl.ones(2, 3), dims=-1)
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "amax", "amin", "mean", "logsumexp", "argmax", "argmin"])
+@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_masked_reductions_of_zero_dim_inputs(name, masked, keepdim):
+    x = np.float32(1.75)
+    want = getattr(torch.masked, name)(torch.tensor(x), 0, keepdim=keepdim, mask=torch.tensor(True) if masked else None)
+    have = getattr(fl.masked, name)(fl.tensor(x), 0, keepdim=keepdim, mask=fl.tensor(True) if masked else None)
+    assert tuple(have.shape) == tuple(want.shape) == ()
+    assert_close(have, want, FLOAT32_OP)
+
+
+def test_masked_argmax_returns_the_index_in_the_input_dtype_like_torch():
+    x, mask = randn((3, 4)), np.array([[True, False, True, True]] * 3)
+    for name in ("argmax", "argmin"):
+        want = getattr(torch.masked, name)(torch.tensor(x), 1, mask=torch.tensor(mask))
+        have = getattr(fl.masked, name)(fl.tensor(x), 1, mask=fl.tensor(mask))
+        assert want.dtype == torch.float32 and have.dtype == fl.float32
+        assert_close(have, want, FLOAT32_OP)
+        assert getattr(fl.masked, name)(fl.tensor(x), 1, dtype=fl.float64).dtype == fl.float64

@@ -1,0 +1,72 @@
+"""Functional-core ops that PyTorch's OpInfo samples caught (0-d and 1-d inputs, missing modes), against torch."""
+
+import numpy as np
+import pytest
+
+from functorch_lite.functional.activation_table import cosine_similarity
+from functorch_lite.functional.loss_extra import multi_margin_loss, multilabel_margin_loss
+from tests.helpers.numerics import FLOAT32_GRAD, FLOAT32_OP, check_vs_torch, randn, torch
+
+F = torch.nn.functional
+
+
+@pytest.mark.parametrize(
+    ("shapes", "kwargs"),
+    [
+        (((), ()), {"dim": 0}),
+        (((), ()), {"dim": -1, "eps": 0.5}),
+        (((5,), (5,)), {"dim": 0, "eps": 0.5}),
+        (((4, 3), (1, 3)), {"dim": 1}),
+        (((2, 3), (2, 3)), {"dim": 0, "eps": 3.0}),  # the norms are clamped one by one, as in torch
+    ],
+)
+def test_cosine_similarity_matches_torch(shapes, kwargs):
+    args = [randn(shape, seed) for seed, shape in enumerate(shapes)]
+    check_vs_torch(
+        lambda a, b: cosine_similarity(a, b, **kwargs),
+        lambda a, b: F.cosine_similarity(a, b, **kwargs),
+        args,
+        (0, 1),
+        grad_tol=FLOAT32_GRAD,
+        jit=False,
+    )
+
+
+def test_cosine_similarity_gradient_at_a_zero_vector_is_finite_like_torch():
+    zero, other = np.zeros(3, np.float32), randn((3,))
+    check_vs_torch(
+        lambda a, b: cosine_similarity(a, b, dim=0),
+        lambda a, b: F.cosine_similarity(a, b, dim=0),
+        [zero, other],
+        (0, 1),
+        jit=False,
+    )
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize(
+    ("shape", "target", "p"), [((), 0, 1), ((5,), 2, 1), ((5,), [1], 2), ((1, 5), [3], 1), ((3, 5), [0, 4, 2], 2)]
+)
+def test_multi_margin_loss_shapes_and_values_match_torch(shape, target, p, reduction):
+    target = np.array(target)
+    check_vs_torch(
+        lambda x: multi_margin_loss(x, target, p=p, reduction=reduction),
+        lambda x: F.multi_margin_loss(x, torch.tensor(target), p=p, reduction=reduction),
+        [randn(shape)],
+        tol=FLOAT32_OP,
+        jit=False,
+    )
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize(
+    ("shape", "target"), [((), 0), ((), -1), ((5,), [1, 4, -1, 0, 0]), ((2, 3), [[2, -1, 0], [0, 1, 2]])]
+)
+def test_multilabel_margin_loss_shapes_and_values_match_torch(shape, target, reduction):
+    target = np.array(target)
+    check_vs_torch(
+        lambda x: multilabel_margin_loss(x, target, reduction=reduction),
+        lambda x: F.multilabel_margin_loss(x, torch.tensor(target), reduction=reduction),
+        [randn(shape)],
+        jit=False,
+    )
