@@ -1,8 +1,10 @@
 """Functional-core ops that PyTorch's OpInfo samples caught (0-d and 1-d inputs, missing modes), against torch."""
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from functorch_lite.functional import batch_norm
 from functorch_lite.functional.activation_table import cosine_similarity
 from functorch_lite.functional.loss_extra import multi_margin_loss, multilabel_margin_loss
 from tests.helpers.numerics import FLOAT32_GRAD, FLOAT32_OP, check_vs_torch, randn, torch
@@ -70,3 +72,16 @@ def test_multilabel_margin_loss_shapes_and_values_match_torch(shape, target, red
         [randn(shape)],
         jit=False,
     )
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_returns_an_empty_1d_input_like_torch(training):
+    for channels in (0, 3):
+        mean, var = np.zeros(channels, np.float32), np.ones(channels, np.float32)
+        want = F.batch_norm(torch.zeros(0), torch.tensor(mean), torch.tensor(var), training=training)
+        out, new_mean, new_var = batch_norm(jnp.zeros(0), jnp.asarray(mean), jnp.asarray(var), training=training)
+        assert out.shape == tuple(want.shape) == (0,)
+        np.testing.assert_array_equal(new_mean, mean)
+        np.testing.assert_array_equal(new_var, var)
+    with pytest.raises(ValueError, match="batch_norm: expected input of rank 2"):
+        batch_norm(jnp.ones(5), jnp.zeros(5), jnp.ones(5), training=training)
