@@ -4,10 +4,20 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import functorch_lite as fl
 from functorch_lite.functional import batch_norm
 from functorch_lite.functional.activation_table import cosine_similarity
+from functorch_lite.functional.interpolate import interpolate
 from functorch_lite.functional.loss_extra import multi_margin_loss, multilabel_margin_loss
-from tests.helpers.numerics import FLOAT32_GRAD, FLOAT32_OP, check_vs_torch, randn, torch
+from tests.helpers.numerics import (
+    FLOAT32_GRAD,
+    FLOAT32_OP,
+    FLOAT32_REDUCTION,
+    assert_close,
+    check_vs_torch,
+    randn,
+    torch,
+)
 
 F = torch.nn.functional
 
@@ -85,3 +95,32 @@ def test_batch_norm_returns_an_empty_1d_input_like_torch(training):
         np.testing.assert_array_equal(new_var, var)
     with pytest.raises(ValueError, match="batch_norm: expected input of rank 2"):
         batch_norm(jnp.ones(5), jnp.zeros(5), jnp.ones(5), training=training)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize(
+    "resize",
+    [
+        {"size": (7, 9)},
+        {"size": (2, 3)},  # downsampling: source positions before 0 clamp their taps to the border
+        {"size": (1, 1)},
+        {"scale_factor": 1.7},
+        {"scale_factor": (0.6, 2.5), "recompute_scale_factor": True},
+    ],
+)
+def test_bicubic_interpolate_matches_torch(resize, align_corners):
+    check_vs_torch(
+        lambda x: interpolate(x, mode="bicubic", align_corners=align_corners, **resize),
+        lambda x: F.interpolate(x, mode="bicubic", align_corners=align_corners, **resize),
+        [randn((2, 3, 4, 5))],
+        tol=FLOAT32_REDUCTION,
+        grad_tol=FLOAT32_GRAD,
+    )
+
+
+def test_bicubic_interpolate_through_the_tensor_face():
+    x = randn((1, 2, 3, 4))
+    want = F.interpolate(torch.tensor(x), scale_factor=2, mode="bicubic")
+    assert_close(fl.nn.functional.interpolate(fl.tensor(x), scale_factor=2, mode="bicubic"), want, FLOAT32_REDUCTION)
+    with pytest.raises(ValueError, match="bicubic"):
+        fl.nn.functional.interpolate(fl.tensor(x[0]), scale_factor=2, mode="bicubic")
