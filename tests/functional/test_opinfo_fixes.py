@@ -7,6 +7,7 @@ import pytest
 import functorch_lite as fl
 from functorch_lite.functional import batch_norm
 from functorch_lite.functional.activation_table import cosine_similarity
+from functorch_lite.functional.conv_pool_nd import OPS as ND_OPS
 from functorch_lite.functional.interpolate import interpolate
 from functorch_lite.functional.loss_extra import multi_margin_loss, multilabel_margin_loss
 from tests.helpers.numerics import (
@@ -124,3 +125,32 @@ def test_bicubic_interpolate_through_the_tensor_face():
     assert_close(fl.nn.functional.interpolate(fl.tensor(x), scale_factor=2, mode="bicubic"), want, FLOAT32_REDUCTION)
     with pytest.raises(ValueError, match="bicubic"):
         fl.nn.functional.interpolate(fl.tensor(x[0]), scale_factor=2, mode="bicubic")
+
+
+@pytest.mark.parametrize(
+    ("n", "shape", "kwargs"),
+    [
+        (3, (1, 2, 3, 6, 5), {"kernel_size": 3, "stride": 2, "ceil_mode": True, "dilation": (1, 2, 1)}),
+        (3, (2, 1, 5, 5, 6), {"kernel_size": 2, "stride": 1, "padding": 1, "dilation": 2}),
+        (1, (2, 3, 9), {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 3, "ceil_mode": True}),
+        (1, (3, 8), {"kernel_size": 2, "dilation": 2}),  # unbatched
+    ],
+)
+def test_dilated_max_pool_matches_torch_with_gradient(n, shape, kwargs):
+    pool = ND_OPS[f"max_pool{n}d"]
+    check_vs_torch(
+        lambda x: pool(x, **kwargs),
+        lambda x: getattr(F, f"max_pool{n}d")(x, **kwargs),
+        [randn(shape)],
+        jit=False,
+    )
+
+
+def test_dilated_max_pool_sends_a_tied_window_gradient_to_its_first_maximum_like_torch():
+    x = np.ones((1, 1, 3, 3, 3), np.float32)
+    check_vs_torch(
+        lambda a: ND_OPS["max_pool3d"](a, 2, stride=1, dilation=2),
+        lambda a: F.max_pool3d(a, 2, stride=1, dilation=2),
+        [x],
+        jit=False,
+    )
