@@ -10,6 +10,7 @@ from functorch_lite.functional.activation_table import cosine_similarity
 from functorch_lite.functional.conv_pool_nd import OPS as ND_OPS
 from functorch_lite.functional.interpolate import interpolate
 from functorch_lite.functional.loss_extra import multi_margin_loss, multilabel_margin_loss
+from functorch_lite.functional.pool_extra import OPS as POOL_EXTRA
 from tests.helpers.numerics import (
     FLOAT32_GRAD,
     FLOAT32_OP,
@@ -154,3 +155,19 @@ def test_dilated_max_pool_sends_a_tied_window_gradient_to_its_first_maximum_like
         [x],
         jit=False,
     )
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_max_unpool_gradient_reaches_every_value_unpooled_to_one_place_like_torch(n):
+    # Overlapping windows (kernel 3, stride 2) pick one maximum twice: both copies get its gradient.
+    x = torch.tensor(randn((2, 3) + (5,) * n))
+    values, indices = getattr(F, f"max_pool{n}d")(x, 3, stride=2, padding=1, return_indices=True)
+    unpool = POOL_EXTRA[f"max_unpool{n}d"]
+    index = indices.numpy()
+    check_vs_torch(
+        lambda v: unpool(v, jnp.asarray(index), 3, 2, 1, output_size=x.shape),
+        lambda v: getattr(F, f"max_unpool{n}d")(v, torch.tensor(index), 3, 2, 1, output_size=x.shape),
+        [values.numpy()],
+        jit=False,
+    )
+    assert any(len(np.unique(plane)) < plane.size for plane in index.reshape(6, -1))  # the case tested
