@@ -6,6 +6,7 @@ named-tuple results) onto the `jnp.linalg` / `jnp.fft` / `jax.scipy.linalg` call
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import jax
@@ -165,7 +166,18 @@ def _pinv(a, *, atol=None, rtol=None, hermitian=False):
 
 
 def _tensorsolve(a, b, dims=None):
-    return jnp.linalg.tensorsolve(a, b, axes=dims)
+    # PyTorch moves `dims` to the end, then only needs prod(a.shape[b.ndim:]) == b.numel(): the leading
+    # dims of `a` need not equal b's shape (jnp.linalg.tensorsolve requires that they do).
+    if dims is not None:
+        a = jnp.moveaxis(a, tuple(dims), tuple(range(a.ndim - len(dims), a.ndim)))
+    result_shape = a.shape[b.ndim :]
+    size = math.prod(result_shape)
+    if size != b.size or a.size != size * size:
+        raise RuntimeError(
+            "linalg.tensorsolve: Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {size} != {a.size // max(size, 1)}"
+        )
+    return jnp.linalg.solve(a.reshape(size, size), b.reshape(size)).reshape(result_shape)
 
 
 def _matrix_rank(a, *, atol=None, rtol=None, hermitian=False):

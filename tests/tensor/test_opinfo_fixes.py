@@ -107,3 +107,14 @@ def test_polygamma_and_digamma_at_poles_match_torch():
         finite = [0, 1] if n == 1 else slice(None)
         np.testing.assert_array_equal(have[finite], want.numpy()[finite])
     np.testing.assert_array_equal(np.asarray(fl.digamma(fl.tensor(poles))), torch.digamma(torch.tensor(poles)).numpy())
+
+
+@pytest.mark.parametrize(("shape", "dims"), [((2, 3, 6), None), ((2, 3, 6), (0, 2)), ((3, 4, 4, 3), (0, 2))])
+def test_tensorsolve_moves_dims_and_needs_only_matching_sizes_like_torch(shape, dims):
+    a = randn(shape) + 3 * np.eye(6 if len(shape) == 3 else 12, dtype=np.float32).reshape(shape)  # well conditioned
+    _matches_torch(lambda lib, x, y: lib.linalg.tensorsolve(x, y, dims=dims), a, randn(shape[:2], 1))
+
+
+def test_tensorsolve_rejects_sizes_that_do_not_make_a_square_system():
+    with pytest.raises(RuntimeError, match="prod\\(self.shape\\[other.ndim:\\]\\)"):
+        fl.linalg.tensorsolve(fl.ones(2, 3, 5), fl.ones(2, 3))
