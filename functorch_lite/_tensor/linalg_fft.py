@@ -6,6 +6,7 @@ named-tuple results) onto the `jnp.linalg` / `jnp.fft` / `jax.scipy.linalg` call
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import namedtuple
 
@@ -112,14 +113,46 @@ def _vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A00
     if isinstance(dim, int):
         dim = (dim,)
     if x.ndim == 0:
-        x = x.reshape(1)
-        out = jnp.linalg.vector_norm(x, ord=ord, axis=None, keepdims=False)
-        return out
-    return jnp.linalg.vector_norm(x, ord=ord, axis=dim, keepdims=keepdim)
+        return _p_norm(x.reshape(1), float(ord), None, False)
+    return _p_norm(x, float(ord), dim, keepdim)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def _p_norm(x, ord, axis, keepdims):  # noqa: A002
+    return jnp.linalg.vector_norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+@_p_norm.defjvp
+def _p_norm_jvp(ord, axis, keepdims, primals, tangents):  # noqa: A002
+    """PyTorch's derivative of a p-norm, with its subgradients where jax's is NaN (0 at a zero vector)."""
+    (x,), (t,) = primals, tangents
+    if jnp.iscomplexobj(x):  # PyTorch's complex rule is not this one: keep jax's
+        return jax.jvp(lambda a: jnp.linalg.vector_norm(a, ord=ord, axis=axis, keepdims=keepdims), (x,), (t,))
+    norm = jnp.linalg.vector_norm(x, ord=ord, axis=axis, keepdims=True)
+    size, sign, zero_norm = jnp.abs(x), jnp.sign(x), norm == 0
+    safe_norm, safe_size = jnp.where(zero_norm, 1.0, norm), jnp.where(x == 0, 1.0, size)
+    if ord == 0:
+        weight = jnp.zeros_like(x)
+    elif ord == 1:
+        weight = sign
+    elif ord == 2:
+        weight = jnp.where(zero_norm, 0.0, x / safe_norm)
+    elif math.isinf(ord):  # the gradient is shared by the entries at the max (min), NaNs included
+        at = ((size == norm) | (jnp.isnan(x) & jnp.isnan(norm))).astype(x.dtype)
+        weight = sign * at / jnp.sum(at, axis=axis, keepdims=True)
+    elif ord < 1:
+        weight = jnp.where(x == 0, 0.0, sign * safe_size ** (ord - 1)) * norm ** (1 - ord)
+    else:
+        weight = jnp.where(zero_norm, 0.0, sign * size ** (ord - 1) / safe_norm ** (ord - 1))
+    out = norm if keepdims else jnp.squeeze(norm, axis) if axis is not None else norm.reshape(())
+    tangent = jnp.sum(weight * t, axis=axis, keepdims=keepdims)
+    return out, tangent
 
 
 def _matrix_norm(a, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
     a = a if dtype is None else a.astype(dtype)
+    if ord == "fro" and jnp.issubdtype(a.dtype, jnp.floating):  # the 2-norm of the entries: same subgradients
+        return _p_norm(a, 2.0, tuple(_dims(dim)), keepdim)
     return jnp.linalg.norm(a, ord=ord, axis=_dims(dim), keepdims=keepdim)
 
 

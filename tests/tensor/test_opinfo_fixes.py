@@ -13,7 +13,7 @@ def _value_and_grads(library, fn, arrays):
     out = fn(library, *leaves)
     weights = np.linspace(-1, 1, out.numel(), dtype=np.float32).reshape(tuple(out.shape))
     (out * library.tensor(weights)).sum().backward()
-    return out.detach(), [leaf.grad for leaf in leaves]
+    return out.detach(), [library.zeros_like(leaf) if leaf.grad is None else leaf.grad for leaf in leaves]
 
 
 def _matches_torch(fn, *arrays):
@@ -118,3 +118,24 @@ def test_tensorsolve_moves_dims_and_needs_only_matching_sizes_like_torch(shape, 
 def test_tensorsolve_rejects_sizes_that_do_not_make_a_square_system():
     with pytest.raises(RuntimeError, match="prod\\(self.shape\\[other.ndim:\\]\\)"):
         fl.linalg.tensorsolve(fl.ones(2, 3, 5), fl.ones(2, 3))
+
+
+ORDS = [2, 1, 0, 0.5, 3.5, 1.5, float("inf"), -float("inf"), -0.5, -1, -2]
+
+
+@pytest.mark.parametrize("ord", ORDS)
+def test_vector_norm_gradients_at_zero_are_torchs_subgradients(ord):
+    for shape in [(5,), (2, 3)]:
+        _matches_torch(lambda lib, x: lib.linalg.vector_norm(x, ord), np.zeros(shape, np.float32))
+        _matches_torch(lambda lib, x: lib.linalg.vector_norm(x, ord, dim=1, keepdim=True), np.zeros((2, 3), np.float32))
+    _matches_torch(lambda lib, x: lib.linalg.norm(x, "fro"), np.zeros((2, 3), np.float32))
+
+
+@pytest.mark.parametrize("ord", ORDS)
+def test_vector_norm_gradients_match_torch_away_from_zero_and_with_ties(ord):
+    x = randn((3, 4))
+    x[0, :2] = 0.0  # zero entries
+    x[1, 1], x[1, 2] = 2.5, -2.5  # a tie for the max
+    if ord != 0:
+        _matches_torch(lambda lib, a: lib.linalg.vector_norm(a, ord, dim=(1,)), x)
+    _matches_torch(lambda lib, a: lib.linalg.vector_norm(a, ord), x[2])
