@@ -79,7 +79,26 @@ def _qr(a, mode="reduced"):
 
 
 def _eigh(a, UPLO="L"):  # noqa: N803 - torch's name
-    return _Eigh(*jnp.linalg.eigh(a, UPLO=UPLO, symmetrize_input=False))
+    return _Eigh(*_eigh_hermitian_gradient(a, UPLO))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _eigh_hermitian_gradient(a, uplo):
+    return tuple(jnp.linalg.eigh(a, UPLO=uplo, symmetrize_input=False))
+
+
+@_eigh_hermitian_gradient.defjvp
+def _eigh_hermitian_gradient_jvp(uplo, primals, tangents):
+    # PyTorch reads one triangle and differentiates as if the input were that Hermitian matrix, giving a
+    # Hermitian gradient. jax's rule recomputes the eigenvectors of (a + a^H) / 2, which for an input that
+    # is not Hermitian are not those of the triangle: differentiate at the Hermitian matrix it describes.
+    (a,), (t,) = primals, tangents
+
+    strict = jnp.tril(a, -1) if uplo == "L" else jnp.triu(a, 1)
+    diagonal = a - jnp.tril(a, -1) - jnp.triu(a, 1)
+    hermitian = strict + jnp.conj(jnp.swapaxes(strict, -1, -2)) + diagonal
+    direction = (t + jnp.conj(jnp.swapaxes(t, -1, -2))) / 2
+    return jax.jvp(lambda x: tuple(jnp.linalg.eigh(x, UPLO=uplo, symmetrize_input=False)), (hermitian,), (direction,))
 
 
 def _cholesky(a, *, upper=False):
@@ -244,7 +263,7 @@ def _det(a):
 _LINALG = {
     "det": _det, "inv": jnp.linalg.inv, "slogdet": lambda a: _Slogdet(*jnp.linalg.slogdet(a)),
     "svd": _svd, "svdvals": lambda a, *, driver=None: jnp.linalg.svd(a, compute_uv=False), "qr": _qr,
-    "eigh": _eigh, "eigvalsh": lambda a, UPLO="L": jnp.linalg.eigvalsh(a, UPLO=UPLO), "cholesky": _cholesky,  # noqa: N803
+    "eigh": _eigh, "eigvalsh": lambda a, UPLO="L": _eigh_hermitian_gradient(a, UPLO)[0], "cholesky": _cholesky,  # noqa: N803
     "cholesky_ex": _cholesky_ex, "inv_ex": _inv_ex, "solve": _solve, "solve_ex": _solve_ex,
     "vector_norm": _vector_norm, "matrix_norm": _matrix_norm, "norm": _norm,
     "matrix_power": lambda a, n: jnp.linalg.matrix_power(a, n), "lu_factor": _lu_factor, "lu": _lu,

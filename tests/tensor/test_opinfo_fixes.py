@@ -139,3 +139,17 @@ def test_vector_norm_gradients_match_torch_away_from_zero_and_with_ties(ord):
     if ord != 0:
         _matches_torch(lambda lib, a: lib.linalg.vector_norm(a, ord, dim=(1,)), x)
     _matches_torch(lambda lib, a: lib.linalg.vector_norm(a, ord), x[2])
+
+
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_gradient_is_torchs_for_the_triangle_it_reads(uplo):
+    # The input is not symmetric: eigh reads one triangle, and jax's rule used to differentiate at
+    # (a + a^T) / 2 instead. |eigenvectors| keeps the loss independent of their signs.
+    a, weights = randn((5, 5)), randn((5, 5), 1)
+
+    def loss(lib, x):
+        values, vectors = lib.linalg.eigh(x, UPLO=uplo)
+        return values * lib.tensor(weights[0]) + (vectors.abs() * lib.tensor(weights)).sum(0)
+
+    _matches_torch(loss, a)
+    _matches_torch(lambda lib, x: lib.linalg.eigvalsh(x, UPLO=uplo), a)
