@@ -94,11 +94,9 @@ def _eigh_hermitian_gradient_jvp(uplo, primals, tangents):
     # is not Hermitian are not those of the triangle: differentiate at the Hermitian matrix it describes.
     (a,), (t,) = primals, tangents
 
-    strict = jnp.tril(a, -1) if uplo == "L" else jnp.triu(a, 1)
-    diagonal = a - jnp.tril(a, -1) - jnp.triu(a, 1)
-    hermitian = strict + jnp.conj(jnp.swapaxes(strict, -1, -2)) + diagonal
     direction = (t + jnp.conj(jnp.swapaxes(t, -1, -2))) / 2
-    return jax.jvp(lambda x: tuple(jnp.linalg.eigh(x, UPLO=uplo, symmetrize_input=False)), (hermitian,), (direction,))
+    point = _hermitian_from(a, uplo)
+    return jax.jvp(lambda x: tuple(jnp.linalg.eigh(x, UPLO=uplo, symmetrize_input=False)), (point,), (direction,))
 
 
 def _cholesky(a, *, upper=False):
@@ -214,7 +212,35 @@ def _solve_triangular(a, b, *, upper, left=True, unitriangular=False):
 
 
 def _pinv(a, *, atol=None, rtol=None, hermitian=False):
-    return jnp.linalg.pinv(a, rtol=rtol, hermitian=hermitian)
+    if hermitian:
+        return _pinv_of_lower_triangle(a, rtol)
+    return jnp.linalg.pinv(a, rtol=rtol)
+
+
+def _hermitian_from(a, uplo):
+    """The Hermitian matrix whose `uplo` triangle (and diagonal) is that of `a`."""
+    strict = jnp.tril(a, -1) if uplo == "L" else jnp.triu(a, 1)
+    return strict + jnp.conj(jnp.swapaxes(strict, -1, -2)) + (a - jnp.tril(a, -1) - jnp.triu(a, 1))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _pinv_of_lower_triangle(a, rtol):
+    # PyTorch's hermitian=True reads the lower triangle only (through eigh).
+    return jnp.linalg.pinv(_hermitian_from(a, "L"), rtol=rtol, hermitian=True)
+
+
+@_pinv_of_lower_triangle.defjvp
+def _pinv_of_lower_triangle_jvp(rtol, primals, tangents):
+    # PyTorch's derivative of pinv (Golub and Pereyra's), which it applies with the input as given.
+    (a,), (da,) = primals, tangents
+    p = _pinv_of_lower_triangle(a, rtol)
+
+    def h(x):
+        return jnp.conj(jnp.swapaxes(x, -1, -2))
+
+    eye_m, eye_n = jnp.eye(a.shape[-2], dtype=a.dtype), jnp.eye(a.shape[-1], dtype=a.dtype)
+    dp = -p @ da @ p + p @ h(p) @ h(da) @ (eye_m - a @ p) + (eye_n - p @ a) @ h(da) @ h(p) @ p
+    return p, dp
 
 
 def _tensorsolve(a, b, dims=None):

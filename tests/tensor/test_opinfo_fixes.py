@@ -153,3 +153,9 @@ def test_eigh_gradient_is_torchs_for_the_triangle_it_reads(uplo):
 
     _matches_torch(loss, a)
     _matches_torch(lambda lib, x: lib.linalg.eigvalsh(x, UPLO=uplo), a)
+
+
+def test_pinv_hermitian_reads_the_lower_triangle_with_torchs_gradient():
+    a = randn((5, 5))
+    _matches_torch(lambda lib, x: lib.linalg.pinv(x, hermitian=True), a)
+    _matches_torch(lambda lib, x: lib.linalg.pinv(x, hermitian=True), a + a.T)
