@@ -131,6 +131,20 @@ def _digamma(x):
 _digamma.defjvp(lambda primals, tangents: (_digamma(primals[0]), _polygamma(1, primals[0]) * tangents[0]))
 
 
+@jax.custom_jvp
+def _nextafter(x, other):
+    return jnp.nextafter(x, other)
+
+
+def _nextafter_jvp(primals, tangents):
+    # PyTorch's derivative: 1 with respect to the input, 0 with respect to `other` (jax has none).
+    out = _nextafter(*primals)
+    return out, jnp.broadcast_to(tangents[0], out.shape).astype(out.dtype)
+
+
+_nextafter.defjvp(_nextafter_jvp)
+
+
 def _mvlgamma(x, p):
     return jsp.multigammaln(x, p)
 
@@ -294,7 +308,7 @@ _BINARY_FLOAT = {
     "atan2": lambda x, other: jnp.arctan2(*_promote_float(x, other)), "hypot": jnp.hypot,
     "logaddexp": lambda x, other: jnp.logaddexp(*_promote_float(x, other)),
     "logaddexp2": lambda x, other: jnp.logaddexp2(*_promote_float(x, other)), "xlogy": _xlogy,
-    "copysign": _copysign, "ldexp": _ldexp, "float_power": _float_power, "nextafter": jnp.nextafter,
+    "copysign": _copysign, "ldexp": _ldexp, "float_power": _float_power, "nextafter": _nextafter,
     "igamma": lambda x, other: jsp.gammainc(*_promote_float(x, other)),
     "igammac": lambda x, other: jsp.gammaincc(*_promote_float(x, other)),
     "true_divide": lambda x, other: jnp.true_divide(x, other),

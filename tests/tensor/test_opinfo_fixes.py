@@ -159,3 +159,14 @@ def test_pinv_hermitian_reads_the_lower_triangle_with_torchs_gradient():
     a = randn((5, 5))
     _matches_torch(lambda lib, x: lib.linalg.pinv(x, hermitian=True), a)
     _matches_torch(lambda lib, x: lib.linalg.pinv(x, hermitian=True), a + a.T)
+
+
+def test_nextafter_has_torchs_gradient():
+    x, other = np.array([1.0, -2.0, 0.0], np.float32), np.float32(0.5)
+    want = [torch.tensor(x, requires_grad=True), torch.tensor(other, requires_grad=True)]
+    torch.nextafter(*want).sum().backward()
+    have = [fl.tensor(x, requires_grad=True), fl.tensor(other, requires_grad=True)]
+    out = fl.nextafter(*have)
+    out.sum().backward()
+    np.testing.assert_array_equal(np.asarray(out.detach()), torch.nextafter(torch.tensor(x), torch.tensor(other)))
+    assert_close([have[0].grad, have[1].grad], [want[0].grad, want[1].grad], FLOAT32_OP)
