@@ -42,7 +42,6 @@ def test_cosine_similarity_matches_torch(shapes, kwargs):
         args,
         (0, 1),
         grad_tol=FLOAT32_GRAD,
-        jit=False,
     )
 
 
@@ -53,7 +52,6 @@ def test_cosine_similarity_gradient_at_a_zero_vector_is_finite_like_torch():
         lambda a, b: F.cosine_similarity(a, b, dim=0),
         [zero, other],
         (0, 1),
-        jit=False,
     )
 
 
@@ -68,7 +66,6 @@ def test_multi_margin_loss_shapes_and_values_match_torch(shape, target, p, reduc
         lambda x: F.multi_margin_loss(x, torch.tensor(target), p=p, reduction=reduction),
         [randn(shape)],
         tol=FLOAT32_OP,
-        jit=False,
     )
 
 
@@ -82,7 +79,6 @@ def test_multilabel_margin_loss_shapes_and_values_match_torch(shape, target, red
         lambda x: multilabel_margin_loss(x, target, reduction=reduction),
         lambda x: F.multilabel_margin_loss(x, torch.tensor(target), reduction=reduction),
         [randn(shape)],
-        jit=False,
     )
 
 
@@ -143,7 +139,6 @@ def test_dilated_max_pool_matches_torch_with_gradient(n, shape, kwargs):
         lambda x: pool(x, **kwargs),
         lambda x: getattr(F, f"max_pool{n}d")(x, **kwargs),
         [randn(shape)],
-        jit=False,
     )
 
 
@@ -153,7 +148,6 @@ def test_dilated_max_pool_sends_a_tied_window_gradient_to_its_first_maximum_like
         lambda a: ND_OPS["max_pool3d"](a, 2, stride=1, dilation=2),
         lambda a: F.max_pool3d(a, 2, stride=1, dilation=2),
         [x],
-        jit=False,
     )
 
 
@@ -168,6 +162,5 @@ def test_max_unpool_gradient_reaches_every_value_unpooled_to_one_place_like_torc
         lambda v: unpool(v, jnp.asarray(index), 3, 2, 1, output_size=x.shape),
         lambda v: getattr(F, f"max_unpool{n}d")(v, torch.tensor(index), 3, 2, 1, output_size=x.shape),
         [values.numpy()],
-        jit=False,
     )
     assert any(len(np.unique(plane)) < plane.size for plane in index.reshape(6, -1))  # the case tested
