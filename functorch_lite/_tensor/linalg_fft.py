@@ -6,6 +6,8 @@ named-tuple results) onto the `jnp.linalg` / `jnp.fft` / `jax.scipy.linalg` call
 
 from __future__ import annotations
 
+import functools
+import math
 from collections import namedtuple
 
 import jax
@@ -40,12 +42,8 @@ def _seq(value):
     return (value,) if isinstance(value, int) else _dims(value)
 
 
-def _fft2(f):
-    return lambda x, s=None, dim=(-2, -1), norm=None: f(_f(x), s=_seq(s), axes=_seq(dim), norm=norm)
-
-
-def _fftn(f):
-    def op(x, s=None, dim=None, norm=None):
+def _fftn(f, default_dim=None):
+    def op(x, s=None, dim=default_dim, norm=None):
         dim, s = _seq(dim), _seq(s)
         if dim is None and s is not None:
             dim = tuple(range(-len(s), 0))
@@ -54,11 +52,17 @@ def _fftn(f):
     return op
 
 
+def _fft2(f):
+    # torch's fft2 is fftn over `dim` (default the last two), which may name any number of axes;
+    # jnp's fft2 accepts exactly two.
+    return _fftn(f, default_dim=(-2, -1))
+
+
 _FFT = {
     "fft": _fft1(jnp.fft.fft), "ifft": _fft1(jnp.fft.ifft), "rfft": _fft1(jnp.fft.rfft),
     "irfft": _fft1(jnp.fft.irfft), "hfft": _fft1(jnp.fft.hfft), "ihfft": _fft1(jnp.fft.ihfft),
-    "fft2": _fft2(jnp.fft.fft2), "ifft2": _fft2(jnp.fft.ifft2), "rfft2": _fft2(jnp.fft.rfft2),
-    "irfft2": _fft2(jnp.fft.irfft2), "fftn": _fftn(jnp.fft.fftn), "ifftn": _fftn(jnp.fft.ifftn),
+    "fft2": _fft2(jnp.fft.fftn), "ifft2": _fft2(jnp.fft.ifftn), "rfft2": _fft2(jnp.fft.rfftn),
+    "irfft2": _fft2(jnp.fft.irfftn), "fftn": _fftn(jnp.fft.fftn), "ifftn": _fftn(jnp.fft.ifftn),
     "rfftn": _fftn(jnp.fft.rfftn), "irfftn": _fftn(jnp.fft.irfftn),
     "fftshift": lambda x, dim=None: jnp.fft.fftshift(x, axes=_dims(dim)),
     "ifftshift": lambda x, dim=None: jnp.fft.ifftshift(x, axes=_dims(dim)),
@@ -75,7 +79,24 @@ def _qr(a, mode="reduced"):
 
 
 def _eigh(a, UPLO="L"):  # noqa: N803 - torch's name
-    return _Eigh(*jnp.linalg.eigh(a, UPLO=UPLO, symmetrize_input=False))
+    return _Eigh(*_eigh_hermitian_gradient(a, UPLO))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _eigh_hermitian_gradient(a, uplo):
+    return tuple(jnp.linalg.eigh(a, UPLO=uplo, symmetrize_input=False))
+
+
+@_eigh_hermitian_gradient.defjvp
+def _eigh_hermitian_gradient_jvp(uplo, primals, tangents):
+    # PyTorch reads one triangle and differentiates as if the input were that Hermitian matrix, giving a
+    # Hermitian gradient. jax's rule recomputes the eigenvectors of (a + a^H) / 2, which for an input that
+    # is not Hermitian are not those of the triangle: differentiate at the Hermitian matrix it describes.
+    (a,), (t,) = primals, tangents
+
+    direction = (t + jnp.conj(jnp.swapaxes(t, -1, -2))) / 2
+    point = _hermitian_from(a, uplo)
+    return jax.jvp(lambda x: tuple(jnp.linalg.eigh(x, UPLO=uplo, symmetrize_input=False)), (point,), (direction,))
 
 
 def _cholesky(a, *, upper=False):
@@ -109,14 +130,46 @@ def _vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A00
     if isinstance(dim, int):
         dim = (dim,)
     if x.ndim == 0:
-        x = x.reshape(1)
-        out = jnp.linalg.vector_norm(x, ord=ord, axis=None, keepdims=False)
-        return out
-    return jnp.linalg.vector_norm(x, ord=ord, axis=dim, keepdims=keepdim)
+        return _p_norm(x.reshape(1), float(ord), None, False)
+    return _p_norm(x, float(ord), dim, keepdim)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def _p_norm(x, ord, axis, keepdims):  # noqa: A002
+    return jnp.linalg.vector_norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+@_p_norm.defjvp
+def _p_norm_jvp(ord, axis, keepdims, primals, tangents):  # noqa: A002
+    """PyTorch's derivative of a p-norm, with its subgradients where jax's is NaN (0 at a zero vector)."""
+    (x,), (t,) = primals, tangents
+    if jnp.iscomplexobj(x):  # PyTorch's complex rule is not this one: keep jax's
+        return jax.jvp(lambda a: jnp.linalg.vector_norm(a, ord=ord, axis=axis, keepdims=keepdims), (x,), (t,))
+    norm = jnp.linalg.vector_norm(x, ord=ord, axis=axis, keepdims=True)
+    size, sign, zero_norm = jnp.abs(x), jnp.sign(x), norm == 0
+    safe_norm, safe_size = jnp.where(zero_norm, 1.0, norm), jnp.where(x == 0, 1.0, size)
+    if ord == 0:
+        weight = jnp.zeros_like(x)
+    elif ord == 1:
+        weight = sign
+    elif ord == 2:
+        weight = jnp.where(zero_norm, 0.0, x / safe_norm)
+    elif math.isinf(ord):  # the gradient is shared by the entries at the max (min), NaNs included
+        at = ((size == norm) | (jnp.isnan(x) & jnp.isnan(norm))).astype(x.dtype)
+        weight = sign * at / jnp.sum(at, axis=axis, keepdims=True)
+    elif ord < 1:
+        weight = jnp.where(x == 0, 0.0, sign * safe_size ** (ord - 1)) * norm ** (1 - ord)
+    else:
+        weight = jnp.where(zero_norm, 0.0, sign * size ** (ord - 1) / safe_norm ** (ord - 1))
+    out = norm if keepdims else jnp.squeeze(norm, axis) if axis is not None else norm.reshape(())
+    tangent = jnp.sum(weight * t, axis=axis, keepdims=keepdims)
+    return out, tangent
 
 
 def _matrix_norm(a, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
     a = a if dtype is None else a.astype(dtype)
+    if ord == "fro" and jnp.issubdtype(a.dtype, jnp.floating):  # the 2-norm of the entries: same subgradients
+        return _p_norm(a, 2.0, tuple(_dims(dim)), keepdim)
     return jnp.linalg.norm(a, ord=ord, axis=_dims(dim), keepdims=keepdim)
 
 
@@ -159,11 +212,50 @@ def _solve_triangular(a, b, *, upper, left=True, unitriangular=False):
 
 
 def _pinv(a, *, atol=None, rtol=None, hermitian=False):
-    return jnp.linalg.pinv(a, rtol=rtol, hermitian=hermitian)
+    if hermitian:
+        return _pinv_of_lower_triangle(a, rtol)
+    return jnp.linalg.pinv(a, rtol=rtol)
+
+
+def _hermitian_from(a, uplo):
+    """The Hermitian matrix whose `uplo` triangle (and diagonal) is that of `a`."""
+    strict = jnp.tril(a, -1) if uplo == "L" else jnp.triu(a, 1)
+    return strict + jnp.conj(jnp.swapaxes(strict, -1, -2)) + (a - jnp.tril(a, -1) - jnp.triu(a, 1))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _pinv_of_lower_triangle(a, rtol):
+    # PyTorch's hermitian=True reads the lower triangle only (through eigh).
+    return jnp.linalg.pinv(_hermitian_from(a, "L"), rtol=rtol, hermitian=True)
+
+
+@_pinv_of_lower_triangle.defjvp
+def _pinv_of_lower_triangle_jvp(rtol, primals, tangents):
+    # PyTorch's derivative of pinv (Golub and Pereyra's), which it applies with the input as given.
+    (a,), (da,) = primals, tangents
+    p = _pinv_of_lower_triangle(a, rtol)
+
+    def h(x):
+        return jnp.conj(jnp.swapaxes(x, -1, -2))
+
+    eye_m, eye_n = jnp.eye(a.shape[-2], dtype=a.dtype), jnp.eye(a.shape[-1], dtype=a.dtype)
+    dp = -p @ da @ p + p @ h(p) @ h(da) @ (eye_m - a @ p) + (eye_n - p @ a) @ h(da) @ h(p) @ p
+    return p, dp
 
 
 def _tensorsolve(a, b, dims=None):
-    return jnp.linalg.tensorsolve(a, b, axes=dims)
+    # PyTorch moves `dims` to the end, then only needs prod(a.shape[b.ndim:]) == b.numel(): the leading
+    # dims of `a` need not equal b's shape (jnp.linalg.tensorsolve requires that they do).
+    if dims is not None:
+        a = jnp.moveaxis(a, tuple(dims), tuple(range(a.ndim - len(dims), a.ndim)))
+    result_shape = a.shape[b.ndim :]
+    size = math.prod(result_shape)
+    if size != b.size or a.size != size * size:
+        raise RuntimeError(
+            "linalg.tensorsolve: Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+            f"prod(self.shape[:other.ndim]), but got {size} != {a.size // max(size, 1)}"
+        )
+    return jnp.linalg.solve(a.reshape(size, size), b.reshape(size)).reshape(result_shape)
 
 
 def _matrix_rank(a, *, atol=None, rtol=None, hermitian=False):
@@ -197,7 +289,7 @@ def _det(a):
 _LINALG = {
     "det": _det, "inv": jnp.linalg.inv, "slogdet": lambda a: _Slogdet(*jnp.linalg.slogdet(a)),
     "svd": _svd, "svdvals": lambda a, *, driver=None: jnp.linalg.svd(a, compute_uv=False), "qr": _qr,
-    "eigh": _eigh, "eigvalsh": lambda a, UPLO="L": jnp.linalg.eigvalsh(a, UPLO=UPLO), "cholesky": _cholesky,  # noqa: N803
+    "eigh": _eigh, "eigvalsh": lambda a, UPLO="L": _eigh_hermitian_gradient(a, UPLO)[0], "cholesky": _cholesky,  # noqa: N803
     "cholesky_ex": _cholesky_ex, "inv_ex": _inv_ex, "solve": _solve, "solve_ex": _solve_ex,
     "vector_norm": _vector_norm, "matrix_norm": _matrix_norm, "norm": _norm,
     "matrix_power": lambda a, n: jnp.linalg.matrix_power(a, n), "lu_factor": _lu_factor, "lu": _lu,
@@ -228,7 +320,35 @@ def _addr(x, vec1, vec2, *, beta=1, alpha=1):
 
 
 def _tensordot(a, b, dims=2, out=None):
-    return jnp.tensordot(a, b, axes=_dims(dims) if not isinstance(dims, (list, tuple)) else tuple(map(_dims, dims)))
+    if getattr(dims, "ndim", 0) > 0:  # a (2, d) tensor of dimension lists
+        dims = jax.device_get(dims).tolist()
+    if isinstance(dims, (list, tuple)):
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    else:
+        count = int(dims)
+        if count < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if count > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        dims_a, dims_b = list(range(-count, 0)), list(range(count))
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    # torch broadcasts a contracted dimension of size 1 against the other side's: the sum over the
+    # other side's dimension then factors out (sum_k a_0 * b_k = a_0 * sum_k b_k).
+    for da, db in zip(dims_a, dims_b):
+        size_a, size_b = a.shape[da], b.shape[db]
+        if size_a == size_b:
+            continue
+        if size_a == 1:
+            b = jnp.sum(b, axis=db, keepdims=True)
+        elif size_b == 1:
+            a = jnp.sum(a, axis=da, keepdims=True)
+        else:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {size_a} in dim {da}"
+                f" and second has size {size_b} in dim {db}"
+            )
+    return jnp.tensordot(a, b, axes=(tuple(dims_a), tuple(dims_b)))
 
 
 _PRODUCTS = {

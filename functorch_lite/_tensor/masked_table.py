@@ -10,6 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .math_ops import scalar_dims
 from .op_table import SAME, OpDef
 
 
@@ -29,6 +30,7 @@ def _combine(x, mask, identity):
 
 
 def _reduction(f, identity):
+    @scalar_dims
     def op(input, dim=None, *, keepdim=False, dtype=None, mask=None):
         x = _combine(input if dtype is None else input.astype(dtype), mask, identity)
         return f(x, axis=_dims(dim), keepdims=keepdim)
@@ -37,15 +39,17 @@ def _reduction(f, identity):
 
 
 def _arg(f, identity):
+    # torch.masked.argmax/argmin return the index in the input's dtype (or `dtype`), not int64.
+    @scalar_dims
     def op(input, dim=None, *, keepdim=False, dtype=None, mask=None):
         x = _combine(input, mask, identity)
-        if dim is None:
-            return f(x.reshape(-1)).astype(jnp.int32)
-        return f(x, axis=dim, keepdims=keepdim).astype(jnp.int32)
+        out = f(x.reshape(-1)) if dim is None else f(x, axis=dim, keepdims=keepdim)
+        return out.astype(input.dtype if dtype is None else dtype)
 
     return op
 
 
+@scalar_dims
 def _mean(input, dim=None, *, keepdim=False, dtype=None, mask=None):
     x = input if dtype is None else input.astype(dtype)
     if mask is None:

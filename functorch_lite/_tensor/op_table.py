@@ -89,8 +89,60 @@ def _i0(x):
 _i0.defjvp(lambda primals, tangents: (jsp.i0(primals[0]), jsp.i1(primals[0]) * tangents[0]))
 
 
+@jax.custom_jvp
 def _polygamma(n, x):
-    return jsp.polygamma(n, _float(x))
+    """psi^(n)(x); below 0 by reflection onto 1 - x, as PyTorch is accurate there and jax is not.
+
+    jax's polygamma sums a fixed number of Hurwitz zeta terms, which is far off for x below about -5
+    (psi_1(-8.48) comes out 7.74 for 9.80). Reflection: psi^(n)(x) = (-1)^n psi^(n)(1 - x)
+    - pi d^n/dx^n cot(pi x), and for n >= 1, pi d^n/dx^n cot(pi x) = (-1)^n n! sum over all integers
+    k of (x + k)^-(n+1) = (-1)^n n! (zeta(n + 1, r) + (-1)^(n+1) zeta(n + 1, 1 - r)), r = x - floor(x):
+    every zeta there has a positive argument. `n` may be traced (the dispatcher treats it as data).
+    """
+    x = _float(x)
+    n = jnp.asarray(n)
+    negative = x < 0
+    below, above = jnp.where(negative, x, -0.5), jnp.where(negative, 1.0, x)  # no NaN in the unused branch
+    sign = jnp.where(n % 2 == 0, 1.0, -1.0).astype(x.dtype)
+    order = jnp.maximum(n, 1)  # the n == 0 branch is digamma's
+    s = (order + 1).astype(x.dtype)
+    floor = jnp.floor(below)
+    series = jsp.zeta(s, below - floor) - sign * jsp.zeta(s, floor + 1 - below)  # 1 - r, not rounded through r
+    reflected = sign * (jsp.polygamma(order, 1 - below) - jnp.exp(jsp.gammaln(s)) * series)
+    out = jnp.where(negative, reflected, jsp.polygamma(order, above))
+    pole = (x <= 0) & (x == jnp.floor(x))  # psi^(n)(x) ~ (-1)^(n+1) n! / (x - pole)^(n+1): PyTorch's signed inf
+    out = jnp.where(pole, -sign * jnp.inf, out)
+    return jnp.where(n == 0, _digamma(x), out).astype(x.dtype)
+
+
+# d/dx psi^(n)(x) = psi^(n+1)(x); jax's own rule would differentiate through the inaccurate sums.
+_polygamma.defjvp(
+    lambda primals, tangents: (_polygamma(*primals), _polygamma(primals[0] + 1, primals[1]) * tangents[1])
+)
+
+
+@jax.custom_jvp
+def _digamma(x):
+    # PyTorch: -inf at +0 (+inf at -0); jax gives NaN there. Negative integers are NaN in both.
+    return jnp.where(x == 0, jnp.copysign(jnp.inf, -x), jsp.digamma(x))
+
+
+# jax differentiates digamma through its own polygamma(1, x), which is off below about -5.
+_digamma.defjvp(lambda primals, tangents: (_digamma(primals[0]), _polygamma(1, primals[0]) * tangents[0]))
+
+
+@jax.custom_jvp
+def _nextafter(x, other):
+    return jnp.nextafter(x, other)
+
+
+def _nextafter_jvp(primals, tangents):
+    # PyTorch's derivative: 1 with respect to the input, 0 with respect to `other` (jax has none).
+    out = _nextafter(*primals)
+    return out, jnp.broadcast_to(tangents[0], out.shape).astype(out.dtype)
+
+
+_nextafter.defjvp(_nextafter_jvp)
 
 
 def _mvlgamma(x, p):
@@ -235,7 +287,7 @@ _UNARY_FLOAT = {
     "acos": jnp.arccos, "acosh": jnp.arccosh, "asin": jnp.arcsin, "asinh": jnp.arcsinh, "atan": jnp.arctan,
     "atanh": jnp.arctanh, "cosh": jnp.cosh, "sinh": jnp.sinh, "tan": jnp.tan, "exp2": jnp.exp2,
     "expm1": jnp.expm1, "log10": jnp.log10, "log1p": jnp.log1p, "log2": jnp.log2, "erf": jsp.erf,
-    "erfc": jsp.erfc, "erfinv": jsp.erfinv, "lgamma": jsp.gammaln, "digamma": jsp.digamma, "i0": _i0,
+    "erfc": jsp.erfc, "erfinv": jsp.erfinv, "lgamma": jsp.gammaln, "digamma": _digamma, "i0": _i0,
     "sinc": jnp.sinc, "deg2rad": jnp.deg2rad, "rad2deg": jnp.rad2deg, "reciprocal": jnp.reciprocal,
     "logit": _logit, "angle": jnp.angle,
 }  # fmt: skip
@@ -256,7 +308,7 @@ _BINARY_FLOAT = {
     "atan2": lambda x, other: jnp.arctan2(*_promote_float(x, other)), "hypot": jnp.hypot,
     "logaddexp": lambda x, other: jnp.logaddexp(*_promote_float(x, other)),
     "logaddexp2": lambda x, other: jnp.logaddexp2(*_promote_float(x, other)), "xlogy": _xlogy,
-    "copysign": _copysign, "ldexp": _ldexp, "float_power": _float_power, "nextafter": jnp.nextafter,
+    "copysign": _copysign, "ldexp": _ldexp, "float_power": _float_power, "nextafter": _nextafter,
     "igamma": lambda x, other: jsp.gammainc(*_promote_float(x, other)),
     "igammac": lambda x, other: jsp.gammaincc(*_promote_float(x, other)),
     "true_divide": lambda x, other: jnp.true_divide(x, other),
@@ -280,7 +332,7 @@ _REDUCTIONS = {
 _SPECIAL = {
     "entr": jsp.entr, "i0e": jsp.i0e, "i1": jsp.i1, "i1e": jsp.i1e, "ndtr": jsp.ndtr, "ndtri": jsp.ndtri,
     "log_ndtr": jsp.log_ndtr, "expit": jax.nn.sigmoid, "exp2": jnp.exp2, "expm1": jnp.expm1, "log1p": jnp.log1p,
-    "gammaln": jsp.gammaln, "psi": jsp.digamma, "digamma": jsp.digamma, "erf": jsp.erf, "erfc": jsp.erfc,
+    "gammaln": jsp.gammaln, "psi": _digamma, "digamma": _digamma, "erf": jsp.erf, "erfc": jsp.erfc,
     "erfinv": jsp.erfinv, "i0": _i0, "sinc": jnp.sinc, "logit": _logit, "round": _keep_int(_round),
 }  # fmt: skip
 _SPECIAL_BINARY = {"xlogy": _xlogy, "xlog1py": _xlog1py, "zeta": _zeta}

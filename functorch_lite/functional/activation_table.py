@@ -97,11 +97,19 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return input / jnp.maximum(norm, eps)
 
 
+def _norm_at_least(x, dim, eps):
+    """|x| along `dim` (kept), at least `eps`; the clamp is invisible to the gradient, as in PyTorch."""
+    squares = jnp.sum(x * x, axis=dim, keepdims=True)
+    norm = jnp.where(squares > 0, jnp.sqrt(jnp.where(squares > 0, squares, 1.0)), 0.0)  # gradient 0 at 0
+    return norm + jax.lax.stop_gradient(jnp.maximum(norm, eps) - norm)
+
+
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    x1, x2 = jnp.broadcast_arrays(x1, x2)
-    n1 = jnp.sqrt(jnp.sum(x1 * x1, axis=dim))
-    n2 = jnp.sqrt(jnp.sum(x2 * x2, axis=dim))
-    return jnp.sum(x1 * x2, axis=dim) / jnp.maximum(n1 * n2, eps)
+    x1, x2 = jnp.broadcast_arrays(_f(x1), _f(x2))
+    if x1.ndim == 0:  # PyTorch takes dim 0 / -1 of a 0-d pair as a length-1 vector
+        return cosine_similarity(x1.reshape(1), x2.reshape(1), dim, eps).reshape(())
+    # Each vector is divided by its clamped norm first (PyTorch's order): the result stays in [-1, 1].
+    return jnp.sum((x1 / _norm_at_least(x1, dim, eps)) * (x2 / _norm_at_least(x2, dim, eps)), axis=dim)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):

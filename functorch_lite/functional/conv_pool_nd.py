@@ -7,6 +7,7 @@ Written once for any number of spatial dims over `lax.conv_general_dilated` and 
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import jax
@@ -93,6 +94,25 @@ def _pool_pads(size, kernel, stride, padding, dilation, ceil_mode):
     return pads
 
 
+def _dilated_max_pool(x, kernel, stride, pads, dilation):
+    """Max over strided slices of the -inf padded input, one slice per window tap.
+
+    JAX has no reverse-mode rule for a `reduce_window` max with window dilation; this form
+    differentiates, and sends each window's gradient to its first maximum, as PyTorch does."""
+    padded = jnp.pad(x, [(0, 0), (0, 0), *pads], constant_values=-jnp.inf)
+    sizes = [
+        (size + lo + hi - d * (k - 1) - 1) // s + 1
+        for size, (lo, hi), k, s, d in zip(x.shape[2:], pads, kernel, stride, dilation)
+    ]
+    taps = []
+    for offsets in itertools.product(*(range(k) for k in kernel)):
+        start = [o * d for o, d in zip(offsets, dilation)]
+        limit = [b + max((out - 1) * s + 1, 0) for b, out, s in zip(start, sizes, stride)]
+        taps.append(jax.lax.slice(padded, (0, 0, *start), (*x.shape[:2], *limit), (1, 1, *stride)))
+    taps = jnp.stack(taps)
+    return jnp.take_along_axis(taps, jnp.argmax(taps, axis=0)[None], axis=0)[0]
+
+
 def _max_pool(n):
     def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
         if return_indices:
@@ -102,6 +122,9 @@ def _max_pool(n):
         stride = kernel if stride is None or stride == [] else _tuple(stride, n)
         padding, dilation = _tuple(padding, n), _tuple(dilation, n)
         pads = _pool_pads(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
+        if any(d != 1 for d in dilation) and jnp.issubdtype(x.dtype, jnp.floating):
+            out = _dilated_max_pool(x, kernel, stride, pads, dilation)
+            return out[0] if unbatched else out
         # A Python scalar init lets jax recognise the differentiable max-pool primitive.
         init = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else int(jnp.iinfo(x.dtype).min)
         out = jax.lax.reduce_window(

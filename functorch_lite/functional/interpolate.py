@@ -1,7 +1,8 @@
-"""`interpolate` (nearest, nearest-exact, linear, bilinear, trilinear, area) with PyTorch's index rules.
+"""`interpolate` (nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area) with PyTorch's index rules.
 
 Resampling is separable: for each spatial axis the source indices and weights are computed once
-in numpy from static sizes, then applied with `jnp.take`, so the op is two gathers per axis.
+in numpy from static sizes, then applied with `jnp.take`, so the op is two gathers per axis (four
+for bicubic, whose taps PyTorch clamps to the border).
 """
 
 from __future__ import annotations
@@ -11,7 +12,21 @@ import numpy as np
 
 from .conv_pool_nd import OPS as _ND
 
-_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_LINEAR = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution coefficient
+
+
+def _cubic_weights(t):
+    """Weights of the taps at floor(src) - 1, ..., floor(src) + 2 for the fractions `t` (Keys' kernel)."""
+    a = _CUBIC_A
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def _sizes(x, size, scale_factor, n):
@@ -57,13 +72,29 @@ def interpolate(
             continue
         if align_corners:
             src = dst * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros_like(dst)
+        elif mode == "bicubic":  # cubic source indices may fall before 0: the taps are clamped instead
+            src = (dst + 0.5) * scale - 0.5
         else:
             src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
+        if mode == "bicubic":
+            out = _cubic_axis(out, src, in_size, d)
+            continue
         low = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
         high = np.minimum(low + 1, in_size - 1)
         weight = (src - low).astype(np.float32).reshape((-1,) + (1,) * (input.ndim - d - 1))
         out = jnp.take(out, jnp.asarray(low), axis=d) * (1 - weight) + jnp.take(out, jnp.asarray(high), axis=d) * weight
     return out.astype(input.dtype)
+
+
+def _cubic_axis(x, src, in_size, axis):
+    """Bicubic resampling of one axis at source positions `src`, taps clamped to [0, in_size - 1]."""
+    floor = np.floor(src)
+    broadcast = (-1,) + (1,) * (x.ndim - axis - 1)
+    out = 0
+    for offset, weight in zip(range(-1, 3), _cubic_weights(src - floor)):
+        index = np.clip(floor.astype(np.int64) + offset, 0, in_size - 1)
+        out = out + jnp.take(x, jnp.asarray(index), axis=axis) * weight.astype(np.float32).reshape(broadcast)
+    return out
 
 
 def _area2d(input, out_sizes):

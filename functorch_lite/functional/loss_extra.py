@@ -24,7 +24,7 @@ def _reduce(loss, reduction, op):
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p!r}")
-    x = input[None] if input.ndim == 1 else input
+    x = jnp.reshape(input, (1, -1)) if input.ndim <= 1 else input  # a 0-d input is one class
     y = jnp.reshape(target, (-1,)).astype(jnp.int32)
     picked = jnp.take_along_axis(x, y[:, None], axis=1)
     terms = jnp.maximum(0.0, margin - picked + x) ** p
@@ -32,12 +32,13 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         terms = terms * weight[y][:, None]
     terms = jnp.where(jnp.arange(x.shape[1]) == y[:, None], 0.0, terms)
     loss = jnp.sum(terms, axis=1) / x.shape[1]
-    return _reduce(loss[0] if input.ndim == 1 else loss, reduction, "multi_margin_loss")
+    # PyTorch's unreduced shape follows the target: one loss per frame, or a 0-d loss for a 0-d target.
+    return _reduce(loss.reshape(()) if jnp.ndim(target) == 0 else loss, reduction, "multi_margin_loss")
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    x = input[None] if input.ndim == 1 else input
-    y = (target[None] if target.ndim == 1 else target).astype(jnp.int32)
+    x = jnp.reshape(input, (1, -1)) if input.ndim <= 1 else input  # a 0-d input is one class
+    y = (jnp.reshape(target, (1, -1)) if target.ndim <= 1 else target).astype(jnp.int32)
     listed = jnp.cumprod(y != -1, axis=1).astype(bool)  # labels up to the first -1
     safe = jnp.where(listed, y, 0)
     is_target = jnp.any(listed[:, :, None] & (safe[:, :, None] == jnp.arange(x.shape[1])), axis=1)
@@ -45,7 +46,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     terms = jnp.maximum(0.0, 1.0 - picked[:, :, None] + x[:, None, :])
     terms = jnp.where(listed[:, :, None] & ~is_target[:, None, :], terms, 0.0)
     loss = jnp.sum(terms, axis=(1, 2)) / x.shape[1]
-    return _reduce(loss[0] if input.ndim == 1 else loss, reduction, "multilabel_margin_loss")
+    return _reduce(loss[0] if input.ndim <= 1 else loss, reduction, "multilabel_margin_loss")
 
 
 def triplet_hinge(d_pos, d_neg, d_swap=None, margin=1.0, reduction="mean"):

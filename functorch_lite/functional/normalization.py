@@ -58,6 +58,11 @@ def batch_norm(
         `(output, new_running_mean, new_running_var)`; the running statistics are
         returned unchanged when not training.
     """
+    if jnp.ndim(input) == 1 and jnp.size(input) == 0:
+        # PyTorch returns an empty input of any rank unchanged, before it looks for a channel dim.
+        x = _checks.as_array(input, "input", "batch_norm")
+        _checks.floating(x, "input", "batch_norm")
+        return x, running_mean, running_var
     x, running_mean, running_var, weight, bias = _batch_norm_args(
         input, running_mean, running_var, weight, bias, training, momentum, eps
     )

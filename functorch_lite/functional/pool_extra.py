@@ -8,6 +8,8 @@ fractional max pools build that table from their random samples, which come expl
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -163,6 +165,26 @@ def _fractional_max_pool(n):
     return fractional_max_pool
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _unpool_rows(values, indices, size):
+    """(R, L) values written at their flat (R, L) indices into (R, size) zeros."""
+    out = jnp.zeros((values.shape[0], size), values.dtype)
+    return out.at[jnp.arange(values.shape[0])[:, None], indices].set(values)
+
+
+def _unpool_rows_fwd(values, indices, size):
+    return _unpool_rows(values, indices, size), indices
+
+
+def _unpool_rows_bwd(size, indices, grad):
+    # PyTorch's gradient gathers at every index, so two values unpooled to one place both get it
+    # (the derivative of a scatter-set would give it to the one written last only).
+    return jnp.take_along_axis(grad, indices, axis=1), None
+
+
+_unpool_rows.defvjp(_unpool_rows_fwd, _unpool_rows_bwd)
+
+
 def _max_unpool(n):
     def max_unpool(input, indices, kernel_size, stride=None, padding=0, output_size=None):
         x, unbatched = _batched(input, n)
@@ -175,8 +197,7 @@ def _max_unpool(n):
         else:
             sizes = [int(s) for s in tuple(output_size)[-n:]]
         rows = x.shape[0] * x.shape[1]
-        out = jnp.zeros((rows, int(np.prod(sizes))), x.dtype)
-        out = out.at[jnp.arange(rows)[:, None], idx.reshape(rows, -1)].set(x.reshape(rows, -1))
+        out = _unpool_rows(x.reshape(rows, -1), idx.reshape(rows, -1).astype(jnp.int32), int(np.prod(sizes)))
         out = out.reshape(*x.shape[:2], *sizes)
         return out[0] if unbatched else out
 
