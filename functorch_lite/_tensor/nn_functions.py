@@ -11,7 +11,7 @@ from typing import Any
 from ..autograd.dispatch import apply
 from ..functional.activation_table import pad as _pad
 from ..functional.distance import pdist as _pdist
-from ..functional.grid_sample import grid_sample
+from ..functional.grids import grid_sample
 from .tensor import Tensor
 
 _INTERPOLATION = ("bilinear", "nearest", "bicubic")

@@ -19,9 +19,9 @@ def _p_norm(diff: jax.Array, p: float) -> jax.Array:
     magnitude = jnp.abs(diff)
     if p == 0:
         return jnp.sum(magnitude != 0, axis=-1).astype(diff.dtype)
-    if p == float("inf"):
-        return jnp.max(magnitude, axis=-1, initial=0.0)
     nonzero = magnitude > 0
+    if p == float("inf"):
+        return jnp.max(jnp.where(nonzero, magnitude, 0), axis=-1, initial=0.0)
     terms = jnp.where(nonzero, jnp.where(nonzero, magnitude, 1) ** p, 0)
     total = jnp.sum(terms, axis=-1)
     positive = total > 0

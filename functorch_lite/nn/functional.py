@@ -17,13 +17,13 @@ from .. import functional as fn
 from .._tensor.tensor import Tensor
 from ..autograd.dispatch import apply
 from ..functional.activation_table import ACTIVATIONS as ACTIVATION_TABLE
+from ..functional.bags import OPS as BAG_TABLE
+from ..functional.bags import inferred_classes
+from ..functional.blocks import OPS as FOLD_TABLE
 from ..functional.conv_pool_nd import OPS as ND_TABLE
 from ..functional.distance import OPS as DISTANCE_TABLE
 from ..functional.dropout_nd import OPS as DROPOUT_TABLE
-from ..functional.embedding_bag import OPS as BAG_TABLE
-from ..functional.embedding_bag import inferred_classes
-from ..functional.fold import OPS as FOLD_TABLE
-from ..functional.grid_sample import OPS as GRID_TABLE
+from ..functional.grids import OPS as GRID_TABLE
 from ..functional.interpolate import OPS as INTERPOLATE_TABLE
 from ..functional.loss_extra import OPS as LOSS_EXTRA_TABLE
 from ..functional.loss_extra import triplet_hinge
