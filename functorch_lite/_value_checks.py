@@ -42,7 +42,7 @@ class IndexOutOfRangeError(IndexError, ValueError):
 
 
 class IndexOutOfBoundsError(IndexOutOfRangeError, RuntimeError):
-    """An index outside its dimension where PyTorch raises RuntimeError (gather, index_select)."""
+    """An index or class outside its range where PyTorch raises RuntimeError (gather, index_select, one_hot)."""
 
 
 class ProbabilityError(ValueError, RuntimeError):
@@ -156,10 +156,10 @@ def num_classes(labels: Any, classes: int, op: str) -> list[ValueCheck]:
     high = jnp.max(labels) if labels.size else jnp.zeros((), labels.dtype)
     if classes < 0:
         return [
-            ValueCheck(low >= 0, IndexOutOfRangeError, f"{op}: Class values must be non-negative, got {{}}", (low,))
+            ValueCheck(low >= 0, IndexOutOfBoundsError, f"{op}: Class values must be non-negative, got {{}}", (low,))
         ]
     message = f"{op}: Class values must be smaller than num_classes={classes}; got values in [{{}}, {{}}]"
-    return [ValueCheck((low >= 0) & (high < classes), IndexOutOfRangeError, message, (low, high))]
+    return [ValueCheck((low >= 0) & (high < classes), IndexOutOfBoundsError, message, (low, high))]
 
 
 def probabilities(p: Any, op: str) -> list[ValueCheck]:

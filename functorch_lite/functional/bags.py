@@ -78,7 +78,7 @@ def embedding_bag(
             f"mode='sum' (got mode='{mode}'). Please open a feature request on GitHub."
         )
     n = w.shape[0]
-    _value_checks.check_values(_value_checks.rows_in_range, idx, n, op)
+    _value_checks.check_values(_value_checks.index_in_range, idx, n, op, dim=0)
     pad = padding_index(padding_idx, n, op)
     flat, segments, bags = _bags(idx, offsets, include_last_offset, op)
     rows = jnp.take(w, flat, axis=0, mode="clip")
