@@ -9,6 +9,7 @@ bicubic weights. The gradient with respect to both the input and the grid is JAX
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
@@ -46,16 +47,22 @@ def _pad_coordinate(coord, size, padding_mode, align_corners):
     return coord
 
 
-def _read(x, taps, sizes):
-    """x (N, C, *sizes) at integer taps (one (N, *out) array per spatial dim); zero outside the input."""
+def _mix(x, taps, weights, sizes):
+    """sum_t weights[t] * x at integer taps[.][t], zero outside the input, as (N, C, P), in one gather.
+
+    `taps` holds one (T, N, P) array per spatial dim (T taps per point), `weights` is (T, N, P).
+    """
     n, c = x.shape[:2]
+    count = taps[0].shape[0]
     inside = jnp.ones(taps[0].shape, bool)
     flat = jnp.zeros(taps[0].shape, jnp.int32)
     for tap, size in zip(taps, sizes):
         inside = inside & (tap >= 0) & (tap <= size - 1)
         flat = flat * size + jnp.clip(tap, 0, size - 1).astype(jnp.int32)
-    values = jnp.take_along_axis(x.reshape(n, c, -1), flat.reshape(n, 1, -1), axis=2)
-    return jnp.where(inside.reshape(n, 1, -1), values, jnp.zeros((), x.dtype))
+    flat = jnp.moveaxis(flat, 0, 1).reshape(n, 1, -1)  # (N, 1, T * P)
+    values = jnp.take_along_axis(x.reshape(n, c, -1), flat, axis=2).reshape(n, c, count, -1)
+    weights = jnp.moveaxis(jnp.where(inside, weights, jnp.zeros((), weights.dtype)), 0, 1)[:, None]
+    return jnp.sum(values * weights, axis=2)
 
 
 def _cubic_weights(t):
@@ -97,35 +104,30 @@ def grid_sample(
     coords = [_unnormalize(g[..., k - 1 - d], sizes[d], align) for d in range(k)]
     if mode == "bicubic":
         return _bicubic(x, coords, sizes, padding_mode, align).reshape(out_shape)
-    coords = [_pad_coordinate(c, s, padding_mode, align) for c, s in zip(coords, sizes)]
+    coords = [_pad_coordinate(c, s, padding_mode, align).reshape(1, x.shape[0], -1) for c, s in zip(coords, sizes)]
     if mode == "nearest":
-        return _read(x, [jnp.round(c) for c in coords], sizes).reshape(out_shape)
+        return _mix(x, [jnp.round(c) for c in coords], jnp.ones_like(coords[0]), sizes).reshape(out_shape)
     low = [jnp.floor(c) for c in coords]
     frac = [c - f for c, f in zip(coords, low)]
-    out = jnp.zeros((x.shape[0], x.shape[1], g[..., 0].size // x.shape[0]), x.dtype)
-    for corner in itertools.product((0, 1), repeat=k):
-        weight = jnp.ones_like(frac[0])
-        for d, bit in enumerate(corner):
-            weight = weight * (frac[d] if bit else 1 - frac[d])
-        taps = [f + bit for f, bit in zip(low, corner)]
-        out = out + _read(x, taps, sizes) * weight.reshape(x.shape[0], 1, -1)
-    return out.reshape(out_shape)
+    corners = list(itertools.product((0, 1), repeat=k))
+    taps = [jnp.concatenate([low[d] + corner[d] for corner in corners]) for d in range(k)]
+    weights = [jnp.concatenate([frac[d] if corner[d] else 1 - frac[d] for corner in corners]) for d in range(k)]
+    return _mix(x, taps, functools.reduce(jnp.multiply, weights), sizes).reshape(out_shape)
 
 
 def _bicubic(x, coords, sizes, padding_mode, align):
     """4x4 taps around each point; PyTorch pads each tap's index, not the sampling point."""
-    (y, ix), (h, w) = coords, sizes
+    (y, ix), (h, w) = [c.reshape(x.shape[0], -1) for c in coords], sizes
     y0, x0 = jnp.floor(y), jnp.floor(ix)
     wy, wx = _cubic_weights(y - y0), _cubic_weights(ix - x0)
-    n = x.shape[0]
-    out = 0
-    for i in range(4):
-        ty = _pad_coordinate(y0 - 1 + i, h, padding_mode, align)
-        for j in range(4):
-            tx = _pad_coordinate(x0 - 1 + j, w, padding_mode, align)
-            weight = (wy[i] * wx[j]).reshape(n, 1, -1)
-            out = out + _read(x, [jax.lax.stop_gradient(ty), jax.lax.stop_gradient(tx)], sizes) * weight
-    return out
+    ty = [jax.lax.stop_gradient(_pad_coordinate(y0 - 1 + i, h, padding_mode, align)) for i in range(4)]
+    tx = [jax.lax.stop_gradient(_pad_coordinate(x0 - 1 + j, w, padding_mode, align)) for j in range(4)]
+    taps = [
+        jnp.stack([ty[i] for i in range(4) for _ in range(4)]),
+        jnp.stack([tx[j] for _ in range(4) for j in range(4)]),
+    ]
+    weights = jnp.stack([wy[i] * wx[j] for i in range(4) for j in range(4)])
+    return _mix(x, taps, weights, sizes)
 
 
 def _base_coordinates(steps, align_corners, dtype):
