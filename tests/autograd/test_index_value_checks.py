@@ -110,6 +110,7 @@ def test_index_checks_keep_the_cached_kernel():
         ("index_select", lambda x, i: fl.index_select(x, 0, i).sum(), [1, 0], [1, 2]),
         ("take", lambda x, i: x.take(i).sum(), [-6, 5], [6, 0]),
         ("one_hot", lambda x, i: (fl.nn.functional.one_hot(i, 3) * x[0]).sum(), [0, 2], [0, 3]),
+        ("embedding_bag", lambda x, i: fl.nn.functional.embedding_bag(i, x, mode="max").sum(), [[0, 1]], [[0, 2]]),
     ],
 )
 def test_compile_check_raises_the_eager_error_after_the_step(name, step, good, bad):
