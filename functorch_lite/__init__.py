@@ -161,6 +161,7 @@ from ._tensor.creation import (  # noqa: E402
     ShortTensor,
 )
 from ._tensor.dtypes import dtype  # noqa: E402
+from ._tensor.nn_functions import constant_pad_nd, grid_sampler, grid_sampler_2d, grid_sampler_3d, pdist  # noqa: E402
 from .func import vmap  # noqa: E402
 
 # The table-driven torch.* functions (`_tensor/op_table.py`); hand-written ones above take precedence.

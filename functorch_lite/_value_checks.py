@@ -41,6 +41,10 @@ class IndexOutOfRangeError(IndexError, ValueError):
     """An index or class label outside its range: PyTorch's IndexError (and ValueError, raised here before)."""
 
 
+class IndexOutOfBoundsError(IndexOutOfRangeError, RuntimeError):
+    """An index or class outside its range where PyTorch raises RuntimeError (gather, index_select, one_hot)."""
+
+
 class ProbabilityError(ValueError, RuntimeError):
     """Probabilities outside [0, 1] or not finite: a ValueError here, PyTorch's RuntimeError."""
 
@@ -111,13 +115,18 @@ def checkified() -> Iterator[None]:
 
 
 # ---- the checks ---------------------------------------------------------------------------------------------
-def index_in_range(index: Any, size: int, op: str, what: str = "index") -> list[ValueCheck]:
-    """Integer `index` within [-size, size) (PyTorch's gather/index_select/take/scatter rule)."""
+def index_in_range(index: Any, size: int, op: str, what: str = "index", *, dim: int | None = None) -> list[ValueCheck]:
+    """Integer `index` within [-size, size) (take's rule); with `dim`, within [0, size) of that dimension
+    (gather's and index_select's rule, PyTorch's RuntimeError)."""
     index = jnp.asarray(index)
-    bad = (index < -size) | (index >= size)
+    low = -size if dim is None else 0
+    bad = (index < low) | (index >= size)
     first = index.reshape(-1)[jnp.argmax(bad.reshape(-1))] if index.size else jnp.zeros((), index.dtype)
-    message = f"{op}: {what} {{}} is out of bounds for size {size}; expected values in [-{size}, {size})"
-    return [ValueCheck(~jnp.any(bad), IndexOutOfRangeError, message, (first,))]
+    if dim is None:
+        message = f"{op}: {what} {{}} is out of bounds for size {size}; expected values in [-{size}, {size})"
+        return [ValueCheck(~jnp.any(bad), IndexOutOfRangeError, message, (first,))]
+    message = f"{op}: {what} {{}} is out of bounds for dimension {dim} with size {size}"
+    return [ValueCheck(~jnp.any(bad), IndexOutOfBoundsError, message, (first,))]
 
 
 def class_indices(target: Any, classes: int, ignore_index: int, op: str) -> list[ValueCheck]:
@@ -147,10 +156,10 @@ def num_classes(labels: Any, classes: int, op: str) -> list[ValueCheck]:
     high = jnp.max(labels) if labels.size else jnp.zeros((), labels.dtype)
     if classes < 0:
         return [
-            ValueCheck(low >= 0, IndexOutOfRangeError, f"{op}: Class values must be non-negative, got {{}}", (low,))
+            ValueCheck(low >= 0, IndexOutOfBoundsError, f"{op}: Class values must be non-negative, got {{}}", (low,))
         ]
     message = f"{op}: Class values must be smaller than num_classes={classes}; got values in [{{}}, {{}}]"
-    return [ValueCheck((low >= 0) & (high < classes), IndexOutOfRangeError, message, (low, high))]
+    return [ValueCheck((low >= 0) & (high < classes), IndexOutOfBoundsError, message, (low, high))]
 
 
 def probabilities(p: Any, op: str) -> list[ValueCheck]:
@@ -183,6 +192,7 @@ def distribution(weights: Any, op: str) -> list[ValueCheck]:
 __all__ = [
     "ValueCheck",
     "IndexOutOfRangeError",
+    "IndexOutOfBoundsError",
     "ProbabilityError",
     "check_values",
     "collecting",

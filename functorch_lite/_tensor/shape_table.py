@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _value_checks
 from .math_ops import scalar_dims
 from .op_table import SAME, OpDef
 
@@ -55,6 +56,8 @@ def _gather(x, dim, index, *, sparse_grad=False):
     index = jnp.asarray(index)
     if index.ndim == 0:
         index = index.reshape(1)
+    axis = _axis(dim, x.ndim)
+    _value_checks.check_values(_value_checks.index_in_range, index, x.shape[axis], "gather", dim=axis)
     if index.size == 0:
         return jnp.zeros(index.shape, x.dtype)
     slices = tuple(slice(0, s) for s in index.shape)
@@ -63,6 +66,8 @@ def _gather(x, dim, index, *, sparse_grad=False):
 
 @scalar_dims
 def _index_select(x, dim, index):
+    axis = _axis(dim, x.ndim)
+    _value_checks.check_values(_value_checks.index_in_range, index, x.shape[axis], "index_select", dim=axis)
     return jnp.take(x, jnp.asarray(index).reshape(-1), axis=dim)
 
 
@@ -187,6 +192,7 @@ def _unbind(x, dim=0):
 
 
 def _take(x, index):
+    _value_checks.check_values(_value_checks.index_in_range, index, x.size, "take")
     return jnp.take(x.reshape(-1), index)
 
 

@@ -12,14 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import _checks, random
 from .. import functional as fn
-from .. import random
 from .._tensor.tensor import Tensor
 from ..autograd.dispatch import apply
 from ..functional.activation_table import ACTIVATIONS as ACTIVATION_TABLE
+from ..functional.bags import OPS as BAG_TABLE
+from ..functional.bags import inferred_classes
+from ..functional.blocks import OPS as FOLD_TABLE
 from ..functional.conv_pool_nd import OPS as ND_TABLE
+from ..functional.distance import OPS as DISTANCE_TABLE
+from ..functional.dropout_nd import OPS as DROPOUT_TABLE
+from ..functional.grids import OPS as GRID_TABLE
 from ..functional.interpolate import OPS as INTERPOLATE_TABLE
 from ..functional.loss_extra import OPS as LOSS_EXTRA_TABLE
+from ..functional.loss_extra import triplet_hinge
 from ..functional.loss_table import LOSSES as LOSS_TABLE
 from ..functional.pool_extra import OPS as POOL_EXTRA_TABLE
 from .parameter import set_array
@@ -337,3 +344,54 @@ def _keyed(name: str) -> Any:
 globals().update({f"max_pool{n}d": _indexed(f"max_pool{n}d", 5) for n in (1, 2, 3)})
 globals().update({f"adaptive_max_pool{n}d": _indexed(f"adaptive_max_pool{n}d", 1) for n in (1, 2, 3)})
 globals().update({name: _keyed(name) for name in ("fractional_max_pool2d", "fractional_max_pool3d", "rrelu")})
+
+
+# Sliding blocks, grid sampling, bags of embeddings and pair distances, recorded on the tape.
+globals().update(
+    {name: _wrap_table(f) for table in (FOLD_TABLE, GRID_TABLE, DISTANCE_TABLE) for name, f in table.items()}
+)
+embedding_bag = _wrap_table(BAG_TABLE["embedding_bag"])
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Class labels as one-hot int vectors; num_classes=-1 reads the largest label (eagerly)."""
+    if _checks.is_int(num_classes) and num_classes < 0:
+        num_classes = inferred_classes(tensor.array if isinstance(tensor, Tensor) else tensor)
+    return apply(BAG_TABLE["one_hot"], tensor, num_classes)
+
+
+def _channel_dropout(name: str, training_default: bool) -> Any:
+    """`name` of functional/dropout_nd.py; the mask key comes from the global generator when it is needed."""
+    function = DROPOUT_TABLE[name]
+
+    def wrapped(input: Any, p: float = 0.5, training: bool = training_default, inplace: bool = False) -> Tensor:
+        if not training or p == 0:
+            return apply(function, input, p, False)
+        return apply(function, input, p, True, key=random.default_generator.next_key())
+
+    wrapped.__name__ = wrapped.__qualname__ = name
+    wrapped.__doc__ = function.__doc__
+    return wrapped
+
+
+globals().update({name: _channel_dropout(name, "alpha" not in name) for name in DROPOUT_TABLE})
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Any,
+    positive: Any,
+    negative: Any,
+    *,
+    distance_function: Any = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Tensor:
+    """max(d(a, p) - d(a, n) + margin, 0); `distance_function` is any function of Tensors (a Module too)."""
+    if not margin > 0:
+        raise ValueError(
+            f"triplet_margin_with_distance_loss: expected margin to be greater than 0, got {margin} instead"
+        )
+    distance = globals()["pairwise_distance"] if distance_function is None else distance_function
+    d_swap = distance(positive, negative) if swap else None
+    return apply(triplet_hinge, distance(anchor, positive), distance(anchor, negative), d_swap, margin, reduction)

@@ -175,6 +175,7 @@ _MODULE_OPTIONS = {
         normalized_shape=tuple(m.normalized_shape), eps=m.eps, elementwise_affine=m.elementwise_affine,
         bias=m.bias is not None,
     ),
+    "PairwiseDistance": lambda m: dict(p=m.norm, eps=m.eps, keepdim=m.keepdim),
 }  # fmt: skip
 
 

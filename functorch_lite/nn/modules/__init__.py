@@ -77,3 +77,10 @@ _MORE = [
 globals().update({name: getattr(module, name) for module in (_conv_nd, _pooling, _padding, _norm, _activation,
                   _linear, _loss) for name in module.__all__ if name in _MORE})  # fmt: skip
 __all__ += _MORE
+
+# The sliding-block, bag, distance and channel-dropout Modules (issue 10).
+from . import sampling as _sampling  # noqa: E402
+
+_MORE += [name for name in _sampling.__all__ if name not in __all__ and name not in _MORE]
+globals().update({name: getattr(_sampling, name) for name in _sampling.__all__})
+__all__ += [name for name in _sampling.__all__ if name not in __all__]
