@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._tensor.tensor import Tensor
+from ._tensor.tensor import ComputedArrayTensor
 
 # Gradients up to this many elements are packed (32 KiB in float32: the copy costs less than the
 # output it saves); larger ones stay outputs of their own.
@@ -66,22 +66,16 @@ class GradPack:
         return self._arrays[index]
 
 
-class PackedGrad(Tensor):
+class PackedGrad(ComputedArrayTensor):
     """A `.grad` written by a compiled step, whose array is cut from its pack when first read."""
 
     __slots__ = ("_pack", "_index", "_value")
 
     @classmethod
     def _make(cls, pack: GradPack, index: int) -> PackedGrad:
-        grad = object.__new__(cls)
+        grad = cls._bare()
         grad._pack, grad._index, grad._value = pack, index, None
-        grad._requires_grad, grad._node, grad._output_index = False, None, 0
-        grad._grad, grad._version, grad._retains_grad = None, 0, False
         return grad
-
-    @classmethod
-    def _wrap(cls, array: Any, requires_grad: bool = False, node: Any = None, index: int = 0) -> Tensor:
-        return Tensor._wrap(array, requires_grad, node, index)  # copies and pytree rebuilds are plain Tensors
 
     @property
     def _array(self) -> Any:

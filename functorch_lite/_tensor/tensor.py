@@ -445,22 +445,34 @@ def _unflatten(cls: type, aux: tuple[bool], children: Any) -> Tensor:
     return cls._wrap(children[0], aux[0])
 
 
-class _DataAlias(Tensor):
+class ComputedArrayTensor(Tensor):
+    """Base of the Tensors whose `_array` is a property (read through, or computed on first read)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def _bare(cls) -> Tensor:
+        """A grad-free instance with the Tensor's bookkeeping at its defaults; the subclass sets the rest."""
+        tensor = object.__new__(cls)
+        tensor._requires_grad, tensor._node, tensor._output_index = False, None, 0
+        tensor._grad, tensor._version, tensor._retains_grad = None, 0, False
+        return tensor
+
+    @classmethod
+    def _wrap(cls, array: Any, requires_grad: bool = False, node: Any = None, index: int = 0) -> Tensor:
+        return Tensor._wrap(array, requires_grad, node, index)  # copies and pytree rebuilds are plain Tensors
+
+
+class _DataAlias(ComputedArrayTensor):
     """What `.data` returns: a grad-free Tensor whose array is its owner's, read and written through."""
 
     __slots__ = ("_owner",)
 
     @classmethod
     def _alias(cls, owner: Tensor) -> Tensor:
-        alias = object.__new__(cls)
+        alias = cls._bare()
         alias._owner = owner
-        alias._requires_grad, alias._node, alias._output_index = False, None, 0
-        alias._grad, alias._version, alias._retains_grad = None, 0, False
         return alias
-
-    @classmethod
-    def _wrap(cls, array: Any, requires_grad: bool = False, node: Any = None, index: int = 0) -> Tensor:
-        return Tensor._wrap(array, requires_grad, node, index)  # copies and pytree rebuilds are plain Tensors
 
     @property
     def _array(self) -> Any:
