@@ -10,8 +10,10 @@ from __future__ import annotations
 from . import (
     dynamic_ops,
     factory_table,
+    linalg_extra,
     linalg_fft,
     masked_table,
+    more_ops,
     op_table,
     random_ops,
     scatter_table,
@@ -22,7 +24,7 @@ from . import (
 from .tensor import Tensor
 
 _ROWS = op_table.ROWS + linalg_fft.ROWS + shape_table.ROWS + masked_table.ROWS
-_ROWS += scatter_table.ROWS
+_ROWS += scatter_table.ROWS + linalg_extra.ROWS + more_ops.ROWS
 TORCH = op_table.build(_ROWS, Tensor)
 TORCH |= op_table.alias_methods(Tensor, {**vars(torch_functions), **TORCH})
 TORCH |= {name: f for name, f in factory_table.build(factory_table.TORCH).items() if name not in TORCH}
@@ -30,7 +32,8 @@ TORCH |= dynamic_ops.FUNCTIONS
 for _name, _function in dynamic_ops.METHODS.items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _function)
-TORCH |= {n: f for n, f in {**random_ops.FUNCTIONS, **scatter_table.FUNCTIONS}.items() if n not in TORCH}
+_EXTRA = {**random_ops.FUNCTIONS, **scatter_table.FUNCTIONS, **more_ops.FUNCTIONS}
+TORCH |= {n: f for n, f in _EXTRA.items() if n not in TORCH}
 for _name, _function in {**random_ops.METHODS, **scatter_table.FUNCTIONS}.items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _function)
