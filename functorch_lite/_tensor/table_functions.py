@@ -18,13 +18,14 @@ from . import (
     random_ops,
     scatter_table,
     shape_table,
+    special_table,
     torch_functions,
     unsupported,
 )
 from .tensor import Tensor
 
 _ROWS = op_table.ROWS + linalg_fft.ROWS + shape_table.ROWS + masked_table.ROWS
-_ROWS += scatter_table.ROWS + linalg_extra.ROWS + more_ops.ROWS
+_ROWS += scatter_table.ROWS + linalg_extra.ROWS + more_ops.ROWS + special_table.ROWS
 TORCH = op_table.build(_ROWS, Tensor)
 TORCH |= op_table.alias_methods(Tensor, {**vars(torch_functions), **TORCH})
 TORCH |= {name: f for name, f in factory_table.build(factory_table.TORCH).items() if name not in TORCH}
