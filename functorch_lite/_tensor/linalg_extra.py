@@ -34,11 +34,12 @@ def _legacy_cholesky(a, upper=False):
 
 
 def _cholesky_solve(b, factor, upper=False):
+    # A = L L^T from the whole `factor`, as PyTorch's gradient treats it (its other triangle gets a
+    # gradient too); for a triangular factor this is the usual Cholesky solve.
     lower = _mT(factor) if upper else factor
-    lower, b = jnp.broadcast_to(lower, jnp.broadcast_shapes(lower.shape[:-2], b.shape[:-2]) + lower.shape[-2:]), b
-    b = jnp.broadcast_to(b, lower.shape[:-2] + b.shape[-2:])
-    y = jsl.solve_triangular(lower, b, lower=True)
-    return jsl.solve_triangular(_mT(lower), y, lower=False)
+    shape = jnp.broadcast_shapes(lower.shape[:-2], b.shape[:-2])
+    a = jnp.broadcast_to(lower @ _mT(lower), shape + lower.shape[-2:])
+    return jnp.linalg.solve(a, jnp.broadcast_to(b, shape + b.shape[-2:]))
 
 
 def _qr(a, some=True):
@@ -53,10 +54,9 @@ def _svd(a, some=True, compute_uv=True):
         u_cols, v_cols = (k, k) if some else (m, n)
         return _Svd(jnp.zeros((*batch, m, u_cols), a.dtype), jnp.zeros((*batch, k), a.dtype),
                     jnp.zeros((*batch, n, v_cols), a.dtype))  # fmt: skip
-    if not compute_uv:
+    if not compute_uv:  # U and V are zero-filled (m, m) and (n, n), as PyTorch
         s = jnp.linalg.svd(a, compute_uv=False)
-        u_cols, v_cols = (k, k) if some else (m, n)
-        return _Svd(jnp.zeros((*batch, m, u_cols), a.dtype), s, jnp.zeros((*batch, n, v_cols), a.dtype))
+        return _Svd(jnp.zeros((*batch, m, m), a.dtype), s, jnp.zeros((*batch, n, n), a.dtype))
     u, s, vh = jnp.linalg.svd(a, full_matrices=not some)
     return _Svd(u, s, _mT(vh))
 
@@ -172,10 +172,10 @@ def _lstsq(a, b, rcond=None, *, driver=None):
     solution = solution[..., 0] if vector else solution
     if driver == "gels":
         return _Lstsq(solution, residuals, jnp.zeros((0,), jnp.int32), jnp.zeros((0,), a.dtype))
-    s = jnp.linalg.svd(jax.lax.stop_gradient(a), compute_uv=False)
+    s = jnp.linalg.svd(jax.lax.stop_gradient(a), compute_uv=False)  # PyTorch does not differentiate these
     cutoff = (jnp.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond) * jnp.max(s, axis=-1, keepdims=True)
     rank = jnp.sum(s > cutoff, axis=-1).astype(jnp.int32).reshape(batch)
-    values = jnp.zeros((0,), a.dtype) if driver == "gelsy" else jnp.linalg.svd(a, compute_uv=False)
+    values = jnp.zeros((0,), a.dtype) if driver == "gelsy" else s
     return _Lstsq(solution, residuals, rank, values)
 
 

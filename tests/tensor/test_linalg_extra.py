@@ -1,0 +1,132 @@
+"""Legacy linear algebra of `torch.*`, the added `torch.linalg`/`torch.fft` ops and `mode`/`histogram`/...
+
+Each is compared with PyTorch forward and, where PyTorch differentiates it, backward
+(`_tensor/linalg_extra.py`, `_tensor/more_ops.py`).
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import functorch_lite as fl
+from tests.helpers.numerics import FLOAT32_ACCUMULATED, FLOAT32_REDUCTION, assert_close, randn
+
+A = randn((4, 4), 0)
+SPD = (A @ A.T + 4 * np.eye(4)).astype(np.float32)
+B = randn((4, 2), 1)
+
+
+def _resolve(library, name):
+    for part in name.split("."):
+        library = getattr(library, part)
+    return library
+
+
+def _run(library, name, arrays, *args, grad=True, **kwargs):
+    leaves = [
+        library.tensor(a, requires_grad=grad and a.dtype.kind == "f") if isinstance(a, np.ndarray) else a
+        for a in arrays
+    ]
+    out = _resolve(library, name)(*leaves, *args, **kwargs)
+    outputs = [o for o in (out if isinstance(out, tuple) else (out,)) if isinstance(o, library.Tensor)]
+    outputs = [o.resolve_conj() if library is torch else o for o in outputs]
+    total = sum(
+        (o * library.tensor(np.linspace(-1, 1, o.numel(), dtype=np.float32).reshape(tuple(o.shape)))).sum()
+        for o in outputs
+        if o.requires_grad
+    )
+    grads = []
+    if isinstance(total, library.Tensor):
+        total.backward()
+        grads = [leaf.grad for leaf in leaves if isinstance(leaf, library.Tensor) and leaf.requires_grad]
+    return outputs, grads
+
+
+def _check(name, arrays, *args, grad=True, **kwargs):
+    want, want_grads = _run(torch, name, arrays, *args, grad=grad, **kwargs)
+    have, have_grads = _run(fl, name, arrays, *args, grad=grad, **kwargs)
+    assert_close(have, want, FLOAT32_REDUCTION, name)
+    if grad:
+        assert_close(have_grads, want_grads, FLOAT32_ACCUMULATED, f"{name} gradient")
+
+
+def _lu_inputs(shape, seed):
+    lu, pivots = torch.linalg.lu_factor(torch.tensor(randn(shape, seed)))
+    return lu.numpy(), pivots.numpy()
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_and_cholesky_solve(upper):
+    _check("cholesky", [SPD], upper=upper)
+    factor = torch.linalg.cholesky(torch.tensor(SPD), upper=upper).numpy()
+    _check("cholesky_solve", [B, factor], upper)
+
+
+def test_qr_svd_and_triangular_solve():
+    _check("qr", [randn((5, 3), 2)])
+    _check("qr", [randn((3, 5), 3)], False, grad=False)
+    tall = randn((5, 3), 4)
+    u, s, v = fl.svd(fl.tensor(tall))
+    assert_close(u @ fl.diag(s) @ v.T, tall, FLOAT32_REDUCTION)
+    _check("svd", [tall], compute_uv=False, grad=False)
+    _check("svd", [np.zeros((0, 0), np.float32)], grad=False)
+    _check("triangular_solve", [B, np.triu(SPD)], True)
+    _check("triangular_solve", [B, np.tril(SPD)], False, True, True)
+
+
+def test_lu_family():
+    _check("lu", [randn((3, 5), 5)], True, True)
+    for shape in ((4, 4), (5, 3), (3, 5)):
+        lu, pivots = _lu_inputs(shape, 6)
+        _check("lu_unpack", [lu, pivots])
+    lu, pivots = _lu_inputs((4, 4), 7)
+    _check("lu_solve", [B, lu, pivots])
+    for left, adjoint in ((True, False), (True, True), (False, False), (False, True)):
+        rhs = B if left else B.T.copy()
+        _check("linalg.lu_solve", [lu, pivots, rhs], left=left, adjoint=adjoint)
+    _check("linalg.lu_factor_ex", [randn((4, 4), 8)])
+
+
+@pytest.mark.parametrize(
+    ("p", "dim"), [("fro", None), (2, None), (1, 1), (float("inf"), 0), (0.5, None), ("nuc", None), ("fro", (0, 1))]
+)
+def test_norm(p, dim):
+    _check("norm", [randn((3, 4), 9)], p, dim)
+
+
+def test_vander_householder_and_lstsq():
+    _check("linalg.vander", [np.array([0.0, 1.5, -2.0], np.float32)], N=4)
+    a = randn((5, 3), 10)
+    tau = torch.geqrf(torch.tensor(a))[1].numpy()
+    geqrf = torch.geqrf(torch.tensor(a))[0].numpy()
+    _check("linalg.householder_product", [geqrf, tau])
+    for driver in ("gels", "gelsy", "gelsd", "gelss"):
+        for shape in ((5, 3), (3, 3), (2, 3)):
+            _check("linalg.lstsq", [randn(shape, 11), randn((shape[0], 2), 12)], driver=driver)
+
+
+@pytest.mark.parametrize("name", ["hfft2", "hfftn", "ihfft2", "ihfftn"])
+@pytest.mark.parametrize("kwargs", [{}, {"s": (3, 6), "norm": "ortho"}, {"dim": 0}, {"norm": "forward"}])
+def test_hermitian_fft(name, kwargs):
+    x = randn((4, 5, 6), 13)
+    if name.startswith("h"):
+        x = (x + 1j * randn((4, 5, 6), 14)).astype(np.complex64)
+    _check(f"fft.{name}", [x], grad=False, **kwargs)
+
+
+def test_combinations_mode_histogram_fill_and_broadcast_shapes():
+    x = randn((4,), 15)
+    _check("combinations", [x], 2)
+    _check("combinations", [x], 3, True)
+    ties = np.array([[3.0, 1.0, 3.0, 1.0, 2.0], [5.0, 5.0, 4.0, 0.0, 0.0]], np.float32)
+    _check("mode", [ties], 1)
+    _check("mode", [randn((3, 4), 16)], 0, True)
+    _check("histogram", [randn((50,), 17)], 7, grad=False)
+    _check("histogram", [randn((50,), 17), np.array([-1.0, 0.0, 0.5, 2.0], np.float32)], density=True, grad=False)
+    _check("histogram", [np.array(2.0, np.float32)], 1, grad=False)
+    _check("fill", [randn((2, 3), 18), np.array(1.5, np.float32)])
+    assert fl.broadcast_shapes((5, 1), 5, (2, 1, 1)) == torch.broadcast_shapes((5, 1), 5, (2, 1, 1))
+    with pytest.raises(ValueError, match="broadcast_shapes: shapes"):
+        fl.broadcast_shapes((2,), (3,))
+    t = fl.ones(3)
+    assert fl.zero_(t) is t and float(t.sum()) == 0.0
