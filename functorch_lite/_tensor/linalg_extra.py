@@ -21,6 +21,7 @@ _Qr = namedtuple("qr", ["Q", "R"])
 _Solution = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
 _LuUnpack = namedtuple("lu_unpack", ["P", "L", "U"])
 _LuFactorEx = namedtuple("lu_factor_ex", ["LU", "pivots", "info"])
+_Geqrf = namedtuple("geqrf", ["a", "tau"])
 _Lstsq = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
@@ -155,6 +156,20 @@ def _householder_product(a, tau):
     return q
 
 
+def _geqrf(a):
+    h, tau = jnp.linalg.qr(a, mode="raw")  # LAPACK's geqrf, its reflectors transposed
+    return _Geqrf(_mT(h), tau)
+
+
+def _ormqr(a, tau, other, left=True, transpose=False):
+    """`other` times Q (from `geqrf`'s reflectors and `tau`): Q @ other, Q^T @ other, other @ Q, ..."""
+    m = a.shape[-2]
+    square = jnp.concatenate([a, jnp.zeros((*a.shape[:-1], m - a.shape[-1]), a.dtype)], -1)[..., :m, :m]
+    q = _householder_product(square, tau)
+    q = _mT(q) if transpose else q
+    return q @ other if left else other @ q
+
+
 def _lstsq(a, b, rcond=None, *, driver=None):
     driver = driver or "gelsy"
     if driver not in ("gels", "gelsy", "gelsd", "gelss"):
@@ -229,7 +244,7 @@ _LINALG = {
 _TORCH = {
     "cholesky": _legacy_cholesky, "cholesky_solve": _cholesky_solve, "qr": _qr, "svd": _svd,
     "triangular_solve": _triangular_solve, "lu_unpack": _lu_unpack, "lu_solve": _lu_solve_legacy, "lu": _legacy_lu,
-    "norm": _norm,
+    "norm": _norm, "geqrf": _geqrf, "ormqr": _ormqr,
 }  # fmt: skip
 _METHODLESS = {"lu_unpack", "lu"}
 
