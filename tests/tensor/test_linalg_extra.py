@@ -137,3 +137,33 @@ def test_mode_and_histogram():
     _check("histogram", [randn((50,), 17)], 7, grad=False)
     _check("histogram", [randn((50,), 17), np.array([-1.0, 0.0, 0.5, 2.0], np.float32)], density=True, grad=False)
     _check("histogram", [np.array(2.0, np.float32)], 1, grad=False)
+
+
+def test_geqrf_and_ormqr():
+    a = randn((5, 3), 19)
+    _check("geqrf", [a], grad=False)
+    reflectors, tau = (t.numpy() for t in torch.geqrf(torch.tensor(a)))
+    for left, transpose in ((True, False), (False, True)):
+        other = randn((5, 2) if left else (2, 5), 20)
+        _check("ormqr", [reflectors, tau, other], left, transpose)
+
+
+def test_gradient_stft_and_small_tensor_ops():
+    x = randn((5, 4), 21)
+    _check("gradient", [x], spacing=2.0, edge_order=2)
+    _check("gradient", [x], spacing=[1.0, 0.5], dim=[0, 1])
+    coordinates = np.array([0.0, 0.5, 2.0, 2.5, 4.0], np.float32)
+    want = torch.gradient(torch.tensor(x), spacing=(torch.tensor(coordinates),), dim=0)
+    assert_close(fl.gradient(fl.tensor(x), spacing=(fl.tensor(coordinates),), dim=0), want, FLOAT32_REDUCTION)
+    signal = randn((2, 64), 22)
+    _check("stft", [signal], 16, 4, return_complex=True, grad=False)
+    window = np.hanning(12).astype(np.float32)
+    options = dict(hop_length=5, win_length=12, center=False, normalized=True, return_complex=False)
+    want = torch.stft(torch.tensor(signal), 16, window=torch.tensor(window), **options)
+    assert_close(fl.stft(fl.tensor(signal), 16, window=fl.tensor(window), **options), want, FLOAT32_REDUCTION)
+    _check("view_as_complex", [randn((3, 2), 23)], grad=False)
+    _check("nonzero_static", [np.array([0.0, 1.0, 0.0, 2.0], np.float32)], size=3, grad=False)
+    _check("histogramdd", [randn((20, 2), 24), [3, 4]], grad=False)
+    assert fl.tensor([1.0]).cfloat().dtype == fl.complex64 and tuple(fl.empty_strided((2, 3), (3, 1)).shape) == (2, 3)
+    assert tuple(fl.ones(2).new_empty_strided((4, 1), (1, 1)).shape) == (4, 1)
+    assert tuple(fl.empty_permuted((2, 3, 4), (0, 2, 1)).shape) == (2, 3, 4)
