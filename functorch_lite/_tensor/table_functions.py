@@ -12,6 +12,7 @@ from . import (
     factory_table,
     linalg_extra,
     linalg_fft,
+    masked_extra,
     masked_table,
     more_ops,
     op_table,
@@ -25,7 +26,7 @@ from . import (
 from .tensor import Tensor
 
 _ROWS = op_table.ROWS + linalg_fft.ROWS + shape_table.ROWS + masked_table.ROWS
-_ROWS += scatter_table.ROWS + linalg_extra.ROWS + more_ops.ROWS + special_table.ROWS
+_ROWS += scatter_table.ROWS + linalg_extra.ROWS + more_ops.ROWS + special_table.ROWS + masked_extra.ROWS
 TORCH = op_table.build(_ROWS, Tensor)
 TORCH |= op_table.alias_methods(Tensor, {**vars(torch_functions), **TORCH})
 TORCH |= {name: f for name, f in factory_table.build(factory_table.TORCH).items() if name not in TORCH}
