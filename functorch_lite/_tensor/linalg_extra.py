@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
+from ..autograd.dispatch import apply
+from .creation import _key
 from .linalg_fft import _cholesky, _dims, _f, _lu_factor, _seq, _vector_norm
 from .op_table import FLOAT, SAME, OpDef
 
@@ -192,6 +194,44 @@ def _lstsq(a, b, rcond=None, *, driver=None):
     rank = jnp.sum(s > cutoff, axis=-1).astype(jnp.int32).reshape(batch)
     values = jnp.zeros((0,), a.dtype) if driver == "gelsy" else s
     return _Lstsq(solution, residuals, rank, values)
+
+
+# ---- randomized low-rank SVD and PCA (Halko, Martinsson and Tropp, 2011) ---------------------------
+def _orthonormal(a):
+    return jnp.linalg.qr(a)[0]
+
+
+def _svd_lowrank(a, key, q, niter, m=None):
+    a = a if m is None else a - m
+    if a.shape[-2] < a.shape[-1]:  # work on the tall side, then swap the factors back
+        u, s, v = _svd_lowrank(_mT(a), key, q, niter)
+        return _Svd(v, s, u)
+    sketch = jax.random.normal(key, (*a.shape[:-2], a.shape[-1], q), a.dtype)
+    basis = _orthonormal(a @ sketch)
+    for _ in range(niter):  # power iterations sharpen the range when the spectrum decays slowly
+        basis = _orthonormal(a @ _orthonormal(_mT(a) @ basis))
+    u, s, vh = jnp.linalg.svd(_mT(basis) @ a, full_matrices=False)
+    return _Svd(basis @ u, s, _mT(vh))
+
+
+def svd_lowrank(A, q=6, niter=2, M=None, *, generator=None):  # noqa: N803 - PyTorch's names
+    """A rank-`q` SVD `(U, S, V)` of `A - M` by a randomized range finder with `niter` power iterations."""
+    q = min(6, *A.shape[-2:]) if q is None else q
+    return apply(_svd_lowrank, A, _key(generator), int(q), int(niter), M)
+
+
+def _pca_lowrank(a, key, q, niter, center):
+    a = a - jnp.mean(a, axis=-2, keepdims=True) if center else a
+    return _svd_lowrank(a, key, q, niter)
+
+
+def pca_lowrank(A, q=None, center=True, niter=2, *, generator=None):  # noqa: N803 - PyTorch's names
+    """PCA of the rows of `A` (centred unless `center=False`): `svd_lowrank` of rank `q` (default min(6, m, n))."""
+    q = min(6, *A.shape[-2:]) if q is None else q
+    return apply(_pca_lowrank, A, _key(generator), int(q), int(niter), bool(center))
+
+
+FUNCTIONS = {"svd_lowrank": svd_lowrank, "pca_lowrank": pca_lowrank}
 
 
 # ---- fft: the Hermitian n-dimensional transforms ------------------------------------------------

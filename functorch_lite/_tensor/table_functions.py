@@ -34,7 +34,7 @@ TORCH |= dynamic_ops.FUNCTIONS
 for _name, _function in dynamic_ops.METHODS.items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _function)
-_EXTRA = {**random_ops.FUNCTIONS, **scatter_table.FUNCTIONS, **more_ops.FUNCTIONS}
+_EXTRA = {**random_ops.FUNCTIONS, **scatter_table.FUNCTIONS, **more_ops.FUNCTIONS, **linalg_extra.FUNCTIONS}
 TORCH |= {n: f for n, f in _EXTRA.items() if n not in TORCH}
 for _name, _function in {**random_ops.METHODS, **scatter_table.FUNCTIONS, **more_ops.METHODS}.items():
     if not hasattr(Tensor, _name):

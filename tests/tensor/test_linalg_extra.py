@@ -167,3 +167,12 @@ def test_gradient_stft_and_small_tensor_ops():
     assert fl.tensor([1.0]).cfloat().dtype == fl.complex64 and tuple(fl.empty_strided((2, 3), (3, 1)).shape) == (2, 3)
     assert tuple(fl.ones(2).new_empty_strided((4, 1), (1, 1)).shape) == (4, 1)
     assert tuple(fl.empty_permuted((2, 3, 4), (0, 2, 1)).shape) == (2, 3, 4)
+
+
+def test_svd_lowrank_and_pca_lowrank_recover_a_low_rank_matrix():
+    a = randn((8, 2), 25) @ randn((2, 6), 26)
+    u, s, v = fl.svd_lowrank(fl.tensor(a), q=2)
+    assert_close(u @ fl.diag(s) @ v.T, a, FLOAT32_REDUCTION)
+    assert_close(s, torch.linalg.svdvals(torch.tensor(a))[:2], FLOAT32_REDUCTION)
+    _, s, _ = fl.pca_lowrank(fl.tensor(a), q=2)
+    assert_close(s, torch.pca_lowrank(torch.tensor(a), q=2)[1], FLOAT32_REDUCTION)
