@@ -176,3 +176,10 @@ def test_svd_lowrank_and_pca_lowrank_recover_a_low_rank_matrix():
     assert_close(s, torch.linalg.svdvals(torch.tensor(a))[:2], FLOAT32_REDUCTION)
     _, s, _ = fl.pca_lowrank(fl.tensor(a), q=2)
     assert_close(s, torch.pca_lowrank(torch.tensor(a), q=2)[1], FLOAT32_REDUCTION)
+
+
+def test_constant_pad_nd_and_native_norms():
+    _check("constant_pad_nd", [randn((2, 3), 27)], (1, -1, 2, 0), 0.5)
+    x, w, b = randn((2, 3, 4), 28), randn((3, 4), 29), randn((3, 4), 30)
+    _check("native_layer_norm", [x, (3, 4), w, b, 1e-5])
+    _check("native_group_norm", [randn((2, 6, 5), 31), randn((6,), 32), randn((6,), 33), 2, 6, 5, 3, 1e-5])
