@@ -1,8 +1,10 @@
 """The table-driven ops built over `Tensor`: torch functions and methods, installed once at import.
 
-Rows come from `op_table.py`, `linalg_fft.py`, `shape_table.py` and `masked_table.py`; factories
-from `factory_table.py`; value-dependent ops from `dynamic_ops.py`; the ops JAX cannot do from
-`unsupported.py`. `TORCH`, `SPECIAL`, `LINALG`, `FFT` and `MASKED` map names to public functions.
+Rows come from `op_table.py`, `linalg_fft.py`, `shape_table.py` and `masked_table.py` (and
+`scatter_table.py`, `linalg_extra.py`, `more_ops.py`, `special_table.py`, `masked_extra.py`);
+factories from `factory_table.py`; value-dependent ops from `dynamic_ops.py`; random draws from
+`random_ops.py`; the ops JAX cannot do from `unsupported.py`.
+`TORCH`, `SPECIAL`, `LINALG`, `FFT` and `MASKED` map names to public functions.
 """
 
 from __future__ import annotations
