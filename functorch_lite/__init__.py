@@ -143,6 +143,7 @@ from .serialization import load, save
 
 # isort: off
 from . import fft, linalg, masked, signal, special  # table-driven namespaces (_tensor/op_table.py)
+from . import sparse  # out of scope on JAX: raises (_tensor/unsupported.py)
 # isort: on
 
 __version__ = "0.1.0"

@@ -21,6 +21,9 @@ _REASONS = {
     "set_": "JAX arrays never share storage, so a tensor cannot be made to alias another",
     "untyped_storage": "JAX arrays have no storage object",
 }
+# `torch.sparse.*`: every op there takes or returns a sparse layout.
+_SPARSE = ("mm", "addmm", "sampled_addmm", "sum", "softmax", "log_softmax", "spsolve")
+_REASONS |= {f"sparse.{name}": "sparse layouts do not exist on JAX arrays (use dense tensors)" for name in _SPARSE}
 
 
 def _unsupported(name: str) -> Any:
@@ -31,5 +34,7 @@ def _unsupported(name: str) -> Any:
     return op
 
 
-FUNCTIONS = {name: _unsupported(name) for name in _REASONS}
+FUNCTIONS = {name: _unsupported(name) for name in _REASONS if not name.startswith("sparse.")}
 TORCH_NAMES = ("as_strided", "as_strided_copy", "as_strided_scatter")
+TORCH_NAMES += ("resize_as_",)
+SPARSE = {name: _unsupported(f"sparse.{name}") for name in _SPARSE}
