@@ -16,7 +16,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import functional as fn
-from ..functional.activation_table import pad as _pad
 from ..functional.conv_pool_nd import group_norm as _group_norm
 from . import dtypes as _dtypes
 from .creation import empty
@@ -153,10 +152,6 @@ def _stft(x, n_fft, hop_length=None, win_length=None, window=None, center=True, 
     return spectrum if return_complex or return_complex is None else jnp.stack([spectrum.real, spectrum.imag], -1)
 
 
-def _constant_pad_nd(x, pad, value=0):
-    return _pad(x, tuple(pad), "constant", value)
-
-
 def _native_layer_norm(x, normalized_shape, weight, bias, eps):
     """`(out, mean, rstd)`: `layer_norm`'s output and the statistics it normalised with."""
     axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
@@ -173,13 +168,13 @@ def _native_group_norm(x, weight, bias, n, c, hw, group, eps):
 
 
 _ROWS = {
-    "constant_pad_nd": _constant_pad_nd, "native_layer_norm": _native_layer_norm,
+    "native_layer_norm": _native_layer_norm,
     "native_group_norm": _native_group_norm,
     "combinations": _combinations, "mode": _mode, "histogram": _histogram, "fill": _fill,
     "histogramdd": _histogramdd, "view_as_complex": _view_as_complex, "nonzero_static": _nonzero_static,
     "gradient": _gradient, "stft": _stft,
 }  # fmt: skip
-_METHODLESS = {"combinations", "fill", "histogramdd", "view_as_complex", "gradient", "constant_pad_nd"}
+_METHODLESS = {"combinations", "fill", "histogramdd", "view_as_complex", "gradient"}
 _METHODLESS |= {"native_layer_norm", "native_group_norm"}
 ROWS = [OpDef(n, f, "other", SAME, n not in _METHODLESS) for n, f in _ROWS.items()]
 
