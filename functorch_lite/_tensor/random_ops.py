@@ -14,7 +14,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .. import _checks
+from .. import _checks, _value_checks
 from ..autograd.dispatch import apply
 from . import dtypes as _dtypes
 from .creation import _finish, _key, _shape
@@ -127,10 +127,7 @@ def _bernoulli(p, key):
 def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     """0/1 samples with probabilities `input` (or the number `p`), in `input`'s dtype."""
     probabilities = input if p is None else input.new_full(tuple(input.shape), float(p))
-    if _checks.is_concrete(probabilities._array) and probabilities.numel():
-        values = probabilities._array
-        if bool(jnp.any((values < 0) | (values > 1))):
-            raise ValueError("bernoulli: expected all probabilities in [0, 1]")
+    _value_checks.check_values(_value_checks.probabilities, probabilities._array, "bernoulli")
     return apply(_bernoulli, probabilities.detach(), _key(generator))
 
 
@@ -163,12 +160,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         raise ValueError(
             f"multinomial: cannot sample num_samples={num_samples} > {input.shape[-1]} categories without replacement"
         )
-    if _checks.is_concrete(input._array):
-        values = input._array
-        if bool(jnp.any(values < 0)) or not bool(jnp.all(jnp.isfinite(values))):
-            raise ValueError("multinomial: weights must be finite and non-negative")
-        if bool(jnp.any(jnp.sum(values, -1) <= 0)):
-            raise ValueError("multinomial: each row of weights must have a positive sum")
+    _value_checks.check_values(_value_checks.distribution, input._array, "multinomial")
     return apply(_multinomial, input.detach(), _key(generator), int(num_samples), bool(replacement))
 
 

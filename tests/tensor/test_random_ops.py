@@ -79,13 +79,27 @@ def test_bad_arguments_raise_clear_errors():
         fl.zeros(2).uniform_(1.0, 0.0)
     with pytest.raises(ValueError, match="geometric_: p must be a probability in"):
         fl.zeros(2).geometric_(1.5)
-    with pytest.raises(ValueError, match="bernoulli: expected all probabilities in"):
+    with pytest.raises(ValueError, match="bernoulli: expected probabilities in"):
         fl.bernoulli(fl.tensor([1.5]))
     with pytest.raises(ValueError, match="multinomial: cannot sample"):
         fl.multinomial(fl.tensor([1.0, 1.0]), 3)
-    with pytest.raises(ValueError, match="multinomial: weights must be finite and non-negative"):
+    with pytest.raises(ValueError, match="multinomial: probability tensor contains either inf, nan or element < 0"):
         fl.multinomial(fl.tensor([1.0, -1.0]), 1)
     with pytest.raises(TypeError, match="normal: with a number mean and std, pass size="):
         fl.normal(0.0, 1.0)
     with pytest.raises(TypeError, match="normal_: expected a floating tensor"):
         fl.zeros(2, dtype=fl.int32).normal_()
+
+
+def test_probabilities_are_checked_after_a_compiled_step_with_check():
+    def draw(p, w):
+        return fl.bernoulli(p), fl.multinomial(w, 1)
+
+    step = fl.compile(draw, check=True)
+    good_p, good_w = fl.tensor([0.2, 0.8]), fl.tensor([1.0, 3.0])
+    sample, index = step(good_p, good_w)
+    assert sample.shape == (2,) and index.shape == (1,)
+    with pytest.raises(RuntimeError, match=r"bernoulli: expected probabilities in \[0, 1\], got 1.5"):
+        step(fl.tensor([0.2, 1.5]), good_w)
+    with pytest.raises(RuntimeError, match="multinomial: probability tensor contains either inf, nan or element < 0"):
+        step(good_p, fl.tensor([1.0, -3.0]))
