@@ -119,7 +119,7 @@ def to_lite(obj: Any, leaves: list | None = None, _seen: dict | None = None) -> 
         else:
             if obj.layout != torch.strided:
                 raise Missing(f"layout {obj.layout}")
-            array = obj.detach().cpu().resolve_conj().resolve_neg().numpy()
+            array = torch_numpy(obj)
             tensor = seen[id(obj)] = ft.Tensor._wrap(jax.numpy.asarray(array))
             if obj.requires_grad:
                 tensor.requires_grad_(True)
@@ -211,13 +211,21 @@ def flatten(obj: Any) -> list:
     return [obj]
 
 
+def torch_numpy(value: torch.Tensor) -> np.ndarray:
+    """A strided torch tensor as numpy; bfloat16 (which torch's `.numpy()` refuses) as ml_dtypes' bfloat16."""
+    value = value.detach().cpu().resolve_conj().resolve_neg()
+    if value.dtype == torch.bfloat16:
+        return value.float().numpy().astype(jax.numpy.bfloat16)  # exact: every bfloat16 is a float32
+    return value.numpy()
+
+
 def as_numpy(value: Any) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         if value.layout != torch.strided:
             raise Missing(f"{value.layout} outputs: sparse layouts are out of scope on JAX")
         if value._is_zerotensor():
             value = torch.zeros(value.shape, dtype=value.dtype)
-        return value.detach().cpu().resolve_conj().resolve_neg().numpy()
+        return torch_numpy(value)
     if isinstance(value, ft.Tensor):
         return np.asarray(value.detach())
     return np.asarray(value)
