@@ -246,6 +246,32 @@ def _pure_resnet(blocks_per_stage: int):
     return init, apply
 
 
+def _pure_transformer():
+    """`transformer_net` in the functional core: the same 4 post-norm ReLU layers (d_model 128, 4 heads,
+    feed-forward 512) with PyTorch's default dropout 0.1 in training mode, as the facade and torch rows
+    run it. The model state is the PRNG key of the dropout masks, split once per step."""
+    import jax
+    import jax.numpy as jnp
+
+    import functorch_lite.functional as fn
+
+    embed, head = fn.Embedding(VOCAB, 128), fn.Linear(128, 10)
+    layer = fn.TransformerEncoderLayer(128, 4, dim_feedforward=512, dropout=0.1, batch_first=True)
+    encoder = fn.TransformerEncoder(layer, 4)
+
+    def init():
+        k1, k2, k3, k4 = jax.random.split(jax.random.PRNGKey(0), 4)
+        params = {"embed": embed.init(k1), "encoder": encoder.init(k2), "fc": head.init(k3)}
+        return params, {"dropout_key": k4}
+
+    def apply(p, s, tokens):
+        next_key, step_key = jax.random.split(s["dropout_key"])
+        y = encoder.apply(p["encoder"], embed.apply(p["embed"], tokens), key=step_key, training=True)
+        return head.apply(p["fc"], jnp.mean(y, axis=1)), {"dropout_key": next_key}
+
+    return init, apply
+
+
 def _pure_model(model: str):
     """(init() -> (params, state), apply(params, state, x) -> (logits, state)) of the functional core."""
     import jax
@@ -275,11 +301,15 @@ def _pure_model(model: str):
             return head.apply(p["head"], out).reshape(-1, VOCAB), s
 
         return init_lstm, apply_lstm
+    if model == "transformer":
+        return _pure_transformer()
     raise NotImplementedError(f"the functional core has no {model} (its layers are not in functorch_lite.functional)")
 
 
-def run_jit(model: str, batch: int, steps: int, seconds: float) -> dict:
-    """The functional core under one donated jax.jit; also FLOPs and memory of the compiled step."""
+def jit_step(model: str, batch: int):
+    """The functional core's training step for `model` at `batch`, lowered and compiled with parameters,
+    optimizer state and model state donated: (compiled, carry, inputs, labels), where one step is
+    `carry[:] = compiled(*carry, inputs[i], labels[i])[:3]` and the 4th output is the loss."""
     import jax
 
     import functorch_lite.functional as fn
@@ -302,10 +332,15 @@ def run_jit(model: str, batch: int, steps: int, seconds: float) -> dict:
     inputs, labels = device_batches(*random_data(model, batch))
     jitted = jax.jit(train_step, donate_argnums=(0, 1, 2))
     compiled = jitted.lower(params, opt_state, model_state, inputs[0], labels[0]).compile()
+    return compiled, [params, opt_state, model_state], inputs, labels
+
+
+def run_jit(model: str, batch: int, steps: int, seconds: float) -> dict:
+    """The functional core under one donated jax.jit; also FLOPs and memory of the compiled step."""
+    compiled, carry, inputs, labels = jit_step(model, batch)
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
     memory = compiled.memory_analysis()
-    carry = [params, opt_state, model_state]
 
     def step(i):
         carry[0], carry[1], carry[2], loss = compiled(
