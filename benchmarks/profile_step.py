@@ -36,112 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import models  # noqa: E402 - beside this file
-
-KINDS = ("convolution", "dot", "reduce", "transpose/copy", "elementwise", "other")
-_CONTROL = {"while", "call", "conditional"}
-_MOVE = {
-    "parameter", "copy", "transpose", "bitcast", "reshape", "slice", "dynamic-slice", "dynamic-update-slice",
-    "pad", "concatenate", "broadcast", "gather", "constant", "tuple", "get-tuple-element", "reverse", "iota",
-}  # fmt: skip
-_REDUCE = {"reduce", "reduce-window", "select-and-scatter"}
-_INSTRUCTION = re.compile(r"^\s*(?:ROOT )?%?([\w.\-]+) = (.+?) ([a-z][\w\-]*)\(")
-_COMPUTATION = re.compile(r"^(?:ENTRY )?%?([\w.\-]+) .*\{$")
-
-
-def _shape_dims(shape: str) -> list[int]:
-    """Dimensions of the first array shape in an HLO shape string, e.g. `f32[32,64]{1,0}` -> [32, 64]."""
-    match = re.search(r"\[([\d,]*)\]", shape)
-    return [int(d) for d in match.group(1).split(",") if d] if match else []
-
-
-def parse_hlo(text: str) -> tuple[dict[str, dict], dict[str, list[tuple[str, str, str]]]]:
-    """(instruction name -> {opcode, shape, line, computation}, computation -> its instructions)."""
-    instructions, computations, current = {}, defaultdict(list), None
-    for line in text.splitlines():
-        header = _COMPUTATION.match(line)
-        if header and "=" not in line.split("(")[0]:
-            current = header.group(1)
-            continue
-        match = _INSTRUCTION.match(line)
-        if match and current is not None:
-            name, shape, opcode = match.groups()
-            instructions[name] = {"opcode": opcode, "shape": shape, "line": line, "computation": current}
-            computations[current].append((name, opcode, line))
-    return instructions, computations
-
-
-def _called(line: str) -> list[str]:
-    return re.findall(r"(?:calls|to_apply|body|condition)=%?([\w.\-]+)", line)
-
-
-def _opcodes(computation: str, computations: dict, seen: set | None = None) -> set[str]:
-    """Every opcode in a computation and the computations it calls."""
-    seen = set() if seen is None else seen
-    if computation in seen:
-        return set()
-    seen.add(computation)
-    found = set()
-    for _, opcode, line in computations.get(computation, []):
-        found.add(opcode)
-        for callee in _called(line):
-            found |= _opcodes(callee, computations, seen)
-    return found
-
-
-def kind_of(name: str, instructions: dict, computations: dict) -> str | None:
-    """The kind (one of KINDS) of an executed instruction; None for control flow."""
-    info = instructions[name]
-    opcode = info["opcode"]
-    if opcode in _CONTROL:
-        return None
-    ops = {opcode}
-    if opcode in ("fusion", "custom-call") or opcode.endswith("fusion"):
-        for callee in _called(info["line"]):
-            ops |= _opcodes(callee, computations)
-    if "convolution" in ops:
-        return "convolution"
-    if "dot" in ops:
-        return "dot"
-    if ops & _REDUCE:
-        return "reduce"
-    if opcode in ("copy", "transpose") or (opcode == "fusion" and ops - {"fusion"} <= _MOVE):
-        return "transpose/copy"
-    if opcode == "fusion":
-        return "elementwise"
-    return "other"
-
-
-def matmul_flops(instructions: dict) -> dict[str, float]:
-    """Multiply-add flops (2 per multiply) of every dot and convolution, from their shapes."""
-    shapes = {name: info["shape"] for name, info in instructions.items()}
-    totals = {"dot": 0.0, "convolution": 0.0}
-    for info in instructions.values():
-        line, out = info["line"], _shape_dims(info["shape"])
-        operands = re.findall(r"%([\w.\-]+)", line.split("(", 1)[1])
-        if not operands or operands[0] not in shapes:
-            continue
-        lhs = _shape_dims(shapes[operands[0]])
-        if info["opcode"] == "dot":
-            contracting = re.search(r"lhs_contracting_dims=\{([\d,]*)\}", line)
-            k = 1
-            for d in contracting.group(1).split(",") if contracting and contracting.group(1) else []:
-                k *= lhs[int(d)]
-            totals["dot"] += 2.0 * k * _prod(out)
-        elif info["opcode"] == "convolution" and len(operands) > 1 and operands[1] in shapes:
-            rhs = _shape_dims(shapes[operands[1]])
-            labels = re.search(r"dim_labels=\w+_(\w+)->\w+", line)
-            if labels:  # per output element: the kernel's spatial size times its input features
-                kernel = labels.group(1)
-                per_output = _prod([rhs[i] for i, c in enumerate(kernel) if c not in "o"])
-                totals["convolution"] += 2.0 * per_output * _prod(out)
-    return totals
-
-
-def _prod(dims) -> int:
-    n = 1
-    for d in dims:
-        n *= d
-    return n
+from hlo_count import KINDS, kind_of, matmul_flops, parse_hlo  # noqa: E402
 
 
 def profile(model: str, batch: int, steps: int, top: int) -> None:
@@ -162,14 +57,14 @@ def profile(model: str, batch: int, steps: int, top: int) -> None:
         step(i)
     wall_ms = (time.perf_counter() - start) / steps * 1e3
 
-    directory = tempfile.mkdtemp(prefix="profile_step_")
     options = jax.profiler.ProfileOptions()
-    options.host_tracer_level = 3
-    jax.profiler.start_trace(directory, profiler_options=options)
-    for i in range(steps):
-        step(i)
-    jax.profiler.stop_trace()
-    trace = ProfileData.from_file(glob.glob(f"{directory}/**/*.xplane.pb", recursive=True)[0])
+    options.host_tracer_level = 3  # the default level records no XLA:CPU ops
+    with tempfile.TemporaryDirectory(prefix="profile_step_") as directory:
+        jax.profiler.start_trace(directory, profiler_options=options)
+        for i in range(steps):
+            step(i)
+        jax.profiler.stop_trace()
+        trace = ProfileData.from_file(glob.glob(f"{directory}/**/*.xplane.pb", recursive=True)[0])
 
     instructions, computations = parse_hlo(compiled.as_text())
     per_op: dict[str, float] = defaultdict(float)
@@ -193,13 +88,16 @@ def profile(model: str, batch: int, steps: int, top: int) -> None:
 
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
-    flops = matmul_flops(instructions)
+    flops = matmul_flops(instructions, computations)
     print(f"{model}, batch {batch}: functional-core training step under jax.jit, {steps} traced steps")
     print(f"  wall time per step (untraced): {wall_ms:.2f} ms; summed op time per traced step: {total:.2f} ms")
     print(
         f"  XLA cost_analysis of the step: {cost.get('flops', 0) / 1e9:.3f} GFLOP, "
-        f"{cost.get('bytes accessed', 0) / 2**20:.1f} MiB accessed; counted from shapes: "
-        f"dot {flops['dot'] / 1e9:.3f} GFLOP, convolution {flops['convolution'] / 1e9:.3f} GFLOP"
+        f"{cost.get('bytes accessed', 0) / 2**20:.1f} MiB accessed (while-loop bodies counted once)"
+    )
+    print(
+        f"  counted from shapes, loop trips included: dot {flops['dot'] / 1e9:.3f} GFLOP, convolution "
+        f"{flops['convolution'] / 1e9:.3f} GFLOP (every kernel tap, padding and dilation holes included)"
     )
     if total == 0:
         print("  the trace recorded no XLA ops (profiler unavailable?)")
