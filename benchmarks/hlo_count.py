@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-KINDS = ("convolution", "dot", "reduce", "transpose/copy", "elementwise", "other")
+KINDS = ("convolution", "dot", "reduce", "transpose/copy", "elementwise+transpose", "elementwise", "other")
 _CONTROL = {"while", "call", "conditional"}
 _MOVE = {
     "parameter", "copy", "transpose", "bitcast", "reshape", "slice", "dynamic-slice", "dynamic-update-slice",
@@ -45,7 +45,7 @@ def parse_hlo(text: str) -> tuple[dict[str, dict], dict[str, list[tuple[str, str
     return instructions, computations
 
 
-def _called(line: str) -> list[str]:
+def called(line: str) -> list[str]:
     return re.findall(r"(?:calls|to_apply|body|condition)=%?([\w.\-]+)", line)
 
 
@@ -58,7 +58,7 @@ def _opcodes(computation: str, computations: dict, seen: set | None = None) -> s
     found = set()
     for _, opcode, line in computations.get(computation, []):
         found.add(opcode)
-        for callee in _called(line):
+        for callee in called(line):
             found |= _opcodes(callee, computations, seen)
     return found
 
@@ -71,7 +71,7 @@ def kind_of(name: str, instructions: dict, computations: dict) -> str | None:
         return None
     ops = {opcode}
     if opcode in ("fusion", "custom-call") or opcode.endswith("fusion"):
-        for callee in _called(info["line"]):
+        for callee in called(info["line"]):
             ops |= _opcodes(callee, computations)
     if "convolution" in ops:
         return "convolution"
@@ -82,7 +82,7 @@ def kind_of(name: str, instructions: dict, computations: dict) -> str | None:
     if opcode in ("copy", "transpose") or (opcode == "fusion" and ops - {"fusion"} <= _MOVE):
         return "transpose/copy"
     if opcode == "fusion":
-        return "elementwise"
+        return "elementwise+transpose" if ops & {"transpose", "copy"} else "elementwise"
     return "other"
 
 
@@ -96,7 +96,7 @@ def _multipliers(computations: dict) -> dict[str, int]:
         caller = pending.pop()
         for _, opcode, line in computations[caller]:
             trips = re.search(r'known_trip_count":\{"n":"(\d+)"', line) if opcode == "while" else None
-            for callee in _called(line):
+            for callee in called(line):
                 count = times[caller] * (int(trips.group(1)) if trips and f"body=%{callee}" in line else 1)
                 if callee in computations and times.get(callee, 0) < count:
                     times[callee] = count

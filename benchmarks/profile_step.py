@@ -10,7 +10,9 @@ op's wall time is summed by its kind, read from the compiled HLO module (`as_tex
 - `reduce`: reduce, reduce-window, select-and-scatter, or a fusion containing one;
 - `transpose/copy`: copy, transpose, and fusions of data movement only (slices, pads,
   concatenates, gathers, broadcasts, reshapes);
-- `elementwise`: every other fusion; `other`: every other instruction.
+- `elementwise+transpose`: other fusions that also transpose or copy (e.g. a layout change
+  fused with BatchNorm or ReLU math); `elementwise`: every other fusion;
+- `other`: every other instruction.
 
 Control-flow ops (while, call, conditional) are left out of the sums: the ops of their
 bodies are traced and counted by themselves. Ops on different threads may overlap, so the
@@ -36,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import models  # noqa: E402 - beside this file
-from hlo_count import KINDS, kind_of, matmul_flops, parse_hlo  # noqa: E402
+from hlo_count import KINDS, called, kind_of, matmul_flops, parse_hlo  # noqa: E402
 
 
 def profile(model: str, batch: int, steps: int, top: int) -> None:
@@ -102,18 +104,19 @@ def profile(model: str, batch: int, steps: int, top: int) -> None:
     if total == 0:
         print("  the trace recorded no XLA ops (profiler unavailable?)")
         return
-    print(f"  {'kind':16s} {'ms/step':>9s} {'share':>6s} {'ops':>5s}")
+    print(f"  {'kind':21s} {'ms/step':>9s} {'share':>6s} {'ops':>5s}")
     for kind in sorted(KINDS, key=lambda k: -by_kind.get(k, 0.0)):
         if kind in by_kind:
-            print(f"  {kind:16s} {by_kind[kind]:9.2f} {100 * by_kind[kind] / total:5.1f}% {counts[kind]:5d}")
+            print(f"  {kind:21s} {by_kind[kind]:9.2f} {100 * by_kind[kind] / total:5.1f}% {counts[kind]:5d}")
     print(f"  costliest {top} ops:")
     for name, ms in sorted(per_op.items(), key=lambda item: -item[1])[:top]:
         kind = kind_of(name, instructions, computations) or "control flow"
         info = instructions[name]
-        where = re.search(r'op_name="([^"]*)"', info["line"])
+        lines = [info["line"]] + [line for c in called(info["line"]) for _, _, line in computations.get(c, [])]
+        where = next((m for m in (re.search(r'op_name="([^"]*)"', line) for line in lines) if m), None)
         print(
-            f"    {ms:8.2f} ms  {kind:14s} {name} {info['shape'].split('{')[0]}"
-            f"  {where.group(1)[-70:] if where else ''}"
+            f"    {ms:8.2f} ms  {kind:21s} {name} {info['shape'].split('{')[0]}"
+            f"  {where.group(1)[-70:] if where else '(no source metadata)'}"
         )
 
 
