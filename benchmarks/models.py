@@ -265,9 +265,9 @@ def _pure_transformer():
         params = {"embed": embed.init(k1), "encoder": encoder.init(k2), "fc": head.init(k3)}
         return params, {"dropout_key": k4}
 
-    def apply(p, s, tokens):
+    def apply(p, s, tokens, training=True):
         next_key, step_key = jax.random.split(s["dropout_key"])
-        y = encoder.apply(p["encoder"], embed.apply(p["embed"], tokens), key=step_key, training=True)
+        y = encoder.apply(p["encoder"], embed.apply(p["embed"], tokens), key=step_key, training=training)
         return head.apply(p["fc"], jnp.mean(y, axis=1)), {"dropout_key": next_key}
 
     return init, apply
