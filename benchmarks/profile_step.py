@@ -108,16 +108,34 @@ def profile(model: str, batch: int, steps: int, top: int) -> None:
     for kind in sorted(KINDS, key=lambda k: -by_kind.get(k, 0.0)):
         if kind in by_kind:
             print(f"  {kind:21s} {by_kind[kind]:9.2f} {100 * by_kind[kind] / total:5.1f}% {counts[kind]:5d}")
+    by_source: dict[str, float] = defaultdict(float)
+    for name, ms in per_op.items():
+        if kind_of(name, instructions, computations) is not None:
+            by_source[_source(name, instructions, computations)] += ms
+    print("  by the jax function or primitive the op comes from (the innermost named jit, else the primitive):")
+    for source, ms in sorted(by_source.items(), key=lambda item: -item[1])[:top]:
+        print(f"    {ms:8.2f} ms {100 * ms / total:5.1f}%  {source}")
     print(f"  costliest {top} ops:")
     for name, ms in sorted(per_op.items(), key=lambda item: -item[1])[:top]:
         kind = kind_of(name, instructions, computations) or "control flow"
         info = instructions[name]
-        lines = [info["line"]] + [line for c in called(info["line"]) for _, _, line in computations.get(c, [])]
-        where = next((m for m in (re.search(r'op_name="([^"]*)"', line) for line in lines) if m), None)
-        print(
-            f"    {ms:8.2f} ms  {kind:21s} {name} {info['shape'].split('{')[0]}"
-            f"  {where.group(1)[-70:] if where else '(no source metadata)'}"
-        )
+        where = _op_name(name, instructions, computations)[-70:] or "(no source metadata)"
+        print(f"    {ms:8.2f} ms  {kind:21s} {name} {info['shape'].split('{')[0]}  {where}")
+
+
+def _op_name(name: str, instructions: dict, computations: dict) -> str:
+    """The jax op path of an instruction (`jit(train_step)/jvp()/dot_general`), from it or its fused computation."""
+    line = instructions[name]["line"]
+    lines = [line] + [inner for c in called(line) for _, _, inner in computations.get(c, [])]
+    return next((m.group(1) for m in (re.search(r'op_name="([^"]*)"', text) for text in lines) if m), "")
+
+
+def _source(name: str, instructions: dict, computations: dict) -> str:
+    path = _op_name(name, instructions, computations)
+    if not path:
+        return "(no source metadata)"
+    jits = [j for j in re.findall(r"jit\(([^()]*)\)", path) if j != "train_step"]
+    return f"jit({jits[-1]})" if jits else path.rsplit("/", 1)[-1]
 
 
 def main(argv: list[str] | None = None) -> None:
