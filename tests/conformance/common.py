@@ -279,6 +279,48 @@ def compare_moments(expected: Any, got: Any, what: str, values: bool = True) -> 
             raise AssertionError(f"{what}[{index}]: std {sr:.4g}, PyTorch's {sl:.4g}")
 
 
+# Random ops: each library draws until it has about DRAW_ELEMENTS values per output (at most MAX_DRAWS calls,
+# each seeded apart), and every output element's draws are compared by a two-sample Kolmogorov-Smirnov test at
+# DRAW_ALPHA (small: an entry makes a few hundred tests). Draws are independent; the elements of one draw need
+# not be (channel dropout drops a channel's elements together), so elements are never pooled. With 64 draws
+# this sees a shifted location or another support, not a spread off by less than ~10x
+# (tests/conformance/test_floors.py). An output drawn once (it is large) is compared by `compare_moments`.
+DRAW_ELEMENTS = 4096
+MAX_DRAWS = 64
+DRAW_ALPHA = 1e-6
+
+
+def _ks(x: np.ndarray, y: np.ndarray, what: str) -> None:
+    from scipy.stats import ks_2samp
+
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    if np.array_equal(np.sort(x), np.sort(y)):
+        return
+    result = ks_2samp(x, y, method="asymp")
+    if result.pvalue < DRAW_ALPHA:
+        raise AssertionError(
+            f"{what}: not PyTorch's distribution over {x.size} draws (Kolmogorov-Smirnov p={result.pvalue:.2g}; "
+            f"mean {np.mean(y):.4g}, PyTorch's {np.mean(x):.4g}; std {np.std(y):.4g}, PyTorch's {np.std(x):.4g})"
+        )
+
+
+def compare_distributions(theirs: list, ours: list, what: str) -> None:
+    """Random outputs, as numpy leaves per draw (two or more): per element, the same distribution over the draws."""
+    for index, (left, right) in enumerate(zip(zip(*theirs), zip(*ours))):
+        if left[0].dtype.kind not in "fiub":
+            continue
+        a, b = np.stack(left).astype(np.float64), np.stack(right).astype(np.float64)
+        if a.size == 0:
+            continue
+        if np.isnan(a).mean() != np.isnan(b).mean():
+            raise AssertionError(
+                f"{what}[{index}]: NaN in {np.isnan(b).mean():.0%} of draws, PyTorch's {np.isnan(a).mean():.0%}"
+            )
+        a, b = a.reshape(len(left), -1).T, b.reshape(len(right), -1).T
+        for element, (x, y) in enumerate(zip(a, b)):
+            _ks(x, y, f"{what}[{index}] element {element}")
+
+
 def floating_pairs(expected: Any, got: Any) -> list[tuple[torch.Tensor, Any]]:
     """Pairs (torch output, lite output) of floating outputs that carry a gradient."""
     pairs = []

@@ -3,7 +3,7 @@
 An entry's counterpart is `functorch_lite.<name>` (dotted names resolved as attribute chains),
 else the Tensor method `<name>`; entries whose PyTorch callable is a lambda of the test database
 run that lambda with `torch` rebound to functorch_lite. Each of the first samples is compared
-forward and, where the entry supports autograd, backward; random ops by shape, dtype and moments.
+forward and, where the entry supports autograd, backward; random ops by shape, dtype and distribution.
 """
 
 from __future__ import annotations
@@ -71,6 +71,35 @@ def _run_torch(op: Any, sample: Any, seed: int) -> Any:
     return op.op(sample.input, *sample.args, **sample.kwargs)
 
 
+def _reseeded(seed: int) -> None:
+    """The database's `wrapper_set_seed` seeds 42 before every call; for many draws, seed `seed` instead."""
+    from torch.testing._internal import common_methods_invocations as database
+
+    def wrapper(function: Callable, *args: Any, **kwargs: Any) -> Any:
+        torch.manual_seed(seed)
+        return function(*args, **kwargs)
+
+    database.wrapper_set_seed = wrapper
+
+
+def _draws(op: Any, lite_fn: Callable, sample: Any, lite_args: tuple, count: int) -> tuple[list, list]:
+    """`count` outputs of torch's op and of ours, each library seeded 0..count-1."""
+    from torch.testing._internal import common_methods_invocations as database
+
+    original = database.wrapper_set_seed
+    theirs, ours = [], []
+    try:
+        for seed in range(count):
+            _reseeded(seed)
+            with torch.no_grad():  # copied at once: an in-place op returns the same tensor every time
+                theirs.append([np.array(common.as_numpy(x)) for x in common.flatten(_run_torch(op, sample, seed))])
+            ft.manual_seed(seed)
+            ours.append([np.array(common.as_numpy(x)) for x in common.flatten(lite_fn(*lite_args[0], **lite_args[1]))])
+    finally:
+        database.wrapper_set_seed = original
+    return theirs, ours
+
+
 def _equal(a: Any, b: Any) -> bool:
     left, right = common.flatten(a), common.flatten(b)
     if len(left) != len(right):
@@ -104,7 +133,14 @@ def check_sample(op: Any, lite_fn: Callable, sample: Any, index: int) -> None:
         common.compare_moments(expected, got, what, values=False)
         return
     if random:
-        common.compare_moments(expected, got, what)
+        common.compare_moments(expected, got, what, values=False)  # structure, shapes, dtypes
+        size = sum(common.as_numpy(leaf).size for leaf in common.flatten(expected))
+        count = min(common.MAX_DRAWS, max(1, common.DRAW_ELEMENTS // max(size, 1)))
+        if count == 1:
+            common.compare_moments(expected, got, what)
+            return
+        theirs, ours = _draws(op, lite_fn, sample, ((lite_input, *lite_args), lite_kwargs), count)
+        common.compare_distributions(theirs, ours, what)
         return
     expected, got = _process(sample, expected, False), _process(sample, got, True)
     common.compare(expected, got, what, common.FORWARD_TOLERANCE)

@@ -124,3 +124,15 @@ def test_a_nan_or_an_unbounded_allowance_fails_on_accuracy():
     ):
         with pytest.raises(AssertionError, match="step 1: error"):
             optims.check_accuracy([want], [have], reference, "x")
+
+
+def test_random_ops_are_compared_by_distribution_over_many_draws():
+    import functorch_lite as fl
+
+    op = _op("normal")
+    sample = list(op.sample_inputs("cpu", torch.float32))[1]  # a tensor mean and a tensor std
+    ops.check_sample(op, lambda mean, std: fl.normal(mean, std), sample, 1)
+    with pytest.raises(AssertionError, match="not PyTorch's distribution over 64 draws"):
+        ops.check_sample(op, lambda mean, std: fl.normal(mean + 2 * std, std), sample, 1)
+    with pytest.raises(AssertionError, match="not PyTorch's distribution over 64 draws"):
+        ops.check_sample(op, lambda mean, std: fl.rand(tuple(mean.shape)) * std + mean, sample, 1)
