@@ -12,13 +12,13 @@ from __future__ import annotations
 import functools
 from sys import getrefcount
 from typing import Any
-from weakref import getweakrefcount
+from weakref import getweakrefcount, ref
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._tensor.tensor import ComputedArrayTensor
+from ._tensor.tensor import ComputedArrayTensor, Tensor
 
 # Gradients up to this many elements are packed (32 KiB in float32: the copy costs less than the
 # output it saves); larger ones stay outputs of their own.
@@ -89,25 +89,29 @@ class PackedGrad(ComputedArrayTensor):
     def _array(self, value: Any) -> None:
         self._value, self._pack = value, None
 
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return Tensor._wrap, (self._array,)  # pickled as the plain Tensor it stands for
 
-# A PackedGrad that only its owner's `.grad`, the last write's list and `write`'s local name hold (plus
-# getrefcount's argument) is unobservable: the next write may reuse the object instead of making a new one.
-_UNSHARED = 4
+
+# A PackedGrad that only its owner's `.grad` and `write`'s local name hold (plus getrefcount's argument), and
+# only the last write's weak reference refers to, is unobservable: the next write may reuse the object
+# instead of making a new one. (Weak references: a dropped grad is not kept alive until the next call.)
+_UNSHARED = 3
 
 
 def write(owners: list, split: Any, buffer: jax.Array, last: list) -> None:
-    """Gives each owner a new `.grad` cut lazily from `buffer`; `last` holds the previous call's grads
-    (reused where nothing else refers to them) and is updated in place."""
+    """Gives each owner a new `.grad` cut lazily from `buffer`; `last` holds weak references to the previous
+    call's grads (reused where nothing else refers to them) and is updated in place."""
     grad_pack = GradPack(buffer, split)
     make = PackedGrad._make
+    if not last:
+        last.extend([None] * len(owners))
     for index, owner in enumerate(owners):
-        grad = last[index] if last else None
-        if grad is not None and getrefcount(grad) == _UNSHARED and owner._grad is grad and not getweakrefcount(grad):
+        previous = last[index]
+        grad = previous() if previous is not None else None
+        if grad is not None and owner._grad is grad and getrefcount(grad) == _UNSHARED and getweakrefcount(grad) == 1:
             grad._pack, grad._value = grad_pack, None
         else:
             grad = make(grad_pack, index)
             owner._grad = grad
-            if last:
-                last[index] = grad
-    if not last:
-        last.extend(owner._grad for owner in owners)
+            last[index] = ref(grad)

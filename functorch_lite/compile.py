@@ -206,7 +206,12 @@ class _Program:
         self.writes = writes  # the same kinds plus ("newgrad", t) and ("nograd", t)
         self.guard_owners = guard_owners
         self.guard_grads = [t._grad is None for t in guard_owners]
+        self.guard_requires = list(map(_get_requires_grad, guard_owners))
         self.optimizers = [(opt, opt.state, _slot_count(opt)) for opt in optimizers]
+        # The slot dicts the program reads and writes, and every group's options but `lr` (an input): the
+        # step traced them as they are now.
+        self.slot_dicts = [(opt.state, p, opt.state.get(p)) for opt in optimizers for p in _group_params(opt)]
+        self.options = [(g, _options(g)) for opt in optimizers for g in opt.param_groups]
         self.generation = _generation[0]
         self.jitted: Callable | None = None
         self._group_writes(writes)
@@ -225,7 +230,13 @@ class _Program:
             return False
         if [t._grad is None for t in self.guard_owners] != self.guard_grads:
             return False
-        return all(opt.state is state and _slot_count(opt) == count for opt, state, count in self.optimizers)
+        if list(map(_get_requires_grad, self.guard_owners)) != self.guard_requires:
+            return False
+        if not all(opt.state is state and _slot_count(opt) == count for opt, state, count in self.optimizers):
+            return False
+        if not all(state.get(p) is slots for state, p, slots in self.slot_dicts):
+            return False
+        return all(_same_options(_options(g), saved) for g, saved in self.options)
 
     def read(self) -> list:
         out = list(map(_get_array, self.read_arrays))
@@ -242,7 +253,7 @@ class _Program:
             if not isinstance(lr, jax.Array):
                 seen, array = self.lr_arrays[i]
                 if lr != seen or type(lr) is not type(seen):
-                    array = jnp.asarray(np.float32(lr))
+                    array = _lr_array(lr)
                     self.lr_arrays[i] = (lr, array)
                 lr = array
             out.append(lr)
@@ -293,6 +304,31 @@ class _Program:
 
 
 _get_array = operator.attrgetter("_array")
+_get_requires_grad = operator.attrgetter("_requires_grad")
+
+
+def _lr_array(lr: Any) -> Any:
+    """A learning rate as the program's input: a Python number stays weakly typed, as in the eager step (a
+    float16 or float64 parameter is updated in its own precision)."""
+    return lr if isinstance(lr, jax.Array) else jnp.asarray(lr)
+
+
+def _group_params(opt: Any) -> list:
+    return [p for g in opt.param_groups for p in g["params"]]
+
+
+def _options(group: dict) -> tuple:
+    """A group's options other than `lr` and `params`: constants of the traced program."""
+    return tuple((k, v) for k, v in group.items() if k not in ("params", "lr"))
+
+
+def _same_options(now: tuple, saved: tuple) -> bool:
+    try:
+        return bool(now == saved)  # identical objects compare equal without __eq__
+    except Exception:  # e.g. a Tensor option: compare by identity only
+        return len(now) == len(saved) and all(a is b for a, b in zip(now, saved))
+
+
 _generation = _parameter.generation
 
 
@@ -430,7 +466,7 @@ class Compiled:
                 sources += [("slot", slots, k) for k, v in slots.items() if isinstance(v, jax.Array)]
         sources += [("key", g) for g in generators]
         values = _read_sources(sources)
-        lrs = [np.float32(g["lr"]) if not isinstance(g["lr"], jax.Array) else g["lr"] for g in groups]
+        lrs = [_lr_array(g["lr"]) for g in groups]
         snapshot = _Snapshot(tensors, optimizers, generators)
         box: dict = {}
         sites: dict[int, tuple[Any, str]] = {}
@@ -450,7 +486,13 @@ class Compiled:
             leaves = [t._array if isinstance(t, Tensor) else t for t in leaves]
             writes, new_values = _find_writes(sources, lifted, tensors, grads_before, optimizers, slots_before)
             box["writes"] = writes
-            box["lr_read"] = [isinstance(g["lr"], jax.core.Tracer) for g in groups]
+            for group, lr in zip(groups, lifted_lrs):
+                if group["lr"] is not lr:
+                    raise CompileError(
+                        f"functorch_lite.compile: {self.__name__} changes an optimizer's learning rate (a scheduler's "
+                        "step(), or group['lr'] = ...) inside the compiled step; the learning rate is an input of the "
+                        "compiled program, so the change would be lost. Call scheduler.step() outside the step."
+                    )
             return leaves, new_values
 
         original_wrap = Tensor.__dict__["_wrap"]
