@@ -10,6 +10,7 @@ from that buffer, for all of the pack's gradients in one jitted call, the first 
 from __future__ import annotations
 
 import functools
+import sys
 from sys import getrefcount
 from typing import Any
 from weakref import getweakrefcount, ref
@@ -97,6 +98,8 @@ class PackedGrad(ComputedArrayTensor):
 # only the last write's weak reference refers to, is unobservable: the next write may reuse the object
 # instead of making a new one. (Weak references: a dropped grad is not kept alive until the next call.)
 _UNSHARED = 3
+# CPython 3.14 stops counting some stack references; there a grad is never reused (always a new object).
+_REUSE = sys.version_info < (3, 14)
 
 
 def write(owners: list, split: Any, buffer: jax.Array, last: list) -> None:
@@ -109,7 +112,13 @@ def write(owners: list, split: Any, buffer: jax.Array, last: list) -> None:
     for index, owner in enumerate(owners):
         previous = last[index]
         grad = previous() if previous is not None else None
-        if grad is not None and owner._grad is grad and getrefcount(grad) == _UNSHARED and getweakrefcount(grad) == 1:
+        if (
+            _REUSE
+            and grad is not None
+            and owner._grad is grad
+            and getrefcount(grad) == _UNSHARED
+            and getweakrefcount(grad) == 1
+        ):
             grad._pack, grad._value = grad_pack, None
         else:
             grad = make(grad_pack, index)
