@@ -191,3 +191,17 @@ def test_constant_pad_nd_and_native_norms():
             getattr(library, name)(*leaves)[0].pow(2).sum().backward()
             grads.append([leaf.grad for leaf in leaves if isinstance(leaf, library.Tensor)])
         assert_close(grads[1], grads[0], FLOAT32_ACCUMULATED, f"{name} gradient")
+
+
+@pytest.mark.parametrize("bins", [3, 10, [2, 3]])
+def test_histogramdd_integer_bins_match_torch(bins):
+    x = np.array([[0.0, 1.0], [2.0, 3.0], [1.0, 1.0], [0.5, 2.5]], np.float32)
+    hist, edges = fl.histogramdd(fl.tensor(x), bins=bins)
+    expected = torch.histogramdd(torch.tensor(x), bins=bins)
+    assert isinstance(edges, tuple) and len(edges) == 2
+    assert_close(hist, expected.hist)
+    for mine, theirs in zip(edges, expected.bin_edges):
+        assert_close(mine, theirs)
+    assert_close(fl.histogramdd(fl.tensor(x))[0], torch.histogramdd(torch.tensor(x), bins=10).hist)
+    same = np.ones((2, 2), np.float32)
+    assert_close(fl.histogramdd(fl.tensor(same), bins=2)[1][0], torch.histogramdd(torch.tensor(same), bins=2)[1][0])
