@@ -45,6 +45,10 @@ class IndexOutOfBoundsError(IndexOutOfRangeError, RuntimeError):
     """An index or class outside its range where PyTorch raises RuntimeError (gather, index_select, one_hot)."""
 
 
+class LinAlgError(RuntimeError):
+    """A factorization that could not be completed, as PyTorch's `torch.linalg.LinAlgError` (a RuntimeError)."""
+
+
 class ProbabilityError(ValueError, RuntimeError):
     """Probabilities outside [0, 1] or not finite: a ValueError here, PyTorch's RuntimeError."""
 
@@ -189,8 +193,31 @@ def distribution(weights: Any, op: str) -> list[ValueCheck]:
     ]
 
 
+_FACTORIZATION_MESSAGES = {
+    "cholesky": "The factorization could not be completed because the input is not positive-definite "
+    "(the leading minor of order {} is not positive-definite).",
+    "lu": "U[{0},{0}] is zero and using it on lu_solve would result in a division by zero. If you still want to "
+    "perform the factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)",
+}
+
+
+def factorization(info: Any, op: str, kind: str, batched: bool = False) -> list[ValueCheck]:
+    """A LAPACK-style `info` (0: success) of a Cholesky or LU factorization, per matrix of a batch."""
+    info = jnp.asarray(info).reshape(-1)
+    failed = info != 0
+    first = jnp.argmax(failed) if info.size else jnp.zeros((), jnp.int32)
+    order = info[first] if info.size else jnp.zeros((), jnp.int32)
+    message = _FACTORIZATION_MESSAGES[kind]
+    if batched:
+        message = "(Batch element {0}): " + message.replace("{0}", "{1}").replace("{}", "{1}")
+        return [ValueCheck(~jnp.any(failed), LinAlgError, f"{op}: {message}", (first, order))]
+    return [ValueCheck(~jnp.any(failed), LinAlgError, f"{op}: {message}", (order,))]
+
+
 __all__ = [
     "ValueCheck",
+    "LinAlgError",
+    "factorization",
     "IndexOutOfRangeError",
     "IndexOutOfBoundsError",
     "ProbabilityError",

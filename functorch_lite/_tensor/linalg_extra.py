@@ -13,9 +13,10 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
+from .. import _value_checks
 from ..autograd.dispatch import apply
 from .creation import _key
-from .linalg_fft import _cholesky, _dims, _f, _lu_factor, _seq, _vector_norm
+from .linalg_fft import _checked_cholesky, _dims, _f, _lu_info, _seq, _vector_norm
 from .op_table import FLOAT, SAME, OpDef
 
 _Svd = namedtuple("svd", ["U", "S", "V"])
@@ -33,7 +34,7 @@ def _mT(a):  # noqa: N802 - PyTorch's name
 
 # ---- legacy torch.* ----------------------------------------------------------------------------
 def _legacy_cholesky(a, upper=False):
-    return _cholesky(a, upper=upper)
+    return _checked_cholesky(a, upper, "cholesky")
 
 
 def _cholesky_solve(b, factor, upper=False):
@@ -112,8 +113,11 @@ def _linalg_lu_solve(lu, pivots, b, *, left=True, adjoint=False):
 
 
 def _lu_factor_ex(a, *, pivot=True, check_errors=False):
-    lu, pivots = _lu_factor(a, pivot=pivot)
-    return _LuFactorEx(lu, pivots, jnp.zeros(a.shape[:-2], jnp.int32))
+    lu, pivots = jax.lax.linalg.lu(a)[:2]
+    info = _lu_info(lu)
+    if check_errors:
+        _value_checks.check_values(_value_checks.factorization, info, "torch.linalg.lu_factor_ex", "lu", a.ndim > 2)
+    return _LuFactorEx(lu, (pivots + 1).astype(jnp.int32), info)
 
 
 def _legacy_lu(a, pivot=True, get_infos=False):

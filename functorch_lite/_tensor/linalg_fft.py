@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
+from .. import _value_checks
 from .op_table import FLOAT, SAME, OpDef
 
 _Slogdet = namedtuple("slogdet", ["sign", "logabsdet"])
@@ -99,13 +100,46 @@ def _eigh_hermitian_gradient_jvp(uplo, primals, tangents):
     return jax.jvp(lambda x: tuple(jnp.linalg.eigh(x, UPLO=uplo, symmetrize_input=False)), (point,), (direction,))
 
 
+def _leading_pivots(h):
+    """The pivots of Gaussian elimination without row exchanges: pivot k is minor(k + 1) / minor(k)."""
+    rows = jnp.arange(h.shape[-1])
+
+    def step(k, m):
+        below = jnp.where(rows > k, m[..., :, k] / m[..., k, k][..., None], 0)
+        return m - below[..., :, None] * m[..., k, None, :]
+
+    return jnp.diagonal(jax.lax.fori_loop(0, h.shape[-1], step, h), axis1=-2, axis2=-1)
+
+
+def _cholesky_info(a, factor):
+    """torch's info: 0, or the order of the first leading minor (of the lower triangle) not positive-definite."""
+    a = jax.lax.stop_gradient(a)
+    failed = ~jnp.all(jnp.isfinite(jax.lax.stop_gradient(factor)), axis=(-2, -1))
+    lower = jnp.tril(a)
+    pivots = jnp.real(_leading_pivots(lower + jnp.conj(jnp.swapaxes(jnp.tril(a, -1), -1, -2))))
+    bad = ~(pivots > 0)
+    order = jnp.where(jnp.any(bad, axis=-1), jnp.argmax(bad, axis=-1) + 1, a.shape[-1])
+    return jnp.where(failed, order, 0).astype(jnp.int32)
+
+
+def _checked_cholesky(a, upper, op):
+    out = jnp.linalg.cholesky(a, upper=upper)
+    # Eagerly (and in the dispatcher's kernels) a failed factorization raises as torch; inside a user's
+    # jit/compile the check only runs under checkify (the value-check mechanism), else it is unchecked.
+    _value_checks.check_values(_value_checks.factorization, _cholesky_info(a, out), op, "cholesky", a.ndim > 2)
+    return out
+
+
 def _cholesky(a, *, upper=False):
-    return jnp.linalg.cholesky(a, upper=upper)
+    return _checked_cholesky(a, upper, "linalg.cholesky")
 
 
 def _cholesky_ex(a, *, upper=False, check_errors=False):
-    out = _cholesky(a, upper=upper)
-    return _WithInfo(out, jnp.zeros(a.shape[:-2], jnp.int32))
+    out = jnp.linalg.cholesky(a, upper=upper)
+    info = _cholesky_info(a, out)
+    if check_errors:
+        _value_checks.check_values(_value_checks.factorization, info, "linalg.cholesky_ex", "cholesky", a.ndim > 2)
+    return _WithInfo(out, info)
 
 
 def _inv_ex(a, *, check_errors=False):
@@ -182,8 +216,16 @@ def _norm(a, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return _matrix_norm(a, ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
 
 
+def _lu_info(lu):
+    """LAPACK's getrf info: 0, or the 1-based index of the first zero on U's diagonal."""
+    zero = jnp.diagonal(jax.lax.stop_gradient(lu), axis1=-2, axis2=-1) == 0
+    return jnp.where(jnp.any(zero, axis=-1), jnp.argmax(zero, axis=-1) + 1, 0).astype(jnp.int32)
+
+
 def _lu_factor(a, *, pivot=True):
     lu, pivots = jax.lax.linalg.lu(a)[:2]
+    # As torch.linalg.lu_factor: a zero pivot raises (eagerly; see _checked_cholesky for jit).
+    _value_checks.check_values(_value_checks.factorization, _lu_info(lu), "torch.linalg.lu_factor", "lu", a.ndim > 2)
     return _LuFactor(lu, (pivots + 1).astype(jnp.int32))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .linalg_fft import _p_norm
 from .op_table import SAME, OpDef
 
 
@@ -54,7 +55,7 @@ def _median(x, dim=-1, *, keepdim=False, dtype=None, mask=None):
 def _norm(x, ord=2.0, dim=None, *, keepdim=False, dtype=None, mask=None):  # noqa: A002 - PyTorch's name
     x, keep = _prepared(x, mask, dtype)
     x = jnp.where(keep, x, jnp.inf if ord == -jnp.inf else 0)
-    return jnp.linalg.vector_norm(x, ord=ord, axis=_axes(x, dim), keepdims=keepdim)
+    return _p_norm(x, float(ord), _axes(x, dim), keepdim)  # torch's subgradient: 0 at an all-zero kept row
 
 
 def _var_of(x, dim=None, unbiased=None, *, correction=None, keepdim=False, dtype=None, mask=None):

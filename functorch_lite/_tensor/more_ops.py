@@ -77,15 +77,21 @@ def _fill(x, value):
 
 def _histogramdd(x, bins=10, *, range=None, weight=None, density=False):  # noqa: A002 - PyTorch's name
     sample = x.reshape(-1, x.shape[-1])
-    if not isinstance(bins, (int, tuple, list)) or (isinstance(bins, (tuple, list)) and isinstance(bins[0], int)):
+    counts = isinstance(bins, int) or (isinstance(bins, (tuple, list)) and all(isinstance(b, int) for b in bins))
+    if counts:
         bins = [bins] * sample.shape[1] if isinstance(bins, int) else list(bins)
-        low, high = jnp.min(sample, axis=0), jnp.max(sample, axis=0)
         if range is not None:
             low, high = jnp.asarray(range[0::2], x.dtype), jnp.asarray(range[1::2], x.dtype)
+        elif sample.shape[0]:
+            low, high = jnp.min(sample, axis=0), jnp.max(sample, axis=0)
+        else:
+            low, high = jnp.zeros(sample.shape[1], x.dtype), jnp.ones(sample.shape[1], x.dtype)
+        same = low == high
+        low, high = jnp.where(same, low - 0.5, low), jnp.where(same, high + 0.5, high)
         bins = [jnp.linspace(low[d], high[d], b + 1).astype(x.dtype) for d, b in enumerate(bins)]
     w = None if weight is None else weight.reshape(-1)
     hist, edges = jnp.histogramdd(sample, list(bins), weights=w, density=density)
-    return hist.astype(x.dtype), [e.astype(x.dtype) for e in edges]
+    return hist.astype(x.dtype), tuple(e.astype(x.dtype) for e in edges)
 
 
 def _view_as_complex(x):

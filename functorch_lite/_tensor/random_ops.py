@@ -95,7 +95,9 @@ def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
 
 
 def _normal_tensors(mean, std, key):
-    return mean + std * jax.random.normal(key, jnp.broadcast_shapes(mean.shape, std.shape), mean.dtype)
+    # As torch.normal: the sample stays on the graph (requires_grad) but its gradient to mean and std is zero.
+    sample = mean + std * jax.random.normal(key, jnp.broadcast_shapes(mean.shape, std.shape), mean.dtype)
+    return jax.lax.stop_gradient(sample)
 
 
 def normal(

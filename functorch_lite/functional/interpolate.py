@@ -50,6 +50,15 @@ def interpolate(
     n = input.ndim - 2
     if antialias:
         raise ValueError("interpolate: antialias=True is not supported")
+    if size is not None and scale_factor is not None:
+        raise ValueError("interpolate: only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("interpolate: either size or scale_factor should be defined")
+    if align_corners is not None and mode not in _LINEAR:
+        raise ValueError(
+            "interpolate: align_corners option can only be set with the interpolating modes: "
+            f"linear | bilinear | bicubic | trilinear (got mode={mode!r})"
+        )
     out_sizes, factors = _sizes(input, size, scale_factor, n)
     if mode == "area":
         return _ND[f"adaptive_avg_pool{n}d"](input, out_sizes) if n != 2 else _area2d(input, out_sizes)

@@ -61,3 +61,19 @@ def test_interpolate_matches_torch(mode, kwargs):
     want = F.interpolate(X2, mode=mode, **kwargs, **corners)
     have = G.interpolate(fl.tensor(X2.numpy()), mode=mode, **kwargs, **corners)
     np.testing.assert_allclose(np.asarray(have), want.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"size": 4, "scale_factor": 2}, "only one of size or scale_factor should be defined"),
+        ({"mode": "bicubic"}, "either size or scale_factor should be defined"),
+        ({"size": 4, "mode": "nearest", "align_corners": True}, "align_corners option can only be set"),
+        ({"size": 4, "mode": "area", "align_corners": False}, "align_corners option can only be set"),
+    ],
+)
+def test_interpolate_rejects_what_torch_rejects(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        F.interpolate(X2, **kwargs)
+    with pytest.raises(ValueError, match=f"interpolate: {words}"):
+        G.interpolate(fl.tensor(X2.numpy()), **kwargs)

@@ -191,3 +191,61 @@ def test_constant_pad_nd_and_native_norms():
             getattr(library, name)(*leaves)[0].pow(2).sum().backward()
             grads.append([leaf.grad for leaf in leaves if isinstance(leaf, library.Tensor)])
         assert_close(grads[1], grads[0], FLOAT32_ACCUMULATED, f"{name} gradient")
+
+
+@pytest.mark.parametrize("bins", [3, 10, [2, 3]])
+def test_histogramdd_integer_bins_match_torch(bins):
+    x = np.array([[0.0, 1.0], [2.0, 3.0], [1.0, 1.0], [0.5, 2.5]], np.float32)
+    hist, edges = fl.histogramdd(fl.tensor(x), bins=bins)
+    expected = torch.histogramdd(torch.tensor(x), bins=bins)
+    assert isinstance(edges, tuple) and len(edges) == 2
+    assert_close(hist, expected.hist)
+    for mine, theirs in zip(edges, expected.bin_edges):
+        assert_close(mine, theirs)
+    assert_close(fl.histogramdd(fl.tensor(x))[0], torch.histogramdd(torch.tensor(x), bins=10).hist)
+    same = np.ones((2, 2), np.float32)
+    assert_close(fl.histogramdd(fl.tensor(same), bins=2)[1][0], torch.histogramdd(torch.tensor(same), bins=2)[1][0])
+
+
+SINGULAR = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 1.0, 1.0]], np.float32)
+NOT_PD = np.array([[1.0, 2.0], [2.0, 1.0]], np.float32)
+
+
+def _raised(fn, *args, **kwargs):
+    with pytest.raises(RuntimeError) as caught:
+        fn(*args, **kwargs)
+    return str(caught.value)
+
+
+def test_lu_info_and_lu_factor_errors_match_torch():
+    batch = np.stack([SINGULAR, np.eye(3, dtype=np.float32)])
+    assert fl.lu(fl.tensor(SINGULAR), get_infos=True)[2].item() == torch.lu(torch.tensor(SINGULAR), get_infos=True)[2]
+    have, want = fl.linalg.lu_factor_ex(fl.tensor(batch)).info, torch.linalg.lu_factor_ex(torch.tensor(batch)).info
+    assert have.dtype == fl.int32 and np.asarray(have).tolist() == want.tolist() == [3, 0]
+    assert fl.linalg.lu_factor_ex(fl.tensor(np.eye(3, dtype=np.float32))).info.item() == 0
+    for name, kwargs in (("lu_factor", {}), ("lu_factor_ex", {"check_errors": True})):
+        for a in (SINGULAR, batch[::-1].copy()):
+            message = _raised(getattr(torch.linalg, name), torch.tensor(a), **kwargs)
+            assert _raised(getattr(fl.linalg, name), fl.tensor(a), **kwargs) == message
+    fl.lu(fl.tensor(SINGULAR))  # torch.lu and linalg.lu do not raise
+    fl.linalg.lu(fl.tensor(SINGULAR))
+
+
+def test_cholesky_failure_raises_and_reports_info_as_torch():
+    batch = np.stack([np.eye(2, dtype=np.float32), NOT_PD])
+    for a in (NOT_PD, batch):
+        message = _raised(torch.linalg.cholesky, torch.tensor(a))
+        assert _raised(fl.linalg.cholesky, fl.tensor(a)) == message
+        assert _raised(fl.linalg.cholesky, fl.tensor(a, requires_grad=True)) == message
+        have, want = fl.linalg.cholesky_ex(fl.tensor(a)).info, torch.linalg.cholesky_ex(torch.tensor(a)).info
+        assert np.asarray(have).tolist() == want.tolist()
+    with pytest.raises(fl.linalg.LinAlgError, match=r"linalg.cholesky_ex: .*leading minor of order 2"):
+        fl.linalg.cholesky_ex(fl.tensor(NOT_PD), check_errors=True)
+    with pytest.raises(RuntimeError, match=r"^cholesky: .*leading minor of order 2"):
+        fl.cholesky(fl.tensor(NOT_PD))
+    lower_only = np.array([[1.0, 0.0], [5.0, -1.0]], np.float32)  # only the lower triangle is read
+    assert (
+        fl.linalg.cholesky_ex(fl.tensor(lower_only)).info.item()
+        == torch.linalg.cholesky_ex(torch.tensor(lower_only)).info
+    )
+    assert fl.linalg.cholesky_ex(fl.tensor(SPD)).info.item() == 0

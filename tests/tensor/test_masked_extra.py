@@ -50,3 +50,17 @@ def test_masked_logaddexp_and_zero_dim_inputs():
     scalar = np.float32(1.5)
     want = torch.masked.norm(torch.tensor(scalar), 2.0, dim=0, keepdim=True)
     assert_close(fl.masked.norm(fl.tensor(scalar), 2.0, dim=0, keepdim=True), want, FLOAT32_REDUCTION)
+
+
+@pytest.mark.parametrize("name", ["norm", "normalize"])
+def test_masked_norm_gradient_at_an_all_zero_kept_row_matches_torch(name):
+    values = [[0.0, 0.0, 1.0], [3.0, 4.0, 0.0]]
+    keep = [[True, True, False], [True, True, True]]
+    weights = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] if name == "normalize" else [1.0, 2.0]
+    grads = []
+    for lib in (fl, torch):
+        x = lib.tensor(values, requires_grad=True)
+        (getattr(lib.masked, name)(x, 2.0, 1, mask=lib.tensor(keep)) * lib.tensor(weights)).sum().backward()
+        grads.append(np.asarray(x.grad))
+    assert np.all(np.isfinite(grads[0]))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5)
