@@ -113,6 +113,8 @@ def _leading_pivots(h):
 
 def _cholesky_info(a, factor):
     """torch's info: 0, or the order of the first leading minor (of the lower triangle) not positive-definite."""
+    if a.shape[-1] == 0:  # an empty matrix factors trivially
+        return jnp.zeros(a.shape[:-2], jnp.int32)
     a = jax.lax.stop_gradient(a)
     failed = ~jnp.all(jnp.isfinite(jax.lax.stop_gradient(factor)), axis=(-2, -1))
     lower = jnp.tril(a)
@@ -219,6 +221,8 @@ def _norm(a, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
 def _lu_info(lu):
     """LAPACK's getrf info: 0, or the 1-based index of the first zero on U's diagonal."""
     zero = jnp.diagonal(jax.lax.stop_gradient(lu), axis1=-2, axis2=-1) == 0
+    if zero.shape[-1] == 0:  # an empty matrix factors trivially
+        return jnp.zeros(zero.shape[:-1], jnp.int32)
     return jnp.where(jnp.any(zero, axis=-1), jnp.argmax(zero, axis=-1) + 1, 0).astype(jnp.int32)
 
 
