@@ -50,7 +50,9 @@ def test_train_jit_writes_tensorboard_curves_and_a_plot(tmp_path):
         "--plot",
         str(tmp_path / "curves.png"),
     )
-    test_acc = [float(line.split("test acc")[1].split()[0]) for line in out.splitlines() if "test acc" in line]
+    epochs = [line for line in out.splitlines() if line.startswith("epoch")]
+    test_acc = [float(line.split("test acc")[1].split()[0]) for line in epochs]
+    assert len(test_acc) == 2
     assert _scalars(tmp_path / "tb" / "accuracy_test", "accuracy") == pytest.approx(test_acc, abs=1e-4)
     assert len(_scalars(tmp_path / "tb" / "loss_train", "loss")) == 2
     image = PIL.open(tmp_path / "curves.png")
