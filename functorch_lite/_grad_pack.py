@@ -2,9 +2,9 @@
 
 Each output of a jitted call costs a few microseconds of dispatch, so a model with hundreds of small
 parameters spends most of a compiled step creating `.grad` arrays that the next `zero_grad()` drops
-unread. The compiled program instead writes the small new gradients into one flat buffer per dtype
-(XLA fuses the copy into the ops that compute them); each `.grad` is a `PackedGrad` whose array is cut
-from that buffer, for all of the pack's gradients in one jitted call, the first time any is read.
+unread. The compiled program instead copies the small new gradients into one flat buffer per dtype (one
+`concatenate` in the program); each `.grad` is a `PackedGrad` whose array is cut from that buffer, for all
+of the pack's gradients in one jitted call, the first time any is read.
 """
 
 from __future__ import annotations
@@ -26,11 +26,15 @@ from ._tensor.tensor import ComputedArrayTensor, Tensor
 PACK_MAX_ELEMENTS = 1 << 13
 
 
+def _size(shape: tuple[int, ...]) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
 def plan(avals: list) -> list[list[int]]:
     """Groups of positions in `avals` to pack together: small arrays of one dtype, two or more per group."""
     groups: dict[Any, list[int]] = {}
     for i, aval in enumerate(avals):
-        if int(np.prod(aval.shape, dtype=np.int64)) <= PACK_MAX_ELEMENTS:
+        if _size(aval.shape) <= PACK_MAX_ELEMENTS:
             groups.setdefault(aval.dtype, []).append(i)
     return [members for members in groups.values() if len(members) > 1]
 
@@ -43,8 +47,7 @@ def pack(arrays: list) -> jax.Array:
 @functools.lru_cache(maxsize=64)
 def splitter(shapes: tuple[tuple[int, ...], ...]) -> Any:
     """One jitted call that cuts a packed buffer back into arrays of `shapes`."""
-    sizes = [int(np.prod(shape, dtype=np.int64)) for shape in shapes]
-    offsets = np.cumsum([0, *sizes]).tolist()
+    offsets = np.cumsum([0, *map(_size, shapes)]).tolist()
 
     def split(buffer: jax.Array) -> list:
         return [buffer[start:stop].reshape(shape) for start, stop, shape in zip(offsets, offsets[1:], shapes)]

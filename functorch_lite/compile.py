@@ -278,9 +278,10 @@ class _Program:
         for owner, value in zip(self.w_newgrads, values[k : k + len(self.w_newgrads)]):
             owner._grad = wrap(value)
         k += len(self.w_newgrads)
-        for (owners, split, last), buffer in zip(self.packs, values[len(values) - len(self.packs) :]):
+        n_slots = len(self.w_slots)  # then the slots, and the packed grads last
+        for (owners, split, last), buffer in zip(self.packs, values[k + n_slots :]):
             _grad_pack.write(owners, split, buffer, last)
-        for (opt, param, key, is_tensor), value in zip(self.w_slots, values[k:]):
+        for (opt, param, key, is_tensor), value in zip(self.w_slots, values[k : k + n_slots]):
             slots = opt.state[param]
             old = slots.get(key)
             if isinstance(old, Tensor):
