@@ -71,30 +71,28 @@ def _run_torch(op: Any, sample: Any, seed: int) -> Any:
     return op.op(sample.input, *sample.args, **sample.kwargs)
 
 
-def _reseeded(seed: int) -> None:
-    """The database's `wrapper_set_seed` seeds 42 before every call; for many draws, seed `seed` instead."""
-    from torch.testing._internal import common_methods_invocations as database
+def _unseeded(function: Callable, *args: Any, **kwargs: Any) -> Any:
+    return function(*args, **kwargs)
 
-    def wrapper(function: Callable, *args: Any, **kwargs: Any) -> Any:
-        torch.manual_seed(seed)
-        return function(*args, **kwargs)
 
-    database.wrapper_set_seed = wrapper
+def _copied_leaves(output: Any) -> list:
+    """The output's leaves as numpy copies (an in-place op returns the same tensor every time)."""
+    return [np.array(common.as_numpy(x)) for x in common.flatten(output)]
 
 
 def _draws(op: Any, lite_fn: Callable, sample: Any, lite_args: tuple, count: int) -> tuple[list, list]:
-    """`count` outputs of torch's op and of ours, each library seeded 0..count-1."""
+    """`count` outputs of torch's op and of ours, each library seeded 0..count-1. The database's
+    `wrapper_set_seed` seeds 42 inside every call; while drawing, it leaves `_run_torch`'s seed alone."""
     from torch.testing._internal import common_methods_invocations as database
 
-    original = database.wrapper_set_seed
+    original, database.wrapper_set_seed = database.wrapper_set_seed, _unseeded
     theirs, ours = [], []
     try:
         for seed in range(count):
-            _reseeded(seed)
-            with torch.no_grad():  # copied at once: an in-place op returns the same tensor every time
-                theirs.append([np.array(common.as_numpy(x)) for x in common.flatten(_run_torch(op, sample, seed))])
+            with torch.no_grad():
+                theirs.append(_copied_leaves(_run_torch(op, sample, seed)))
             ft.manual_seed(seed)
-            ours.append([np.array(common.as_numpy(x)) for x in common.flatten(lite_fn(*lite_args[0], **lite_args[1]))])
+            ours.append(_copied_leaves(lite_fn(*lite_args[0], **lite_args[1])))
     finally:
         database.wrapper_set_seed = original
     return theirs, ours
