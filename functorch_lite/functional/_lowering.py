@@ -22,6 +22,10 @@ LeNet-5's training step, see benchmarks/README.md):
   (`nhwc_conv2d_nchw`), whose forward pass and gradients XLA:CPU runs faster than the
   NCHW ones, with transposes at the edges that XLA folds into the neighbouring ops.
 
+Dropout's keep masks (`bernoulli_mask`, every backend) compute jax's own threefry bits as
+one elementwise expression that XLA fuses into the dropout (`_threefry`), instead of
+`jax.random.bernoulli`'s rolled loop on CPU, which stores the bits; the masks are the same.
+
 BatchNorm's training statistics (`batch_norm_statistics`, every backend) are one pass over
 the input: the mean and mean square of the input minus a per-channel shift (one of its
 own values, so the difference stays small and the variance exact to float32), which XLA
@@ -40,7 +44,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .._precision import matmul_precision
-from . import _banded_conv, _fast_pool
+from . import _banded_conv, _fast_pool, _threefry
 
 Pair = tuple[int, int]
 Padding = tuple[tuple[int, int], tuple[int, int]]
@@ -175,6 +179,11 @@ def sum_pool2d_nchw(x: jax.Array, kernel: Pair, stride: Pair, padding: Padding) 
         (1, 1, *stride),
         ((0, 0), (0, 0), *padding),
     )
+
+
+def bernoulli_mask(key: jax.Array, p: float, shape: tuple[int, ...]) -> jax.Array:
+    """A boolean mask, True with probability `p`, equal to `jax.random.bernoulli(key, p, shape)`."""
+    return _threefry.bernoulli(key, p, shape)
 
 
 def batch_norm_statistics(x: jax.Array, axes: tuple[int, ...]) -> tuple[jax.Array, jax.Array]:

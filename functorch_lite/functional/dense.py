@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from .. import _checks, _value_checks
 from .._precision import matmul_precision
+from . import _lowering
 
 
 def _linear_args(input, weight, bias, op="linear"):
@@ -61,7 +62,7 @@ def dropout(input: jax.Array, p: float = 0.5, training: bool = True, *, key: jax
         raise ValueError(f"dropout: training=True with p={p} needs a PRNG key (key=jax.random.key(...))")
     if p == 1.0:
         return jnp.zeros_like(x)
-    keep = jax.random.bernoulli(key, 1.0 - p, x.shape)
+    keep = _lowering.bernoulli_mask(key, 1.0 - p, x.shape)
     return jnp.where(keep, x / (1.0 - p), jnp.zeros((), x.dtype))
 
 

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import _checks
+from . import _lowering
 
 _SELU_SATURATION = 1.7580993408473766  # -SELU(-inf) = scale * alpha
 
@@ -28,7 +29,7 @@ def _dropout_impl(x, p, training, key, feature, alpha, op):
     if key is None:
         raise ValueError(f"{op}: training=True with p={p} needs a PRNG key (key=jax.random.key(...))")
     shape = x.shape[:2] + (1,) * (x.ndim - 2) if feature else x.shape
-    keep = jax.random.bernoulli(key, 1.0 - p, shape).astype(x.dtype)
+    keep = _lowering.bernoulli_mask(key, 1.0 - p, shape).astype(x.dtype)
     if not alpha:
         return x * (keep / (1.0 - p))
     a = 1.0 / ((_SELU_SATURATION**2 * p + 1) * (1 - p)) ** 0.5
