@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from .. import _checks, _value_checks
 from .activations import log_softmax
@@ -76,7 +77,11 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
 def _nll(logp, t, w, ignore_index, how):
     valid = t != ignore_index
     safe = jnp.where(valid, t, 0)
-    picked = jnp.take_along_axis(logp, safe[:, None], axis=1)[:, 0]
+    # The target's log-probability as a masked sum over classes rather than a gather: its
+    # gradient is then elementwise and fuses into log_softmax's, where a gather's is a scatter
+    # into a zeroed (N, C) array (benchmarks/README.md, "Cross-entropy").
+    classes = lax.broadcasted_iota(safe.dtype, logp.shape, 1)
+    picked = jnp.sum(jnp.where(classes == safe[:, None], logp, jnp.zeros((), logp.dtype)), axis=1)
     w = jnp.ones((logp.shape[1],), logp.dtype) if w is None else w
     wt = jnp.where(valid, w[safe], 0.0).astype(logp.dtype)
     # Ignored positions get exactly zero gradient even when the mean divides by a zero weight sum
