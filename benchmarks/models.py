@@ -11,7 +11,9 @@ skipped). Rows per model and batch:
   in `functorch_lite.compile`;
 - `eager`: the same facade loop, op by op;
 - `torch`: PyTorch eager (the baseline of every ratio);
-- `torch.compile` with `--torch-compile` (its warm-up, seconds to the first step, is reported).
+- `torch.compile` with `--torch-compile` (its warm-up, seconds to the first step, is reported);
+- `jit_no_ynn` with `--flag-rows`: the `jit` row with `XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=`
+  set in its own subprocess only (XLA:CPU's YNNPACK fusions off: Eigen runs the convolutions).
 
 Every measurement is a fresh subprocess; rounds are interleaved (every row once per round)
 and the table shows the median over rounds with the min-max range. Per model it also
@@ -451,8 +453,15 @@ ROWS: dict[str, tuple[str, Callable[..., dict]]] = {
     "eager": ("facade eager", lambda *a: run_facade(*a, compiled=False)),
     "torch": ("PyTorch eager", lambda *a: run_torch(*a, compiled=False)),
     "torch_compile": ("torch.compile", lambda *a: run_torch(*a, compiled=True)),
+    "jit_no_ynn": ("jit, XLA_FLAGS: YNN fusions off", run_jit),
 }
 BASELINE = "torch"
+# Rows that run only when asked for, by the flag that adds them.
+OPTIONAL_ROWS = {"torch_compile": "torch_compile", "jit_no_ynn": "flag_rows"}
+# A row's own environment, set only in its subprocess: functorch_lite sets no XLA flags itself.
+# With XLA:CPU's YNNPACK fusions off, convolutions and their gradients run on Eigen, whose
+# weight gradients are about 2x faster at ResNet's shapes (benchmarks/README.md).
+ROW_ENV = {"jit_no_ynn": {"XLA_FLAGS": "--xla_cpu_experimental_ynn_fusion_type="}}
 
 
 def _worker(args: list[str]) -> None:
@@ -476,13 +485,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=1.5, help="stop a run's timing after this long")
     parser.add_argument("--only", nargs="+", choices=list(ROWS), help=f"only these rows ({BASELINE} is always kept)")
     parser.add_argument("--torch-compile", action="store_true", help="add the torch.compile row")
+    parser.add_argument(
+        "--flag-rows", action="store_true", help="add the jit row under XLA flags (set in its own process only)"
+    )
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         _worker(args.worker)
         return
 
-    rows = [r for r in ROWS if r != "torch_compile" or args.torch_compile]
+    rows = [r for r in ROWS if r not in OPTIONAL_ROWS or getattr(args, OPTIONAL_ROWS[r])]
     if args.only:
         rows = [r for r in rows if r in {*args.only, BASELINE}]
     skipped = {m: missing_layer(m) for m in args.models}
@@ -499,7 +511,8 @@ def main(argv: list[str] | None = None) -> None:
                 if (m, b, r) in failures:
                     continue
                 try:
-                    out = measure_in_subprocess(__file__, [r, m, str(b), str(args.steps), str(args.seconds)])
+                    worker = [r, m, str(b), str(args.steps), str(args.seconds)]
+                    out = measure_in_subprocess(__file__, worker, env=ROW_ENV.get(r))
                 except RuntimeError as error:
                     failures[m, b, r] = str(error).strip().splitlines()[-1][:150]
                     continue
