@@ -274,25 +274,28 @@ class _Program:
         k += len(self.w_grads)
         for owner in self.w_nograds:
             owner._grad = None
-        wrap = Tensor._wrap
-        for owner, value in zip(self.w_newgrads, values[k : k + len(self.w_newgrads)]):
-            owner._grad = wrap(value)
-        k += len(self.w_newgrads)
-        n_slots = len(self.w_slots)  # then the slots, and the packed grads last
-        for (owners, split, last), buffer in zip(self.packs, values[k + n_slots :]):
-            _grad_pack.write(owners, split, buffer, last)
-        for (opt, param, key, is_tensor), value in zip(self.w_slots, values[k : k + n_slots]):
+        for (opt, param, key, is_tensor), value in zip(self.w_slots, values[k : k + len(self.w_slots)]):
             slots = opt.state[param]
             old = slots.get(key)
             if isinstance(old, Tensor):
                 old._array = value
             else:
                 slots[key] = Tensor._wrap(value) if is_tensor else value
+        k += len(self.w_slots)
+        wrap = Tensor._wrap  # then the new grads: their own ones, and the packed ones last
+        for owner, value in zip(self.w_newgrads, values[k : k + len(self.w_newgrads)]):
+            owner._grad = wrap(value)
+        for (owners, split, last), buffer in zip(self.packs, values[k + len(self.w_newgrads) :]):
+            _grad_pack.write(owners, split, buffer, last)
 
     def _group_writes(self, writes: list) -> None:
-        """Sorts the written slots by kind; `order` maps the program's outputs to that order."""
+        """Sorts the written slots by kind; `order` maps the program's outputs to that order.
+
+        The new `.grad`s (which replace no input) come last: jax gives each donated input's buffer to
+        the first output of its shape and dtype, so a new grad before the optimizer's slots would take
+        a slot's buffer (a momentum buffer has its parameter's shape), and XLA would copy both."""
         valued = [(i, e) for i, e in enumerate(w for w in writes if w[0] != "nograd")]
-        kinds = ("array", "key", "grad", "newgrad", "slot")
+        kinds = ("array", "key", "grad", "slot", "newgrad")
         ordered = sorted(valued, key=lambda item: kinds.index(item[1][0]))
         self.order = [i for i, _ in ordered]
         self.w_arrays = [e[1] for _, e in ordered if e[0] == "array"]
@@ -529,7 +532,7 @@ class Compiled:
         positions of the outputs that stay their own. Not under a mesh (the packs would be replicated)."""
         if self.mesh is not None or len(program.w_newgrads) < 2:
             return [], []
-        start = len(program.w_arrays) + len(program.w_keys) + len(program.w_grads)
+        start = len(program.w_arrays) + len(program.w_keys) + len(program.w_grads) + len(program.w_slots)
         outvars = jaxpr.outvars[len(jaxpr.outvars) - len(program.order) :]
         avals = [outvars[program.order[start + i]].aval for i in range(len(program.w_newgrads))]
         groups = _grad_pack.plan(avals)

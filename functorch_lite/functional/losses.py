@@ -80,8 +80,10 @@ def _nll(logp, t, w, ignore_index, how):
     # The target's log-probability as a masked sum over classes rather than a gather: its
     # gradient is then elementwise and fuses into log_softmax's, where a gather's is a scatter
     # into a zeroed (N, C) array (benchmarks/README.md, "Cross-entropy").
+    # A class index outside [0, C) that no check caught (under jit) gives NaN, never a finite loss.
     classes = lax.broadcasted_iota(safe.dtype, logp.shape, 1)
     picked = jnp.sum(jnp.where(classes == safe[:, None], logp, jnp.zeros((), logp.dtype)), axis=1)
+    picked = jnp.where((safe >= 0) & (safe < logp.shape[1]), picked, jnp.asarray(jnp.nan, logp.dtype))
     w = jnp.ones((logp.shape[1],), logp.dtype) if w is None else w
     wt = jnp.where(valid, w[safe], 0.0).astype(logp.dtype)
     # Ignored positions get exactly zero gradient even when the mean divides by a zero weight sum

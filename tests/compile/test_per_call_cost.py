@@ -149,3 +149,28 @@ def test_a_large_parameter_gradient_is_its_own_output():
     assert type(net[0].weight.grad) is torch.Tensor
     assert type(net[2].weight.grad) is not torch.Tensor and isinstance(net[2].weight.grad, torch.Tensor)
     assert _output_count(step, x, y) == 1 + 6 + 1 + 1  # loss, params, the big grad, one pack
+
+
+def test_optimizer_slots_update_in_their_own_buffers_when_new_grads_are_returned():
+    """jax gives a donated buffer to the first output of its shape: the new (unpacked) grads come after the
+    optimizer's slots, so each momentum buffer is updated in place instead of lending its buffer to the new
+    grad of the same shape (which made XLA copy both every step)."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(128, 96), nn.ReLU(), nn.Linear(96, 128))  # weights above the pack limit
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    step = torch.compile(_step(net, opt))
+    x, y = (torch.tensor(np.random.default_rng(1).standard_normal((8, 128), dtype=np.float32)) for _ in range(2))
+    step(x, y)
+    step(x, y)  # the momentum buffers exist: from now on the same program runs
+    weights = [net[0].weight, net[2].weight]
+
+    def momentum_buffers():
+        return [
+            getattr(b, "array", b).unsafe_buffer_pointer() for b in (opt.state[w]["momentum_buffer"] for w in weights)
+        ]
+
+    before = momentum_buffers()
+    step(x, y)
+    after = momentum_buffers()
+    assert after == before
+    assert not {w.grad.array.unsafe_buffer_pointer() for w in weights} & set(before)

@@ -140,3 +140,13 @@ def test_bce_with_logits_matches_torch(weight, pos_weight):
     )
     value, grad = jax.value_and_grad(lambda x: loss(x, t, w, pw).sum())(jnp.asarray(x))
     assert np.isfinite(np.asarray(value)).all() and np.isfinite(np.asarray(grad)).all()
+
+
+def test_unchecked_out_of_range_class_indices_give_nan_not_a_finite_loss():
+    """Under jit the values are not checked (torch raises): a class index outside [0, C) that is not
+    ignore_index poisons its loss with NaN, at either end, and the valid rows keep their gradients."""
+    logits, target = jnp.zeros((4, 10)), jnp.array([0, -1, -100, 10])
+    per_row = jax.jit(lambda x, t: fn.cross_entropy(x, t, reduction="none"))(logits, target)
+    assert np.isfinite(per_row[0]) and per_row[2] == 0 and np.isnan(per_row[1]) and np.isnan(per_row[3])
+    grad = jax.jit(jax.grad(lambda x: fn.nll_loss(x, jnp.array([3, 12]), reduction="sum")))(jnp.zeros((2, 10)))
+    np.testing.assert_array_equal(grad, jnp.zeros((2, 10)).at[0, 3].set(-1.0))
