@@ -532,7 +532,7 @@ class Compiled:
         positions of the outputs that stay their own. Not under a mesh (the packs would be replicated)."""
         if self.mesh is not None or len(program.w_newgrads) < 2:
             return [], []
-        start = len(program.w_arrays) + len(program.w_keys) + len(program.w_grads) + len(program.w_slots)
+        start = len(program.order) - len(program.w_newgrads)  # the new grads are the last outputs
         outvars = jaxpr.outvars[len(jaxpr.outvars) - len(program.order) :]
         avals = [outvars[program.order[start + i]].aval for i in range(len(program.w_newgrads))]
         groups = _grad_pack.plan(avals)

@@ -13,10 +13,9 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
-from .. import _value_checks
 from ..autograd.dispatch import apply
 from .creation import _key
-from .linalg_fft import _checked_cholesky, _dims, _f, _lu_info, _seq, _vector_norm
+from .linalg_fft import _checked_cholesky, _dims, _f, _lu_and_info, _seq, _vector_norm
 from .op_table import FLOAT, SAME, OpDef
 
 _Svd = namedtuple("svd", ["U", "S", "V"])
@@ -113,11 +112,7 @@ def _linalg_lu_solve(lu, pivots, b, *, left=True, adjoint=False):
 
 
 def _lu_factor_ex(a, *, pivot=True, check_errors=False):
-    lu, pivots = jax.lax.linalg.lu(a)[:2]
-    info = _lu_info(lu)
-    if check_errors:
-        _value_checks.check_values(_value_checks.factorization, info, "torch.linalg.lu_factor_ex", "lu", a.ndim > 2)
-    return _LuFactorEx(lu, (pivots + 1).astype(jnp.int32), info)
+    return _LuFactorEx(*_lu_and_info(a, "torch.linalg.lu_factor_ex", check_errors))
 
 
 def _legacy_lu(a, pivot=True, get_infos=False):

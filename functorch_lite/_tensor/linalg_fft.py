@@ -124,12 +124,19 @@ def _cholesky_info(a, factor):
     return jnp.where(failed, order, 0).astype(jnp.int32)
 
 
-def _checked_cholesky(a, upper, op):
+def _cholesky_and_info(a, upper, op, check):
+    """The factor and torch's info; with `check`, a failed factorization raises as torch: eagerly (and in
+    the dispatcher's kernels), while inside a user's jit/compile only under checkify (the value-check
+    mechanism), else it is unchecked."""
     out = jnp.linalg.cholesky(a, upper=upper)
-    # Eagerly (and in the dispatcher's kernels) a failed factorization raises as torch; inside a user's
-    # jit/compile the check only runs under checkify (the value-check mechanism), else it is unchecked.
-    _value_checks.check_values(_value_checks.factorization, _cholesky_info(a, out), op, "cholesky", a.ndim > 2)
-    return out
+    info = _cholesky_info(a, out)
+    if check:
+        _value_checks.check_values(_value_checks.factorization, info, op, "cholesky", a.ndim > 2)
+    return out, info
+
+
+def _checked_cholesky(a, upper, op):
+    return _cholesky_and_info(a, upper, op, True)[0]
 
 
 def _cholesky(a, *, upper=False):
@@ -137,11 +144,7 @@ def _cholesky(a, *, upper=False):
 
 
 def _cholesky_ex(a, *, upper=False, check_errors=False):
-    out = jnp.linalg.cholesky(a, upper=upper)
-    info = _cholesky_info(a, out)
-    if check_errors:
-        _value_checks.check_values(_value_checks.factorization, info, "linalg.cholesky_ex", "cholesky", a.ndim > 2)
-    return _WithInfo(out, info)
+    return _WithInfo(*_cholesky_and_info(a, upper, "linalg.cholesky_ex", check_errors))
 
 
 def _inv_ex(a, *, check_errors=False):
@@ -226,11 +229,18 @@ def _lu_info(lu):
     return jnp.where(jnp.any(zero, axis=-1), jnp.argmax(zero, axis=-1) + 1, 0).astype(jnp.int32)
 
 
-def _lu_factor(a, *, pivot=True):
+def _lu_and_info(a, op, check):
+    """LU with 1-based pivots and LAPACK's info; with `check` a zero pivot raises as torch (eagerly; see
+    _cholesky_and_info for jit)."""
     lu, pivots = jax.lax.linalg.lu(a)[:2]
-    # As torch.linalg.lu_factor: a zero pivot raises (eagerly; see _checked_cholesky for jit).
-    _value_checks.check_values(_value_checks.factorization, _lu_info(lu), "torch.linalg.lu_factor", "lu", a.ndim > 2)
-    return _LuFactor(lu, (pivots + 1).astype(jnp.int32))
+    info = _lu_info(lu)
+    if check:
+        _value_checks.check_values(_value_checks.factorization, info, op, "lu", a.ndim > 2)
+    return lu, (pivots + 1).astype(jnp.int32), info
+
+
+def _lu_factor(a, *, pivot=True):
+    return _LuFactor(*_lu_and_info(a, "torch.linalg.lu_factor", True)[:2])
 
 
 def _lu(a, *, pivot=True):

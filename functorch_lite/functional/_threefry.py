@@ -59,23 +59,26 @@ def _key_words(key: jax.Array) -> tuple[jax.Array, jax.Array] | None:
     return data[0], data[1]
 
 
+def _fusible_key_words(key: jax.Array, shape: tuple[int, ...]) -> tuple[jax.Array, jax.Array] | None:
+    """The key's two words where `bernoulli` computes the bits here: a single threefry key, jax's
+    partitionable counters, float32 uniforms (no x64) and fewer than 2^32 elements; else None."""
+    if not jax.config.jax_threefry_partitionable or jax.config.jax_enable_x64 or math.prod(shape) >= 2**32:
+        return None
+    return _key_words(key)
+
+
 def fusible(key: jax.Array, shape: tuple[int, ...]) -> bool:
-    """Whether `bernoulli` computes the bits here: a single threefry key, jax's partitionable
-    counters, float32 uniforms (no x64) and fewer than 2^32 elements."""
-    return (
-        jax.config.jax_threefry_partitionable
-        and not jax.config.jax_enable_x64
-        and math.prod(shape) < 2**32
-        and _key_words(key) is not None
-    )
+    """Whether `bernoulli` computes the bits here rather than calling `jax.random.bernoulli`."""
+    return _fusible_key_words(key, shape) is not None
 
 
 def bernoulli(key: jax.Array, p: float, shape: tuple[int, ...]) -> jax.Array:
     """A boolean mask, True with probability `p`: `jax.random.bernoulli(key, p, shape)`, fusibly."""
     shape = tuple(int(d) for d in shape)
-    if not fusible(key, shape):
+    words = _fusible_key_words(key, shape)
+    if words is None:
         return jax.random.bernoulli(key, p, shape)
-    k0, k1 = _key_words(key)
+    k0, k1 = words
     # jax's partitionable counters: the element's row-major index as (high, low) words.
     index = jnp.zeros(shape, jnp.uint32)
     stride = 1
